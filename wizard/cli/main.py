@@ -1,0 +1,73 @@
+"""Command-line entry point: `ccmsetup-wizard [--demo[=PRESET]] [--profile FILE]` opens the wizard,
+`ccmsetup-wizard <subcommand> ...` runs the same engine headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from wizard import __version__
+
+# Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
+COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccmsetup-wizard",
+        description="Build, check, launch and follow a Configuration Manager client install (ccmsetup.exe).",
+    )
+    parser.add_argument("--version", action="version", version=f"ccmsetup-wizard {__version__}")
+    parser.add_argument(
+        "--demo",
+        nargs="?",
+        const="entra-joined",
+        metavar="PRESET",
+        help="open the wizard on a simulated device (default preset: entra-joined)",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="open the wizard with this profile loaded")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the wizard offscreen, paint the first page and exit 0 (bundle smoke test)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"wizard.cli.{name}_cmd")
+        except ModuleNotFoundError as exc:  # during development a subcommand may not exist yet
+            if exc.name != f"wizard.cli.{name}_cmd":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _run_gui(args)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    try:
+        from wizard.ui.app import run
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("wizard.ui"):
+            print("ccmsetup-wizard: the graphical wizard is not available in this build; "
+                  "use a subcommand (see --help).", file=sys.stderr)
+            return 2
+        raise
+    return run(demo=args.demo, profile=args.profile, self_test=args.self_test)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
