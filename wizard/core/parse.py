@@ -1,0 +1,362 @@
+"""Parse any pasted ccmsetup command back into an InstallPlan.
+
+Accepts: `ccmsetup.exe ...` with or without a (quoted) exe path; just the arguments; msiexec /
+ccmsetup.msi lines with `CCMSETUPCMD="..."`; the form ccmsetup writes to its own log
+(`"C:\\Windows\\ccmsetup\\ccmsetup.exe" /runservice "/mp:server.dmz" FSP="primary.lan"`); the .cmd and
+PowerShell scripts and the JSON that render.py writes. Arguments are split with the CommandLineToArgvW
+rules; names are case-insensitive; internal switches are reported as info and dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from wizard.core.catalog import load_catalog
+from wizard.core.findings import Finding
+from wizard.core.plan import InstallPlan, field_for_name, infer_scenario
+from wizard.core.rules import make_finding
+
+_PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_PARAMETER_NAME = re.compile(r'^/[^\s:"/=][^\s:"=]*$')
+_CCMSETUPCMD = re.compile(r"(?i)(?<![A-Za-z0-9_.])CCMSETUPCMD=")
+_PS_ARGUMENTS = re.compile(r"^\s*\$Arguments\s*=\s*'((?:[^'\u2018\u2019\u201a\u201b]|''|\u2018\u2018|\u2019\u2019|\u201a\u201a|\u201b\u201b)*)'\s*$")
+_PS_EXECUTABLE = re.compile(r"^\s*\$Executable\s*=.*'((?:[^']|'')*)'\s*$")
+# CommandLineToArgvW only separates on space and tab; other Unicode blanks (e.g. U+00A0) are value text.
+_BLANKS = " \t\r\n\f\v"
+_PS_QUOTE_PAIR = re.compile("(['\u2018\u2019\u201a\u201b])\\1")
+
+
+class CommandParseError(ValueError):
+    """The text is not a ccmsetup command; the message says why and what to paste instead."""
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    plan: InstallPlan
+    findings: list[Finding] = field(default_factory=list)
+    executable: str | None = None
+    source_format: str = "windows"  # windows | intune-msi | cmd | powershell | json
+
+
+def split_windows_args(text: str) -> list[str]:
+    """Split arguments the way CommandLineToArgvW splits everything after argv[0]."""
+    return [arg for arg, _ in _split_with_offsets(text)]
+
+
+def _split_with_offsets(text: str) -> list[tuple[str, int]]:
+    """(argument, index where it starts in text) pairs, CommandLineToArgvW rules."""
+    args: list[tuple[str, int]] = []
+    start = 0
+    current: list[str] = []
+    in_arg = False
+    quotes = 0  # 0 outside quotes, 1 inside; 2 transiently after a closing quote
+    backslashes = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t" and quotes == 0:
+            if in_arg:
+                args.append(("".join(current), start))
+                current, in_arg = [], False
+            backslashes = 0
+            i += 1
+            continue
+        if not in_arg:
+            in_arg, start = True, i
+        if ch == "\\":
+            current.append(ch)
+            backslashes += 1
+            i += 1
+            continue
+        if ch == '"':
+            if backslashes % 2 == 0:
+                del current[len(current) - backslashes // 2:]
+                quotes += 1
+            else:
+                del current[len(current) - backslashes // 2 - 1:]
+                current.append('"')
+            backslashes = 0
+            i += 1
+            # A run of quotes: every third one (counting the state) is a literal quote.
+            while i < n and text[i] == '"':
+                quotes += 1
+                if quotes == 3:
+                    current.append('"')
+                    quotes = 0
+                i += 1
+            if quotes == 2:
+                quotes = 0
+            continue
+        current.append(ch)
+        backslashes = 0
+        i += 1
+    if in_arg:
+        args.append(("".join(current), start))
+    return args
+
+
+def _msi_quoted_value(text: str, start: int) -> tuple[str, int]:
+    """Read a Windows Installer property value at text[start:]: `"..."` with `""` for a literal quote,
+    or up to the next blank. Returns (value, index after it)."""
+    if start < len(text) and text[start] == '"':
+        out = []
+        i = start + 1
+        while i < len(text):
+            if text[i] == '"':
+                if i + 1 < len(text) and text[i + 1] == '"':
+                    out.append('"')
+                    i += 2
+                    continue
+                return "".join(out), i + 1
+            out.append(text[i])
+            i += 1
+        raise CommandParseError('CCMSETUPCMD="...": the closing quote is missing; the whole ccmsetup command '
+                                "must be inside one pair of double quotes.")
+    end = start
+    while end < len(text) and text[end] not in " \t":
+        end += 1
+    return text[start:end], end
+
+
+def _find_wrapper(line: str) -> re.Match[str] | None:
+    """The CCMSETUPCMD= that starts an argument (not one quoted inside another property's value)."""
+    matches = list(_CCMSETUPCMD.finditer(line))
+    if not matches:
+        return None
+    starts = {offset for _, offset in _split_with_offsets(line)}
+    for match in matches:
+        if match.start() in starts:
+            return match
+    return None
+
+
+def _cmd_unescape(line: str) -> str:
+    """Undo what cmd does to a batch line: `%%` -> `%`, carets outside quotes."""
+    line = line.replace("%%", "\0")
+    out = []
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == '"':
+            quoted = not quoted
+            out.append(ch)
+        elif ch == "^" and not quoted and i + 1 < len(line):
+            out.append(line[i + 1])
+            i += 1
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out).replace("\0", "%")
+
+
+def _split_executable(line: str) -> tuple[str | None, str]:
+    """(exe, rest) when the line starts with an executable, else (None, line)."""
+    stripped = line.lstrip(_BLANKS)
+    if stripped.startswith('"'):
+        end = stripped.find('"', 1)
+        if end == -1:
+            return None, line
+        candidate, rest = stripped[1:end], stripped[end + 1:]
+        if candidate.startswith("/") or "=" in candidate:
+            return None, line
+        return candidate, rest
+    first, rest = re.match(r"([^ \t]*)(.*)$", stripped, re.DOTALL).groups()  # type: ignore[union-attr]
+    lowered = first.lower()
+    if not first.startswith("/") and "=" not in first and (
+        lowered.endswith((".exe", ".msi")) or _basename(lowered) in ("ccmsetup", "msiexec")
+    ):
+        return first, rest
+    return None, line
+
+
+def _basename(path: str) -> str:
+    return re.split(r"[\\/]", path)[-1]
+
+
+def _is_ccmsetup(exe: str) -> bool:
+    return _basename(exe).lower().startswith("ccmsetup")
+
+
+def _script_line(lines: list[str]) -> tuple[str | None, str | None]:
+    """From a multi-line text pick (format, line): a PowerShell script's $Arguments or a .cmd's command."""
+    for line in lines:
+        match = _PS_ARGUMENTS.match(line)
+        if match:
+            return "powershell", _PS_QUOTE_PAIR.sub(r"\1", match.group(1))
+    first = lines[0].strip().lower() if lines else ""
+    if first.startswith("@echo") or any(line.strip().lower().startswith("setlocal") for line in lines):
+        for line in lines:
+            low = line.strip().lower()
+            if not low or low.startswith(("@", "rem ", "rem\t", "::", "echo", "setlocal", "endlocal", "exit", "cd ",
+                                          "pushd", "popd", "set ", "if ", "goto", ":")) or low == "rem":
+                continue
+            if "ccmsetup" in low:
+                return "cmd", _cmd_unescape(line.strip(_BLANKS))
+    return None, None
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Parse a pasted command into a plan plus the parser's findings. Raises CommandParseError."""
+    if text is None or not text.strip(_BLANKS + "\ufeff"):
+        raise CommandParseError("The command is empty: paste a ccmsetup.exe command line.")
+    text = text.lstrip("\ufeff").strip(_BLANKS)
+    if text.startswith("{"):
+        return _parse_json(text)
+
+    source_format = "windows"
+    executable: str | None = None
+    lines = [line for line in text.splitlines() if line.strip(_BLANKS)]
+    line = lines[0] if len(lines) == 1 else None
+    if line is None:
+        script_format, script_line = _script_line(lines)
+        if script_format == "powershell":
+            source_format, line = "powershell", script_line
+            for candidate in lines:
+                match = _PS_EXECUTABLE.match(candidate)
+                if match:
+                    executable = match.group(1).replace("''", "'")
+        elif script_format == "cmd":
+            source_format, line = "cmd", script_line
+        else:
+            line = " ".join(part.strip(_BLANKS).rstrip("^").strip(_BLANKS) for part in lines)  # a wrapped paste
+
+    wrapper = _find_wrapper(line)
+    if wrapper:
+        inner, _ = _msi_quoted_value(line, wrapper.end())
+        head = line[: wrapper.start()]
+        msi = re.search(r'(?i)([^\s"]*\.msi)\b', head)
+        parsed = _parse_arguments(inner, executable=msi.group(1) if msi else "ccmsetup.msi",
+                                  source_format="intune-msi")
+        return parsed
+
+    exe, rest = _split_executable(line)
+    if exe is not None:
+        if source_format == "cmd" and exe.lower().startswith("%~dp0"):
+            exe = exe[5:]
+        if not _is_ccmsetup(exe):
+            if _basename(exe).lower().startswith("msiexec"):
+                raise CommandParseError("This msiexec command has no CCMSETUPCMD=\"...\" property, so it does not "
+                                        "say how to run ccmsetup. Paste the ccmsetup command itself.")
+            raise CommandParseError(f"This is a command for {_basename(exe)}, not ccmsetup.exe. Paste a "
+                                    "ccmsetup.exe command line (or just its parameters and properties).")
+        executable = executable or exe
+    return _parse_arguments(rest, executable=executable, source_format=source_format,
+                            require_recognised=executable is None)
+
+
+def _parse_json(text: str) -> ParsedCommand:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise CommandParseError(f"The text looks like JSON but cannot be read: {exc}.") from exc
+    if not isinstance(document, dict):
+        raise CommandParseError("The JSON must be an object with \"plan\" or \"arguments\".")
+    executable = document.get("executable")
+    if "plan" in document:
+        try:
+            plan = InstallPlan.model_validate(document["plan"])
+        except ValidationError as exc:
+            raise CommandParseError(f"The JSON plan is not valid: {exc.errors()[0]['msg']}.") from exc
+        return ParsedCommand(plan=plan, findings=[], executable=executable, source_format="json")
+    arguments = document.get("arguments")
+    if isinstance(arguments, list) and all(isinstance(a, str) for a in arguments):
+        return _parse_tokens(arguments, executable=executable, source_format="json", require_recognised=False)
+    raise CommandParseError("The JSON has neither a \"plan\" object nor an \"arguments\" list of strings.")
+
+
+def _parse_arguments(text: str, *, executable: str | None, source_format: str,
+                     require_recognised: bool = False) -> ParsedCommand:
+    return _parse_tokens(split_windows_args(text), executable=executable, source_format=source_format,
+                         require_recognised=require_recognised)
+
+
+def _parse_tokens(tokens: list[str], *, executable: str | None, source_format: str,
+                  require_recognised: bool) -> ParsedCommand:
+    catalog = load_catalog()
+    findings: list[Finding] = []
+    fields: dict[str, object] = {}
+    mp: list[str] = []
+    parameters: list[tuple[str, str | None]] = []
+    properties: list[tuple[str, str]] = []
+    seen_property: str | None = None
+    recognised = 0
+    reported_order = False
+
+    for token in tokens:
+        if token.startswith("/"):
+            name, sep, raw_value = token.partition(":")
+            value: str | None = raw_value if sep else None
+            if not _PARAMETER_NAME.match(name):
+                findings.append(make_finding("unknown-argument", "parameter", None, token=token))
+                continue
+            recognised += 1
+            entry = catalog.parameter(name)
+            if entry is not None and entry.internal:
+                findings.append(make_finding("internal-switch", "dropped", entry.name, name=entry.name))
+                continue
+            canonical = entry.name if entry else name
+            if seen_property and not reported_order:
+                reported_order = True
+                findings.append(make_finding("params-before-properties", "order", canonical, name=canonical))
+            field_name = field_for_name(canonical)
+            if field_name == "mp":
+                mp.extend((value or "").split(";"))
+            elif field_name == "regtoken":
+                fields["regtoken"] = value if value is not None else ""
+            else:
+                if entry is None:
+                    findings.append(make_finding("unknown-parameter", "unknown", canonical, name=canonical))
+                parameters.append((canonical, value))
+            continue
+
+        name, sep, value_text = token.partition("=")
+        if sep and _PROPERTY_NAME.match(name):
+            recognised += 1
+            seen_property = seen_property or name.upper()
+            _add_property(name, value_text, fields, properties, findings)
+            continue
+        entry = catalog.property(token)
+        if not sep and entry is not None and entry.is_flag:
+            recognised += 1
+            seen_property = seen_property or entry.name
+            properties.append((entry.name, ""))
+            continue
+        findings.append(make_finding("unknown-argument", "token", None, token=token))
+
+    if require_recognised and recognised == 0:
+        raise CommandParseError("This does not look like a ccmsetup command: no /parameters or NAME=value "
+                                "properties were found.")
+    if mp:
+        fields["mp"] = tuple(mp)
+    fields["parameters"] = tuple(parameters)
+    fields["properties"] = tuple(properties)
+    try:
+        plan = InstallPlan.model_validate(fields)
+    except ValidationError as exc:  # names were checked above, so this is a programming error guard
+        raise CommandParseError(f"The command cannot be held as a plan: {exc.errors()[0]['msg']}.") from exc
+    plan = plan.update(scenario=infer_scenario(plan))
+    return ParsedCommand(plan=plan, findings=findings, executable=executable, source_format=source_format)
+
+
+def _add_property(name: str, value: str, fields: dict, properties: list, findings: list[Finding]) -> None:
+    catalog = load_catalog()
+    field_name = field_for_name(name)
+    if field_name and field_name not in ("mp", "regtoken"):
+        if field_name in fields:
+            findings.append(make_finding("duplicate", "duplicate", name.upper(), name=name.upper()))
+        fields[field_name] = value
+        return
+    entry = catalog.property(name)
+    if entry is None:
+        findings.append(make_finding("unknown-property", "unknown", name, name=name))
+        properties.append((name, value))
+        return
+    if entry.name == "CCMSETUPCMD":
+        findings.append(make_finding("unknown-argument", "ccmsetupcmd", "CCMSETUPCMD"))
+        return
+    properties.append((entry.name, value))

@@ -1,0 +1,378 @@
+"""The rules engine: what is wrong or risky in an install plan, in plain words, with a fix.
+
+Rule ids are stable (tooling depends on them); texts live in data/rules.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+
+from wizard.core.catalog import CatalogEntry, load_catalog
+from wizard.core.cmg import is_cmg_address, scheme_of, split_cmg_address, strip_scheme
+from wizard.core.findings import Finding, Severity, sort_findings
+from wizard.core.plan import SCENARIOS, InstallPlan, infer_scenario, name_for_field
+from wizard.core.render import INTUNE_MAX_LENGTH, intune_length, quote_value
+from wizard.core.token import decode_token_expiry
+
+RESERVED_SITE_CODES = ("AUX", "CON", "NUL", "PRN", "SMS", "ENV")
+_SITE_CODE = re.compile(r"^[A-Za-z0-9]{3}$")
+_GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+_RESOURCE_URI = re.compile(r"^(?:https|api)://[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?(?::\d{{1,5}})?$")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+INTUNE_FORMATS = ("intune", "intune-msi")
+_SCENARIO_TITLES = {s.id: s.title for s in SCENARIOS}
+
+RULE_IDS = (
+    "site-code", "guid", "resource-uri", "cmg-mp-scheme", "cmg-hostname-scheme", "cmg-address",
+    "pki-with-entra", "regtoken-with-mp", "auto-with-hostname", "smsmp-without-sitecode",
+    "conflicting-switches", "params-before-properties", "unknown-property", "unknown-parameter",
+    "internal-switch", "legacy-property", "missing-required", "intune-length", "smsmp-recommended",
+    "value-quoting", "invalid-value", "scenario-mismatch", "regtoken-format", "token-expired",
+    "unknown-argument", "duplicate",  # parser-only
+)
+
+
+class RulesDataError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def load_rule_texts() -> dict[str, dict]:
+    text = resources.files("wizard.core").joinpath("data/rules.json").read_text(encoding="utf-8")
+    rules = json.loads(text)["rules"]
+    missing = [rule for rule in RULE_IDS if rule not in rules]
+    if missing:
+        raise RulesDataError(f"rules.json has no text for: {', '.join(missing)}")
+    return rules
+
+
+def make_finding(rule: str, variant: str, field: str | None, **values: object) -> Finding:
+    """A finding built from the rule's text in rules.json (used by the parser too)."""
+    data = load_rule_texts()[rule]
+    text = data["texts"][variant]
+    severity: Severity = text.get("severity", data["severity"])
+    return Finding(rule=rule, severity=severity, message=text["message"].format(**values),
+                   fix=text["fix"].format(**values), field=field, doc=data.get("doc"))
+
+
+def _given(value: str | None) -> bool:
+    return value is not None and value.strip() != ""
+
+
+def lint(plan: InstallPlan, *, fmt: str | None = None, now: datetime | None = None) -> list[Finding]:
+    """Every finding for the plan, errors first. `fmt` is the output format the command is for
+    (the Intune length limit is an error for intune/intune-msi); `now` is for token expiry (UTC)."""
+    now = now or datetime.now(UTC)
+    findings: list[Finding] = []
+    for check in _CHECKS:
+        findings.extend(check(plan))
+    findings.extend(_check_intune_length(plan, fmt))
+    findings.extend(_check_token(plan, now))
+    return sort_findings(findings)
+
+
+def lint_field(plan: InstallPlan, field: str, *, fmt: str | None = None, now: datetime | None = None) -> list[Finding]:
+    """Findings about one input, for inline validation. `field` is a plan field ("sitecode", "mp") or a
+    ccmsetup name ("SMSSITECODE", "/mp", "mp"), case-insensitive."""
+    wanted = _field_key(field)
+    return [f for f in lint(plan, fmt=fmt, now=now) if f.field is not None and _field_key(f.field) == wanted]
+
+
+def _field_key(field: str) -> str:
+    name = name_for_field(field.strip().lower()) if field.strip().lower() in _PLAN_FIELDS else field.strip()
+    entry = load_catalog().get(name)
+    return (entry.name if entry else name).upper()
+
+
+_PLAN_FIELDS = ("mp", "regtoken", "ccmhostname", "sitecode", "smsmp", "aadtenantid", "aadclientappid",
+                "aadresourceuri")
+
+
+# ---- checks ----------------------------------------------------------------------------------------
+
+def _check_site_code(plan: InstallPlan) -> Iterator[Finding]:
+    value = plan.sitecode
+    if value is None:
+        return
+    if value != value.strip() and value.strip():
+        yield make_finding("site-code", "spaces", "SMSSITECODE", value=value)
+        value = value.strip()
+    if value.upper() == "AUTO":
+        return
+    if not _SITE_CODE.match(value) or not value.isascii():
+        yield make_finding("site-code", "format", "SMSSITECODE", value=value)
+    elif value.upper() in RESERVED_SITE_CODES:
+        yield make_finding("site-code", "reserved", "SMSSITECODE", value=value.upper())
+
+
+def _check_guids(plan: InstallPlan) -> Iterator[Finding]:
+    for field in ("aadtenantid", "aadclientappid"):
+        value = getattr(plan, field)
+        if value is None:
+            continue
+        name = name_for_field(field)
+        stripped = value.strip()
+        if stripped.startswith("{") and stripped.endswith("}") and _GUID.match(stripped[1:-1]):
+            yield make_finding("guid", "braces", name, name=name)
+        elif not _GUID.match(stripped) or stripped != value:
+            yield make_finding("guid", "format", name, name=name, value=value)
+
+
+def _check_resource_uri(plan: InstallPlan) -> Iterator[Finding]:
+    value = plan.aadresourceuri
+    if value is not None and not _RESOURCE_URI.match(value):
+        yield make_finding("resource-uri", "format", "AADRESOURCEURI", value=value)
+
+
+def _check_cmg(plan: InstallPlan) -> Iterator[Finding]:
+    cmg_scenario = plan.scenario in ("cmg", "cmg-token")
+    for entry in plan.mp:
+        if not is_cmg_address(entry):
+            continue
+        scheme = scheme_of(entry)
+        address = strip_scheme(entry)
+        if scheme is None:
+            yield make_finding("cmg-mp-scheme", "missing", "/mp", value=entry, address=address)
+        elif scheme != "https":
+            yield make_finding("cmg-mp-scheme", "wrong", "/mp", value=entry, address=address, scheme=scheme)
+        elif split_cmg_address(entry) is None:
+            yield make_finding("cmg-address", "mp", "/mp", value=entry)
+
+    hostname = plan.ccmhostname
+    if hostname is not None and _given(hostname):
+        scheme = scheme_of(hostname)
+        if scheme is not None:
+            yield make_finding("cmg-hostname-scheme", "scheme", "CCMHOSTNAME", value=hostname,
+                               address=strip_scheme(hostname), scheme=scheme)
+        bare = strip_scheme(hostname)
+        if cmg_scenario or is_cmg_address(hostname) or "ccm_proxy_serverauth" in hostname.lower():
+            if "ccm_proxy_serverauth" in bare.lower():
+                yield make_finding("cmg-address", "serverauth", "CCMHOSTNAME")
+            elif split_cmg_address(bare) is None:
+                yield make_finding("cmg-address", "hostname", "CCMHOSTNAME", value=hostname)
+            else:
+                cmg_mps = [m for m in plan.mp if split_cmg_address(strip_scheme(m)) is not None]
+                target = split_cmg_address(bare)
+                for entry in cmg_mps:
+                    other = split_cmg_address(strip_scheme(entry))
+                    if other is not None and target is not None and (
+                        other[0].lower() != target[0].lower() or other[2] != target[2]
+                    ):
+                        yield make_finding("cmg-address", "mismatch", "/mp", mp=entry, hostname=bare)
+        elif plan.scenario == "internet-mp" and not _HOST.match(bare.strip()) and not _IPV4.match(bare.strip()):
+            yield make_finding("invalid-value", "host", "CCMHOSTNAME", name="CCMHOSTNAME", value=hostname)
+
+
+def _check_pki_with_entra(plan: InstallPlan) -> Iterator[Finding]:
+    if plan.has_switch("/UsePKICert") and any(
+        _given(v) for v in (plan.aadtenantid, plan.aadclientappid, plan.aadresourceuri)
+    ):
+        yield make_finding("pki-with-entra", "conflict", "/UsePKICert")
+
+
+def _check_regtoken_with_mp(plan: InstallPlan) -> Iterator[Finding]:
+    if plan.regtoken is not None and plan.mp:
+        yield make_finding("regtoken-with-mp", "conflict", "/mp")
+
+
+def _check_auto_with_hostname(plan: InstallPlan) -> Iterator[Finding]:
+    if plan.sitecode is not None and plan.sitecode.strip().upper() == "AUTO" and _given(plan.ccmhostname):
+        yield make_finding("auto-with-hostname", "conflict", "SMSSITECODE")
+
+
+def _check_smsmp_without_sitecode(plan: InstallPlan) -> Iterator[Finding]:
+    if _given(plan.smsmp) and not _given(plan.sitecode):
+        yield make_finding("smsmp-without-sitecode", "missing", "SMSSITECODE")
+
+
+def _check_conflicting_switches(plan: InstallPlan) -> Iterator[Finding]:
+    if plan.has_switch("/logon") and plan.has_switch("/forceinstall"):
+        yield make_finding("conflicting-switches", "logon-forceinstall", "/logon")
+    if plan.has_switch("/service") and plan.has_switch("/noservice"):
+        yield make_finding("conflicting-switches", "service-noservice", "/service")
+
+
+_REQUIRED = {
+    "cmg": (("ccmhostname", "Type the CMG address: HOST/CCM_Proxy_MutualAuth/NUMBER."),
+            ("sitecode", "Type the 3-character site code.")),
+    "internet-mp": (("ccmhostname", "Type the internet-based management point's FQDN."),
+                    ("sitecode", "Type the 3-character site code.")),
+    "cmg-token": (("regtoken", "Paste the bulk registration token the ConfigMgr admin created."),
+                  ("ccmhostname", "Type the CMG address: HOST/CCM_Proxy_MutualAuth/NUMBER."),
+                  ("sitecode", "Type the 3-character site code.")),
+}
+
+
+def _check_missing_required(plan: InstallPlan) -> Iterator[Finding]:
+    title = _SCENARIO_TITLES[plan.scenario]
+    for field, hint in _REQUIRED.get(plan.scenario, ()):
+        if not _given(getattr(plan, field)):
+            name = name_for_field(field)
+            yield make_finding("missing-required", "field", name, name=name, scenario=title, hint=hint)
+    if plan.scenario == "onprem-mp" and not any(_given(m) for m in plan.mp) and not plan.has_switch("/source"):
+        yield make_finding("missing-required", "onprem-source", "/mp")
+
+
+def _check_smsmp_recommended(plan: InstallPlan) -> Iterator[Finding]:
+    if plan.is_entra and plan.smsmp is None:
+        yield make_finding("smsmp-recommended", "roaming", "SMSMP")
+
+
+def _values(plan: InstallPlan) -> Iterator[tuple[str, str]]:
+    for entry in plan.mp:
+        yield "/mp", entry
+    for name, value in plan.parameters:
+        if value is not None:
+            yield name, value
+    if plan.regtoken is not None:
+        yield "/regtoken", plan.regtoken
+    for field in ("ccmhostname", "sitecode", "smsmp", "aadtenantid", "aadclientappid", "aadresourceuri"):
+        value = getattr(plan, field)
+        if value is not None:
+            yield name_for_field(field), value
+    yield from plan.properties
+
+
+def _check_value_quoting(plan: InstallPlan) -> Iterator[Finding]:
+    for name, value in _values(plan):
+        if _CONTROL.search(value):
+            yield make_finding("value-quoting", "control", name, name=name)
+        elif '"' in value:
+            yield make_finding("value-quoting", "quote", name, name=name)
+        elif value.endswith("\\") and quote_value(value) != value:
+            yield make_finding("value-quoting", "trailing-backslash", name, name=name)
+    if any(";" in entry for entry in plan.mp):
+        yield make_finding("value-quoting", "semicolon", "/mp")
+
+
+def _range_text(entry: CatalogEntry) -> str:
+    if entry.minimum is not None and entry.maximum is not None:
+        return f" from {entry.minimum} to {entry.maximum}"
+    if entry.minimum is not None:
+        return f" of at least {entry.minimum}"
+    if entry.maximum is not None:
+        return f" up to {entry.maximum}"
+    return ""
+
+
+def _check_value(entry: CatalogEntry, name: str, value: str | None) -> Iterator[Finding]:
+    if entry.is_flag:
+        if value not in (None, "") and entry.kind == "parameter":
+            yield make_finding("invalid-value", "is-flag", name, name=name, value=value)
+        return
+    if value is None:
+        yield make_finding("invalid-value", "needs-value", name, name=name)
+        return
+    if value.strip() == "":
+        yield make_finding("invalid-value", "empty", name, name=name)
+        return
+    if value != value.strip():
+        yield make_finding("invalid-value", "spaces", name, name=name, value=value)
+        return
+    if entry.value_type == "int":
+        if not value.isascii() or not value.isdigit():
+            yield make_finding("invalid-value", "int", name, name=name, value=value, range=_range_text(entry))
+            return
+        number = int(value)
+        if (entry.minimum is not None and number < entry.minimum) or (
+            entry.maximum is not None and number > entry.maximum
+        ):
+            yield make_finding("invalid-value", "range", name, name=name, value=value, range=_range_text(entry))
+    elif entry.choices:
+        wanted = {c.upper() for c in entry.choices}
+        items = value.split(";") if entry.value_type == "list" else [value]
+        if any(item.strip().upper() not in wanted for item in items):
+            yield make_finding("invalid-value", "choice", name, name=name, value=value, choices=", ".join(entry.choices))
+    elif entry.value_type == "host":
+        host = value
+        if name == "SMSMP" and scheme_of(value) in ("http", "https"):
+            host = strip_scheme(value).rstrip("/")
+        if not (_HOST.match(host) or _IPV4.match(host)):
+            yield make_finding("invalid-value", "host", name, name=name, value=value)
+    elif entry.value_type == "guid" and not _GUID.match(value):
+        yield make_finding("guid", "format", name, name=name, value=value)
+
+
+def _check_catalog_values(plan: InstallPlan) -> Iterator[Finding]:
+    catalog = load_catalog()
+    for name, value in plan.parameters:
+        entry = catalog.parameter(name)
+        if entry is None:
+            yield make_finding("unknown-parameter", "unknown", name, name=name)
+        elif entry.internal:
+            yield make_finding("internal-switch", "internal", entry.name, name=entry.name)
+        else:
+            yield from _check_value(entry, entry.name, value)
+    for name, value in plan.properties:
+        entry = catalog.property(name)
+        if entry is None:
+            yield make_finding("unknown-property", "unknown", name, name=name)
+            continue
+        if entry.legacy:
+            yield make_finding("legacy-property", "legacy", entry.name, name=entry.name)
+        if entry.name == "CCMSETUPCMD":
+            yield make_finding("unknown-property", "unknown", entry.name, name=entry.name)
+            continue
+        yield from _check_value(entry, entry.name, value)
+    if _given(plan.smsmp):
+        yield from _check_value(catalog.property("SMSMP"), "SMSMP", plan.smsmp)  # type: ignore[arg-type]
+
+
+def _check_scenario(plan: InstallPlan) -> Iterator[Finding]:
+    if any(not _given(getattr(plan, field)) for field, _ in _REQUIRED.get(plan.scenario, ())):
+        return  # missing-required already says what is missing; the inferred scenario would only echo it
+    actual = infer_scenario(plan)
+    has_addresses = bool(plan.mp) or plan.ccmhostname is not None or plan.regtoken is not None
+    if has_addresses and actual != plan.scenario:
+        yield make_finding("scenario-mismatch", "mismatch", "scenario", actual=_SCENARIO_TITLES[actual],
+                           expected=_SCENARIO_TITLES[plan.scenario])
+
+
+def _check_intune_length(plan: InstallPlan, fmt: str | None) -> Iterator[Finding]:
+    length = intune_length(plan)
+    if length > INTUNE_MAX_LENGTH:
+        finding = make_finding("intune-length", "long", None, length=length)
+        if fmt in INTUNE_FORMATS:
+            finding = Finding(finding.rule, "error", finding.message, finding.fix, finding.field, finding.doc)
+        yield finding
+
+
+def _check_token(plan: InstallPlan, now: datetime) -> Iterator[Finding]:
+    token = plan.regtoken
+    if not _given(token):
+        return
+    expiry = decode_token_expiry(token)  # type: ignore[arg-type]
+    if expiry is None:
+        yield make_finding("regtoken-format", "unreadable", "/regtoken")
+        return
+    shown = expiry.strftime("%Y-%m-%d %H:%M")
+    if expiry <= now:
+        yield make_finding("token-expired", "expired", "/regtoken", expiry=shown)
+    elif expiry - now < timedelta(days=1):
+        yield make_finding("token-expired", "soon", "/regtoken", expiry=shown)
+
+
+_CHECKS = (
+    _check_missing_required,
+    _check_site_code,
+    _check_guids,
+    _check_resource_uri,
+    _check_cmg,
+    _check_pki_with_entra,
+    _check_regtoken_with_mp,
+    _check_auto_with_hostname,
+    _check_smsmp_without_sitecode,
+    _check_conflicting_switches,
+    _check_value_quoting,
+    _check_catalog_values,
+    _check_scenario,
+    _check_smsmp_recommended,
+)
