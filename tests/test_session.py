@@ -1,0 +1,268 @@
+"""InstallSession: refusals before launch, following the simulator from the launch offset, completion from the
+tracker plus "no ccmsetup left", stall -> unknown (never success), and an unreadable log."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from wizard.core.parse import parse_command
+from wizard.host import session as session_module
+from wizard.host.base import LaunchResult, SetupActivity
+from wizard.host.demo import DemoHost
+from wizard.host.session import InstallSession
+
+SERVICE_COMMAND = "ccmsetup.exe /mp:mp01.contoso.com SMSSITECODE=P01"
+NOSERVICE_COMMAND = "ccmsetup.exe /noservice /mp:mp01.contoso.com SMSSITECODE=P01"
+OLD_RUN = ('<![LOG[==========[ ccmsetup started in process 1 ]==========]LOG]!><time="08:00:00.000+000" '
+           'date="01-01-2026" component="ccmsetup" context="" type="1" thread="1" file="">\r\n'
+           '<![LOG[CcmSetup is exiting with return code 6]LOG]!><time="08:00:01.000+000" date="01-01-2026" '
+           'component="ccmsetup" context="" type="1" thread="1" file="">\r\n')
+
+
+def plan_of(command):
+    return parse_command(command).plan
+
+
+def demo(tmp_path, preset="entra-joined", **options):
+    options.setdefault("speed", 60)
+    return DemoHost(preset, base_dir=tmp_path, latency=0, **options)
+
+
+def follow(session: InstallSession, limit: float = 60.0) -> None:
+    stop = threading.Timer(limit, lambda: None)
+    stop.start()
+    try:
+        session.run()
+    finally:
+        stop.cancel()
+
+
+@pytest.fixture(autouse=True)
+def _stop_simulators():
+    hosts: list[DemoHost] = []
+    original = DemoHost.__init__
+
+    def tracking_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        hosts.append(self)
+
+    DemoHost.__init__ = tracking_init
+    yield
+    DemoHost.__init__ = original
+    for host in hosts:
+        host.stop_children()
+
+
+def test_service_mode_success_ignores_the_older_run_in_the_log(tmp_path):
+    host = demo(tmp_path)
+    (host.log_dir() / "ccmsetup.log").write_text(OLD_RUN, encoding="utf-8")
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05, settle_seconds=0.2)
+    result = session.start()
+    assert result.started, result.message
+    assert session.offsets["ccmsetup.log"] == len(OLD_RUN.encode())
+    follow(session)
+    assert session.finished
+    assert session.outcome.state == "succeeded"
+    assert session.exit_code() == 0
+    assert not host.setup_running()
+
+
+@pytest.mark.parametrize(("outcome", "state", "code"), [("msi-1603", "failed", 6), ("reboot", "reboot-required", 7),
+                                                        ("prereq-failed", "failed", 9)])
+def test_noservice_results(tmp_path, outcome, state, code):
+    host = demo(tmp_path, outcome=outcome)
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, poll_interval=0.05,
+                             settle_seconds=0.2)
+    assert session.start().started
+    follow(session)
+    assert (session.outcome.state, session.exit_code()) == (state, code)
+    assert session.exit_code_of_process == code
+
+
+def test_missing_exe_is_refused(tmp_path):
+    host = demo(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), tmp_path / "nope.exe")
+    result = session.start()
+    assert result.status == "missing-exe" and session.finished
+    assert session.exit_code() == 2
+
+
+def test_unsigned_exe_is_refused_before_launch(tmp_path):
+    host = demo(tmp_path)
+    fake = tmp_path / "ccmsetup.exe"
+    fake.write_bytes(b"MZ not microsoft")
+    result = InstallSession(host, plan_of(SERVICE_COMMAND), fake).start()
+    assert result.status == "unsigned-exe"
+    assert not (host.log_dir() / "ccmsetup.log").exists()
+
+
+def test_setup_already_running_is_refused_with_8(tmp_path):
+    host = demo(tmp_path, "setup-running")
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe)
+    assert session.start().status == "already-running"
+    assert session.exit_code() == 8
+
+
+def test_uac_cancel_changes_nothing(tmp_path):
+    host = demo(tmp_path, uac_cancel=True)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe)
+    result = session.start()
+    assert result.status == "uac-cancelled"
+    assert session.exit_code() == 1223
+    assert session.poll() == []
+    assert not (host.log_dir() / "ccmsetup.log").exists()
+
+
+class SilentHost(DemoHost):
+    """Launch "succeeds" but nothing is ever logged; setup stays visible (or not) as the test says."""
+
+    def __init__(self, *, still_running: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.still_running = still_running
+        self.launched = False
+
+    def launch(self, exe, argv, *, noservice):
+        self.launched = True
+        return LaunchResult("started", "started (test)", None)
+
+    def setup_activity(self):
+        return SetupActivity((999,) if self.still_running and self.launched else ())
+
+
+def test_stall_ends_unknown_never_success(tmp_path):
+    host = SilentHost(still_running=True, preset="entra-joined", base_dir=tmp_path, latency=0)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, stall_after=0.3, poll_interval=0.05)
+    assert session.start().started
+    follow(session, 10)
+    outcome = session.outcome
+    assert outcome.state == "unknown" and outcome.final
+    assert "No new log lines" in outcome.summary and "still running" in outcome.summary
+    assert session.exit_code() == 1
+    session.keep_waiting()
+    assert not session.finished
+
+
+def test_setup_gone_without_result_is_unknown(tmp_path):
+    host = SilentHost(still_running=False, preset="entra-joined", base_dir=tmp_path, latency=0)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05,
+                             settle_seconds=0.1)
+    session.start()
+    follow(session, 10)
+    assert session.outcome.state == "unknown"
+    assert session.exit_code() == 1
+
+
+def test_unreadable_log_says_so_with_the_fix(tmp_path, monkeypatch):
+    host = SilentHost(still_running=True, preset="entra-joined", base_dir=tmp_path, latency=0)
+    (host.log_dir() / "ccmsetup.log").write_text("", encoding="utf-8")
+
+    def denied(path: Path):
+        raise PermissionError(13, "Access is denied", str(path))
+
+    monkeypatch.setattr(session_module, "probe_readable", denied)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05)
+    session.start()
+    session.poll()
+    problem = session.snapshot().log_problem
+    assert problem is not None
+    assert "without elevation" in problem.message and "administrator" in problem.fix
+
+
+def test_snapshot_while_a_worker_polls(tmp_path):
+    host = demo(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.02, settle_seconds=0.2)
+    session.start()
+    worker = threading.Thread(target=session.run, daemon=True)
+    worker.start()
+    phases = set()
+    while worker.is_alive():
+        snap = session.snapshot()
+        phases.add(snap.phase)
+        assert snap.started
+    worker.join()
+    assert session.snapshot().finished and session.outcome.state == "succeeded"
+    assert "done" in {session.snapshot().phase}
+
+
+def test_secrets_reach_the_launch_but_not_the_preview(tmp_path):
+    host = demo(tmp_path)
+    token = "eyJhbGciOiJub25lIn0.eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiJ9.c2ln"
+    plan = plan_of(f"ccmsetup.exe CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/1 SMSSITECODE=P01 "
+                   f"/regtoken:{token}")
+    seen = {}
+
+    def capture(exe, argv, *, noservice):
+        seen["argv"] = argv
+        return LaunchResult("failed-to-start", "test")
+
+    host.launch = capture
+    session = InstallSession(host, plan, host.demo_exe)
+    session.start()
+    assert f"/regtoken:{token}" in seen["argv"]
+    assert token not in session.command_preview()
+
+
+# -- the Windows host (fake OS layer) through a whole session ---------------------------------------------
+
+
+def ccm(message: str) -> str:
+    return (f'<![LOG[{message}]LOG]!><time="10:00:00.000+000" date="11-26-2026" component="ccmsetup" context="" '
+            'type="1" thread="10" file="ccmsetup.cpp:1">\r\n')
+
+
+@pytest.fixture
+def windows(tmp_path):
+    from test_windows_host import FakeApi
+
+    from wizard.host.windows import WindowsHost
+
+    api = FakeApi(tmp_path)
+    host = WindowsHost(api, base_dir=tmp_path / "runs")
+    host.log_dir().mkdir(parents=True)
+    exe = tmp_path / "ccmsetup.exe"
+    exe.write_bytes(b"MZ")
+    return api, host, exe
+
+
+def test_windows_noservice_run_followed_to_success(windows):
+    api, host, exe = windows
+    log = host.log_dir() / "ccmsetup.log"
+    log.write_text(OLD_RUN, encoding="utf-8")
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), exe, poll_interval=0.01, settle_seconds=0)
+    assert session.start().started
+    api.processes["ccmsetup.exe"] = [777]
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(ccm("==========[ ccmsetup started in process 777 ]==========") + ccm("Running installation package"))
+    session.poll()
+    assert not session.finished and session.snapshot().phase == "msi"
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(ccm("CcmSetup is exiting with return code 0"))
+    api.processes["ccmsetup.exe"] = []
+    api.waits[0x1234] = True
+    api.exit_codes[0x1234] = 0
+    for _ in range(5):
+        session.poll()
+    assert session.finished
+    assert session.outcome.state == "succeeded" and session.exit_code() == 0
+    assert api.closed == [0x1234]  # the process handle is closed once the run is over
+
+
+def test_windows_uac_cancel_through_the_session(windows):
+    api, host, exe = windows
+    api.runas = (False, 1223, None)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), exe)
+    assert session.start().status == "uac-cancelled"
+    assert session.exit_code() == 1223
+    assert session.finished and api.closed == []
+
+
+def test_windows_unsigned_exe_is_never_launched(windows):
+    from wizard.host import winapi
+
+    api, host, exe = windows
+    api.trust = (winapi.TRUST_E_NOSIGNATURE, None)
+    assert InstallSession(host, plan_of(SERVICE_COMMAND), exe).start().status == "unsigned-exe"
+    assert not [c for c in api.calls if c[0] in ("runas", "create")]

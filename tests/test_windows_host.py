@@ -1,0 +1,313 @@
+"""WindowsHost decision code on Linux: every Windows call goes to a fake of the winapi layer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from wizard.host import winapi
+from wizard.host.windows import RETRY_TASK_NAMES, WindowsHost
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dsregcmd"
+
+CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+MOBILE_CLIENT = r"HKLM\SOFTWARE\Microsoft\SMS\Mobile Client"
+CCMSETUP_KEY = r"HKLM\SOFTWARE\Microsoft\CCMSetup"
+
+
+class FakePopen:
+    def __init__(self, command_line, cwd):
+        self.command_line = command_line
+        self.cwd = cwd
+        self.pid = 4100
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self):
+        return None
+
+    def wait(self, timeout=None):
+        return None
+
+
+class FakeApi:
+    """Records calls; answers from dictionaries the tests fill in."""
+
+    def __init__(self, tmp: Path):
+        self.elevated = False
+        self.runas = (True, 0, 0x1234)
+        self.registry: dict[tuple[str, str], object] = {}
+        self.keys: set[str] = set()
+        self.services: dict[str, int] = {}
+        self.processes: dict[str, list[int]] = {}
+        self.trust: tuple[int, str | None] = (0, "Microsoft Corporation")
+        self.commands: dict[str, tuple[int, bytes]] = {}
+        self.closed: list[int] = []
+        self.waits: dict[int, bool] = {}
+        self.exit_codes: dict[int, int | None] = {}
+        self.calls: list[tuple] = []
+        self.drive_types: dict[str, int] = {}
+        self._windir = tmp / "Windows"
+
+    def is_elevated(self):
+        return self.elevated
+
+    def shell_execute_runas(self, exe, parameters, directory):
+        self.calls.append(("runas", exe, parameters, directory))
+        return self.runas
+
+    def create_process(self, command_line, directory):
+        self.calls.append(("create", command_line, directory))
+        return FakePopen(command_line, directory)
+
+    def wait_process(self, handle, timeout_ms):
+        return self.waits.get(handle, False)
+
+    def exit_code(self, handle):
+        return self.exit_codes.get(handle)
+
+    def close_handle(self, handle):
+        self.closed.append(handle)
+
+    def process_id(self, handle):
+        return 777
+
+    def verify_trust(self, path):
+        self.calls.append(("trust", path))
+        return self.trust
+
+    def reg_value(self, key, name):
+        return self.registry.get((key, name))
+
+    def reg_key_exists(self, key):
+        return key in self.keys
+
+    def service_state(self, name):
+        return self.services.get(name)
+
+    def process_ids(self, image_name):
+        return self.processes.get(image_name.lower(), [])
+
+    def run(self, args, timeout):
+        self.calls.append(("run", *args))
+        key = " ".join(args)
+        if key not in self.commands:
+            raise FileNotFoundError(args[0])
+        return self.commands[key]
+
+    def oem_codepage(self):
+        return 850
+
+    def drive_type(self, root):
+        return self.drive_types.get(root.upper(), 3)
+
+    def disk_free(self, path):
+        self.calls.append(("disk", path))
+        return 42 * 1024**3
+
+    def windir(self):
+        return self._windir
+
+    def start_file(self, path):
+        self.calls.append(("start", path))
+
+
+@pytest.fixture
+def api(tmp_path):
+    return FakeApi(tmp_path)
+
+
+@pytest.fixture
+def host(api, tmp_path):
+    return WindowsHost(api, base_dir=tmp_path / "runs")
+
+
+@pytest.fixture
+def exe(tmp_path):
+    path = tmp_path / "Client Files" / "ccmsetup.exe"
+    path.parent.mkdir()
+    path.write_bytes(b"MZ")
+    return path
+
+
+ARGV = ["/mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/1", "SMSSITECODE=P01", "/source:C:\\My Files\\"]
+
+
+def test_uac_cancel_is_its_own_result(host, api, exe):
+    api.runas = (False, 1223, None)
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.status == "uac-cancelled"
+    assert result.error_code == 1223
+    assert result.exit_code == 1223
+    assert "nothing on this device changed" in result.message
+    assert result.process is None
+
+
+def test_elevated_launch_via_runas_passes_one_parameter_string(host, api, exe):
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.started and result.elevated_via_uac
+    (_, file, parameters, directory), = [c for c in api.calls if c[0] == "runas"]
+    assert file == str(exe)
+    assert parameters == '/mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/1 SMSSITECODE=P01 /source:"C:\\My Files\\\\"'
+    assert directory == str(exe.parent)
+    assert result.process.pid == 777
+
+
+def test_null_process_handle_is_started_without_exit_code(host, api, exe):
+    api.runas = (True, 0, None)
+    result = host.launch(exe, ARGV, noservice=True)
+    assert result.status == "started"
+    assert result.process is None
+    assert "no process handle" in result.message
+    assert api.closed == []
+
+
+def test_process_handle_wait_and_close_once(host, api, exe):
+    result = host.launch(exe, ARGV, noservice=True)
+    process = result.process
+    assert process.poll() is None
+    api.waits[0x1234] = True
+    api.exit_codes[0x1234] = 7
+    assert process.poll() == 7
+    process.close()
+    process.close()
+    assert api.closed == [0x1234]
+
+
+def test_other_shell_execute_error_is_failed_to_start(host, api, exe):
+    api.runas = (False, 2, None)
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.status == "failed-to-start"
+    assert result.error_code == 2
+
+
+def test_already_elevated_uses_create_process_with_verbatim_command(host, api, exe):
+    api.elevated = True
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.started and not result.elevated_via_uac
+    (_, command, _), = [c for c in api.calls if c[0] == "create"]
+    assert command.startswith(f'"{exe}" /mp:')
+    assert not [c for c in api.calls if c[0] == "runas"]
+
+
+def test_missing_exe(host, tmp_path):
+    result = host.launch(tmp_path / "nope.exe", ARGV, noservice=False)
+    assert result.status == "missing-exe"
+
+
+@pytest.mark.parametrize(
+    ("code", "signer", "status", "microsoft"),
+    [
+        (0, "Microsoft Corporation", "valid", True),
+        (0, "Contoso Ltd", "valid", False),
+        (winapi.TRUST_E_NOSIGNATURE, None, "unsigned", False),
+        (winapi.TRUST_E_BAD_DIGEST, "Microsoft Corporation", "invalid", False),
+        (winapi.CERT_E_UNTRUSTEDROOT - (1 << 32), None, "untrusted", False),  # negative LONG from ctypes
+        (0x80001234, None, "invalid", False),
+    ],
+)
+def test_signature_results(host, api, exe, code, signer, status, microsoft):
+    api.trust = (code, signer)
+    info = host.verify_signature(exe)
+    assert info.status == status
+    assert info.is_microsoft is microsoft
+    if code:
+        assert "WinVerifyTrust 0x" in info.detail
+
+
+def test_signature_of_missing_file_does_not_call_windows(host, api, tmp_path):
+    assert host.verify_signature(tmp_path / "x.exe").status == "missing"
+    assert not [c for c in api.calls if c[0] == "trust"]
+
+
+def test_client_info_from_registry_and_service(host, api):
+    assert host.client_info() is None
+    api.services["CcmExec"] = 4
+    api.registry[(MOBILE_CLIENT, "ProductVersion")] = "5.00.9132.1011"
+    api.registry[(MOBILE_CLIENT, "AssignedSiteCode")] = "P01"
+    api.registry[(CCMSETUP_KEY, "LastSuccessfulInstallParams")] = "/mp:mp01 SMSSITECODE=P01"
+    info = host.client_info()
+    assert info.version == "5.00.9132.1011"
+    assert info.site_code == "P01"
+    assert info.ccmexec.status == "running"
+    assert info.last_install_params == "/mp:mp01 SMSSITECODE=P01"
+
+
+def test_os_info_names_windows_11_by_build(host, api):
+    api.registry.update({(CURRENT_VERSION, "CurrentBuildNumber"): "26100", (CURRENT_VERSION, "UBR"): 4349,
+                         (CURRENT_VERSION, "ProductName"): "Windows 10 Enterprise",
+                         (CURRENT_VERSION, "InstallationType"): "Client",
+                         (CURRENT_VERSION, "DisplayVersion"): "24H2"})
+    info = host.os_info()
+    assert info.product == "Windows 11 Enterprise"
+    assert (info.build, info.ubr, info.is_server) == (26100, 4349, False)
+    api.registry[(CURRENT_VERSION, "ProductName")] = "Windows Server 2022 Standard"
+    api.registry[(CURRENT_VERSION, "InstallationType")] = "Server"
+    api.registry[(CURRENT_VERSION, "CurrentBuildNumber")] = "20348"
+    assert host.os_info().is_server
+
+
+def test_pending_reboot_markers(host, api):
+    assert host.pending_reboot() == []
+    api.keys.add(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending")
+    api.registry[(r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager", "PendingFileRenameOperations")] = \
+        ["\\??\\C:\\x.tmp", ""]
+    assert host.pending_reboot() == ["Component Based Servicing: RebootPending",
+                                     "Session Manager: PendingFileRenameOperations"]
+
+
+def test_setup_activity_from_processes_and_service(host, api):
+    assert not host.setup_running()
+    api.services["ccmsetup"] = 1  # installed but stopped
+    assert not host.setup_running()
+    api.services["ccmsetup"] = 4
+    assert host.setup_activity().service.status == "running"
+    del api.services["ccmsetup"]
+    api.processes["ccmsetup.exe"] = [312, 4100]
+    activity = host.setup_activity()
+    assert activity.running and activity.process_ids == (312, 4100)
+    assert "312" in activity.describe()
+
+
+def test_retry_task_in_either_folder(host, api):
+    assert not host.retry_task_exists()
+    api.commands[f"schtasks.exe /Query /TN {RETRY_TASK_NAMES[1]}"] = (0, b"")
+    assert host.retry_task_exists()
+
+
+def test_dsregcmd_uses_oem_code_page_and_parser(host, api):
+    text = (FIXTURES / "hybrid-joined.txt").read_text(encoding="utf-8").replace("CONTOSO", "MÜNCHEN")
+    api.commands["dsregcmd.exe /status"] = (0, text.encode("cp850"))
+    status = host.dsregcmd()
+    assert status.domain_name == "MÜNCHEN"
+    assert status.join_state == "Microsoft Entra hybrid joined"
+
+
+def test_dsregcmd_missing_is_an_error_not_an_exception(host):
+    status = host.dsregcmd()
+    assert status.error and "not found" in status.error
+
+
+def test_log_dirs_and_disk(host, api):
+    assert host.log_dir() == api.windir() / "ccmsetup" / "Logs"
+    assert host.ccm_log_dir() == api.windir() / "CCM" / "Logs"
+    assert host.free_disk_bytes() == 42 * 1024**3
+
+
+def test_mapped_drive_detection(host, api):
+    api.drive_types["Z:\\"] = winapi.DRIVE_REMOTE
+    assert host.is_network_drive("Z:\\Client")
+    assert not host.is_network_drive("C:\\Client")
+    assert not host.is_network_drive("\\\\server\\share")
+
+
+def test_describe_is_not_demo(host, api):
+    assert host.is_demo is False
+    assert "not elevated" in host.describe()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the real layer loads on Windows")
+def test_winapi_module_imports_and_refuses_off_windows():
+    with pytest.raises(OSError):
+        winapi.Win32Api()

@@ -1,0 +1,130 @@
+"""`ccmsetup-wizard check [--profile FILE | --from "<command>"] [--demo[=PRESET]] [--json]`: run the prerequisite
+checks for a command on this device (or a simulated one). Exit 0 when nothing failed, 1 otherwise, 2 on bad input.
+
+Also holds the option and plan helpers the install and collect subcommands share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from wizard.core.parse import CommandParseError, parse_command
+from wizard.core.plan import InstallPlan
+from wizard.host import get_host
+from wizard.host.base import Host
+from wizard.host.checks import CheckResult, any_failed, run_checks, summarize
+
+_SYMBOL = {"pass": "ok", "warn": "WARN", "fail": "FAIL", "skip": "skip", "error": "ERROR"}
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message names the option and what to do (exit code 2)."""
+
+
+def add_demo_option(parser: argparse.ArgumentParser) -> None:
+    from wizard.host.demo import preset_names
+
+    parser.add_argument("--demo", nargs="?", const="entra-joined", metavar="PRESET",
+                        help="use a simulated device instead of this one; presets: " + ", ".join(preset_names())
+                        + " (default: entra-joined)")
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--profile", metavar="FILE", help="the install profile (.json) to use")
+    source.add_argument("--from", dest="from_command", metavar='"COMMAND"',
+                        help="a ccmsetup command line to use (in quotes), e.g. copied from the console")
+
+
+def make_host(args: argparse.Namespace, **demo_options) -> Host:
+    """The host for --demo (or the default host); an unknown preset is a UsageError listing the presets."""
+    from wizard.host.demo import PresetError
+
+    try:
+        return get_host(getattr(args, "demo", None), **demo_options)
+    except PresetError as exc:
+        raise UsageError(f"--demo: {exc}") from None
+
+
+def load_plan(args: argparse.Namespace, host: Host) -> tuple[InstallPlan, str]:
+    """(plan, where it came from). Demo hosts fall back to their sample command."""
+    if getattr(args, "profile", None):
+        from wizard.core.profiles import ProfileError, load_profile
+
+        try:
+            return load_profile(args.profile).plan, f"profile {args.profile}"
+        except ProfileError as exc:
+            raise UsageError(f"--profile: {exc}") from None
+        except OSError as exc:
+            raise UsageError(f"--profile: cannot read {args.profile}: {exc.strerror or exc}") from None
+    if getattr(args, "from_command", None):
+        try:
+            return parse_command(args.from_command).plan, "--from"
+        except CommandParseError as exc:
+            raise UsageError(f"--from: {exc}") from None
+    if host.is_demo:
+        return parse_command(host.sample_command()).plan, "the demo's sample command"  # type: ignore[attr-defined]
+    raise UsageError("give the install to check: --profile FILE or --from \"<ccmsetup command line>\"")
+
+
+def print_banner(host: Host, where: str, *, stream=None) -> None:
+    stream = stream or sys.stderr
+    prefix = "*** DEMO MODE *** " if host.is_demo else ""
+    print(f"{prefix}{host.describe()}", file=stream)
+    print(f"Plan from {where}.", file=stream)
+
+
+def format_result(result: CheckResult) -> str:
+    line = f"[{_SYMBOL[result.status]:>5}] {result.title} ({result.seconds:.1f} s): {result.detail}"
+    if result.fix and result.status in ("warn", "fail", "error"):
+        line += f"\n         fix: {result.fix}"
+    return line
+
+
+def print_table(results: list[CheckResult], stream=None) -> None:
+    stream = stream or sys.stdout
+    for result in results:
+        print(format_result(result), file=stream)
+    counts = summarize(results)
+    print(", ".join(f"{n} {s}" for s, n in counts.items() if n), file=stream)
+
+
+def results_json(results: list[CheckResult]) -> list[dict]:
+    return [{"id": r.id, "status": r.status, "title": r.title, "detail": r.detail, "fix": r.fix,
+             "seconds": r.seconds} for r in results]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "check",
+        help="run the prerequisite checks for an install on this device",
+        description="Run the prerequisite checks (device, Entra join, network, ccmsetup.exe) for a ccmsetup "
+                    "command. Exit 0: nothing failed; 1: a check failed; 2: bad input.",
+    )
+    add_plan_options(parser)
+    add_demo_option(parser)
+    parser.add_argument("--ccmsetup", metavar="PATH", help="the ccmsetup.exe to verify (default: found beside "
+                                                            "the wizard)")
+    parser.add_argument("--json", action="store_true",
+                        help='print a JSON list of {"id","status","title","detail","fix","seconds"}')
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        host = make_host(args)
+        plan, where = load_plan(args, host)
+    except UsageError as exc:
+        print(f"ccmsetup-wizard check: {exc}", file=sys.stderr)
+        return 2
+    print_banner(host, where, stream=sys.stderr if args.json else sys.stdout)
+    on_result = None if args.json else (lambda r: print(format_result(r), flush=True))
+    results = run_checks(host, plan, on_result=on_result, exe=args.ccmsetup)
+    if args.json:
+        print(json.dumps(results_json(results), indent=2, ensure_ascii=False))
+    else:
+        counts = summarize(results)
+        print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return 1 if any_failed(results) else 0

@@ -1,0 +1,185 @@
+"""`ccmsetup-wizard install [--profile FILE | --from "<command>"] [--ccmsetup PATH] [--demo[=PRESET]]
+[--outcome NAME] [--speed X] [--yes] [--json]`: the unattended install for scripts and RMM tools.
+
+Runs the checks, shows the command (secrets masked), asks unless --yes, launches ccmsetup (elevated when
+needed), follows the log with a phase/progress line, and exits with ccmsetup's return code: 0 success,
+7 restart required, 6/9/10 failures, 8 already running, 1223 when the UAC prompt was cancelled, 1 when the result
+is unknown (stalled or no result logged), 2 for bad input or a refused start."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+
+from wizard.cli.check_cmd import (
+    UsageError,
+    add_demo_option,
+    add_plan_options,
+    format_result,
+    load_plan,
+    make_host,
+    print_banner,
+    results_json,
+)
+from wizard.host.ccmsetup_exe import choose_ccmsetup
+from wizard.host.checks import run_checks
+from wizard.host.session import InstallSession
+
+_REFUSED = 2
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from wizard.core.simulator import OUTCOMES
+
+    parser = subparsers.add_parser(
+        "install",
+        help="check, launch and follow a ccmsetup install (unattended with --yes)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    add_plan_options(parser)
+    parser.add_argument("--ccmsetup", metavar="PATH", help="the ccmsetup.exe to run (default: beside the profile "
+                                                            "or the wizard, else downloaded from the on-prem MP)")
+    add_demo_option(parser)
+    parser.add_argument("--outcome", choices=tuple(OUTCOMES), metavar="NAME",
+                        help="demo only: how the simulated install ends: " + ", ".join(OUTCOMES))
+    parser.add_argument("--speed", type=float, metavar="X",
+                        help="demo only: time factor of the simulated install (1 = about a minute, 20 = 3 s)")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (unattended)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress goes to "
+                                                            "stderr)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        host, plan, where = _prepare(args)
+    except UsageError as exc:
+        print(f"ccmsetup-wizard install: {exc}", file=sys.stderr)
+        return _REFUSED
+    out = sys.stderr if args.json else sys.stdout
+    print_banner(host, where, stream=out)
+
+    choice = choose_ccmsetup(host, plan, user_path=args.ccmsetup, profile_path=getattr(args, "profile", None))
+    print(f"ccmsetup.exe: {choice.detail}", file=out)
+    results = run_checks(host, plan, exe=choice.path, on_result=lambda r: print(format_result(r), file=out,
+                                                                                  flush=True))
+    failed = [r for r in results if r.status in ("fail", "error")]
+
+    session = InstallSession(host, plan, choice.path, poll_interval=_poll_interval(args),
+                             stall_after=timedelta(minutes=10))
+    print(f"Command: {session.command_preview()}", file=out)
+    if not args.yes:
+        question = (f"{len(failed)} check(s) failed. Install anyway? [y/N] " if failed
+                    else "Start the installation? [y/N] ")
+        answer = _ask(question, out)
+        if answer is None:
+            print("ccmsetup-wizard install: not started: confirmation needed and there is no console to ask; "
+                  "add --yes for unattended use.", file=sys.stderr)
+            return _REFUSED
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not started.", file=out)
+            return _REFUSED
+
+    launch = session.start()
+    print(launch.message, file=out)
+    if not launch.started:
+        return _finish(args, session, results, out)
+
+    progress = _Progress(out)
+    try:
+        session.run(on_tick=lambda s, _records: progress.update(s))
+    except KeyboardInterrupt:
+        progress.end()
+        print(f"Stopped following. ccmsetup may still be running; its log: {host.log_dir() / 'ccmsetup.log'}",
+              file=sys.stderr)
+        return 130
+    progress.end()
+    return _finish(args, session, results, out)
+
+
+def _prepare(args: argparse.Namespace):
+    demo_options = {}
+    if args.outcome is not None or args.speed is not None:
+        host_is_demo = args.demo is not None or sys.platform != "win32"
+        if not host_is_demo:
+            raise UsageError("--outcome and --speed only apply to a simulated device: add --demo")
+        if args.speed is not None and not 0 < args.speed <= 1000:
+            raise UsageError(f"--speed: {args.speed:g} is out of range; use a factor above 0 and up to 1000")
+        if args.outcome is not None:
+            demo_options["outcome"] = args.outcome
+        if args.speed is not None:
+            demo_options["speed"] = args.speed
+    host = make_host(args, **demo_options)
+    plan, where = load_plan(args, host)
+    return host, plan, where
+
+
+def _poll_interval(args: argparse.Namespace) -> float:
+    speed = args.speed or 1.0
+    return 0.5 if speed <= 2 else 0.1
+
+
+def _ask(question: str, out) -> str | None:
+    stdin = sys.stdin
+    if stdin is None or not stdin.isatty():
+        return None
+    print(question, end="", file=out, flush=True)
+    try:
+        return stdin.readline()
+    except (OSError, EOFError):
+        return None
+
+
+class _Progress:
+    """One updating line on a console; one line per phase change otherwise (RMM logs)."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self.last = ""
+
+    def update(self, session: InstallSession) -> None:
+        snap = session.snapshot()
+        percent = f" {snap.percent}%" if snap.percent is not None and snap.phase == "download" else ""
+        text = f"[{snap.phase_title}{percent}] {snap.elapsed:.0f} s"
+        if snap.log_problem:
+            text += f" - {snap.log_problem.message}"
+        if self.tty:
+            print("\r" + text.ljust(len(self.last)), end="", file=self.out, flush=True)
+            self.last = text
+        elif snap.phase_title + percent != self.last:
+            print(text, file=self.out, flush=True)
+            self.last = snap.phase_title + percent
+
+    def end(self) -> None:
+        if self.tty and self.last:
+            print(file=self.out)
+
+
+def _finish(args: argparse.Namespace, session: InstallSession, results, out) -> int:
+    code = session.exit_code()
+    outcome = session.outcome
+    launch = session.launch_result
+    if launch is not None and launch.started:
+        print(f"Result: {outcome.summary}", file=out)
+        if outcome.explanation is not None and outcome.state != "succeeded":
+            print(f"  {outcome.explanation.title}: {outcome.explanation.meaning}", file=out)
+            if outcome.explanation.action:
+                print(f"  What to do: {outcome.explanation.action}", file=out)
+        if session.log_problem:
+            print(f"  {session.log_problem.message}\n  fix: {session.log_problem.fix}", file=out)
+        print(f"Log: {session.host.log_dir() / 'ccmsetup.log'}", file=out)
+    print(f"Exit code {code}.", file=out)
+    if args.json:
+        print(json.dumps({
+            "exit_code": code,
+            "launch": {"status": launch.status, "message": launch.message} if launch else None,
+            "outcome": outcome.as_dict() | {"summary": outcome.summary},
+            "command": session.command_preview(),
+            "demo": session.host.is_demo,
+            "checks": results_json(results),
+        }, indent=2, ensure_ascii=False))
+    return code

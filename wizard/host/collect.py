@@ -1,0 +1,322 @@
+"""The evidence bundle: one zip a technician attaches to a ticket.
+
+Contents: ccmsetup logs (ccmsetup*.log, *.lo_, client.msi.log), the CCM logs that matter for registration and
+location, `dsregcmd /status`, the check results (JSON), the command line with secrets masked, device facts, and a
+summary.md to paste into the ticket. Secrets (the /regtoken JWT and every catalog "secret" value) are masked
+everywhere, including inside the copied logs, since ccmsetup echoes its command line there. The zip is written
+to a temp file beside the target and moved into place, so a half-written bundle never exists.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import datetime as _dt
+import functools
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.core.catalog import load_catalog
+from wizard.core.logparse import decode_bytes, parse_bytes
+from wizard.core.plan import InstallPlan
+from wizard.core.render import MASK, build_argv, command_line
+from wizard.host.base import Host
+from wizard.host.checks import CheckResult
+
+CCM_LOG_NAMES = ("ClientIDManagerStartup", "ClientLocation", "LocationServices", "ADALOperationProvider",
+                 "CcmMessaging")
+MAX_LOG_BYTES = 32 << 20  # keep the last 32 MB of a huge log
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_COMMAND_LINE = re.compile(r"Ccmsetup command line:\s*(.+)", re.IGNORECASE)
+
+
+@dataclass
+class CollectResult:
+    path: Path
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _secret_patterns() -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for entry in load_catalog():
+        if not entry.secret:
+            continue
+        bare = re.escape(entry.name.lstrip("/"))
+        if entry.kind == "parameter":
+            patterns.append(re.compile(rf'(?i)(/{bare}:)("[^"]*"|[^\s"]+)'))
+        else:
+            patterns.append(re.compile(rf'(?i)(?<![A-Za-z0-9_])({bare}=)("[^"]*"|[^\s"]+)'))
+    return tuple(patterns)
+
+
+def redact(text: str, plan: InstallPlan | None = None) -> str:
+    """Mask secrets: `/regtoken:<value>`, other catalog secrets, any JWT, and the plan's own secret values."""
+    for value in _plan_secrets(plan):
+        text = text.replace(value, MASK)
+    for pattern in _secret_patterns():
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return _JWT.sub(MASK, text)
+
+
+def _plan_secrets(plan: InstallPlan | None) -> list[str]:
+    if plan is None:
+        return []
+    values = [plan.regtoken] if plan.regtoken else []
+    catalog = load_catalog()
+    for name, value in (*plan.parameters, *plan.properties):
+        entry = catalog.get(name)
+        if value and entry is not None and entry.secret:
+            values.append(value)
+    return [v for v in values if len(v) >= 4]  # never mask tiny strings everywhere
+
+
+def redacted_command(plan: InstallPlan, exe: str = "ccmsetup.exe") -> str:
+    return redact(f"{exe} " + command_line(build_argv(plan, show_secrets=False)), plan)
+
+
+def last_logged_command(log_dir: Path) -> str | None:
+    """The command line of the latest run as ccmsetup logged it ("Ccmsetup command line: ..."), redacted."""
+    path = log_dir / "ccmsetup.log"
+    try:
+        data = path.read_bytes()[-MAX_LOG_BYTES:]
+    except OSError:
+        return None
+    found = None
+    for record in parse_bytes(data):
+        match = _COMMAND_LINE.search(record.message)
+        if match:
+            found = match.group(1).strip()
+    return redact(found) if found else None
+
+
+def _plan_from_command(command: str | None) -> InstallPlan | None:
+    """The plan of a logged command line (secrets already masked), for running the matching checks."""
+    if not command:
+        return None
+    from wizard.core.parse import CommandParseError, parse_command
+
+    try:
+        return parse_command(command).plan
+    except CommandParseError:
+        return None
+
+
+def _log_files(host: Host) -> list[tuple[Path, str]]:
+    """(file, name inside the zip) for every log that belongs in the bundle."""
+    picked: list[tuple[Path, str]] = []
+    setup_dir = host.log_dir()
+    if setup_dir.is_dir():
+        names = set()
+        for pattern in ("ccmsetup*.log", "*.lo_", "client.msi.log"):
+            names.update(p.name for p in setup_dir.glob(pattern) if p.is_file())
+        picked += [(setup_dir / n, f"logs/ccmsetup/{n}") for n in sorted(names)]
+    ccm_dir = host.ccm_log_dir()
+    if ccm_dir.is_dir():
+        for base in CCM_LOG_NAMES:
+            for suffix in (".log", ".lo_"):
+                candidate = ccm_dir / (base + suffix)
+                if candidate.is_file():
+                    picked.append((candidate, f"logs/ccm/{candidate.name}"))
+    return picked
+
+
+def _read_redacted(path: Path, plan: InstallPlan | None) -> bytes:
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_LOG_BYTES:
+            fh.seek(size - MAX_LOG_BYTES)
+        data = fh.read()
+    text, encoding = decode_bytes(data)
+    clean = redact(text, plan)
+    bom = next((mark for mark in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+                if data.startswith(mark)), b"")
+    try:
+        body = clean.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    except (UnicodeEncodeError, LookupError):
+        bom, body = codecs.BOM_UTF8, clean.encode("utf-8")
+    return bom + body
+
+
+def _last_errors(host: Host, plan: InstallPlan | None, limit: int = 15) -> list[str]:
+    path = host.log_dir() / "ccmsetup.log"
+    try:
+        records = parse_bytes(path.read_bytes()[-MAX_LOG_BYTES:])
+    except OSError:
+        return []
+    # the bootstrap and the service each start a block: look at the last two
+    starts = [i for i, r in enumerate(records) if "ccmsetup started in process" in r.message.lower()]
+    start = starts[-2] if len(starts) >= 2 else (starts[0] if starts else 0)
+    picked = []
+    for record in records[start:]:
+        low = record.message.lower()
+        if record.type == 3 or "failed with error code" in low or "exiting with return code" in low:
+            when = record.time.strftime("%Y-%m-%d %H:%M:%S") if record.time else "?"
+            picked.append(f"{when} {redact(record.message.strip(), plan)}")
+    return picked[-limit:]
+
+
+def _device_facts(host: Host) -> dict[str, Any]:
+    facts: dict[str, Any] = {"description": host.describe(), "demo": host.is_demo, "preset": host.preset}
+    for key, call in (("os", host.os_info), ("client", host.client_info), ("setup", host.setup_activity),
+                      ("pending_reboot", host.pending_reboot), ("free_disk_bytes", host.free_disk_bytes),
+                      ("elevated", host.is_elevated), ("retry_task", host.retry_task_exists)):
+        try:
+            value = call()
+            facts[key] = _jsonable(value)
+        except Exception as exc:  # evidence collection must go on whatever one probe does
+            facts[key] = f"error: {exc}"
+    return facts
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(value)
+    return value
+
+
+def collect_evidence(
+    host: Host,
+    output: str | Path | None = None,
+    *,
+    plan: InstallPlan | None = None,
+    check_results: Iterable[CheckResult] | None = None,
+    session: Any = None,
+    run_checks_if_missing: bool = True,
+    timeout: float | None = None,
+) -> CollectResult:
+    """Write the evidence zip and return where it went, what it holds and what could not be included.
+
+    `output` defaults to `ccmsetup-evidence-<timestamp>.zip` in the current folder. Without `check_results` the
+    checks are run now (for `plan`, or device-only checks when there is no plan). `session` (an InstallSession)
+    adds the launch and outcome. Raises OSError only when the zip itself cannot be written.
+    """
+    stamp = _dt.datetime.now(_dt.UTC)
+    target = Path(output) if output else Path.cwd() / f"ccmsetup-evidence-{stamp:%Y%m%d-%H%M%S}.zip"
+    result = CollectResult(target)
+    if plan is None and session is not None:
+        plan = session.plan
+    logged = last_logged_command(host.log_dir()) if plan is None else None
+    check_plan = plan if plan is not None else _plan_from_command(logged)
+    if check_results is None and run_checks_if_missing:
+        from wizard.host.checks import run_checks
+
+        check_results = run_checks(host, check_plan or InstallPlan(), timeout=timeout)
+    results = list(check_results or [])
+
+    entries: dict[str, bytes] = {}
+    command = redacted_command(plan) if plan is not None else logged
+    entries["command.txt"] = ((command or "(no command known)") + "\n").encode("utf-8")
+    try:
+        entries["dsregcmd.txt"] = redact(host.dsregcmd_output()).encode("utf-8")
+    except Exception as exc:
+        result.warnings.append(f"dsregcmd output not included: {exc}")
+    entries["checks.json"] = json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False).encode()
+    facts = _device_facts(host)
+    entries["device.json"] = redact(json.dumps(facts, indent=2, ensure_ascii=False, default=str), plan).encode()
+    if session is not None:
+        entries["session.json"] = redact(json.dumps(_session_facts(session), indent=2, default=str), plan).encode()
+
+    for path, name in _log_files(host):
+        try:
+            entries[name] = _read_redacted(path, plan)
+        except PermissionError:
+            result.warnings.append(f"{path} could not be read without elevation: run the wizard as administrator "
+                                   "to include it")
+        except OSError as exc:
+            result.warnings.append(f"{path} could not be read: {exc}")
+    if not any(name.startswith("logs/ccmsetup/") for name in entries):
+        result.warnings.append(f"no ccmsetup logs found in {host.log_dir()}")
+
+    entries["summary.md"] = _summary(host, stamp, facts, results, command, session, plan,
+                                     sorted(entries), result.warnings).encode("utf-8")
+    _write_zip_atomic(target, entries, stamp)
+    result.files = sorted(entries)
+    return result
+
+
+def _session_facts(session: Any) -> dict[str, Any]:
+    launch = session.launch_result
+    outcome = session.outcome
+    return {
+        "launch": {"status": launch.status, "message": launch.message} if launch else None,
+        "outcome": outcome.as_dict() | {"summary": outcome.summary},
+        "exit_code": session.exit_code() if launch else None,
+        "log_offsets": getattr(session, "offsets", {}),
+    }
+
+
+def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: list[CheckResult],
+             command: str | None, session: Any, plan: InstallPlan | None, files: list[str],
+             warnings: list[str]) -> str:
+    lines = [f"# ccmsetup evidence: {stamp:%Y-%m-%d %H:%M} UTC", ""]
+    if host.is_demo:
+        lines += [f"> **DEMO**: simulated device (preset `{host.preset}`); nothing here comes from a real device.", ""]
+    lines += ["## Device", "", f"- {facts['description']}"]
+    try:
+        status = host.dsregcmd()
+        tenant = f", tenant {status.tenant_name or ''} {status.tenant_id}".rstrip() if status.tenant_id else ""
+        lines.append(f"- Join state: {status.join_state}{tenant}; user PRT: "
+                     f"{'YES' if status.azure_ad_prt else 'NO' if status.azure_ad_prt is False else 'unknown'}")
+    except Exception as exc:
+        lines.append(f"- Join state: unknown ({exc})")
+    client = facts.get("client")
+    if isinstance(client, dict):
+        lines.append(f"- Client installed: {client.get('version')} (site {client.get('site_code')})")
+    else:
+        lines.append("- Client installed: no")
+    lines += ["", "## Command (secrets masked)", "", "```", command or "(no command known)", "```", ""]
+    if session is not None and session.launch_result is not None:
+        outcome = session.outcome
+        lines += ["## Result", "", f"- Launch: {session.launch_result.status}: {session.launch_result.message}",
+                  f"- Outcome: **{outcome.state}**: {outcome.summary}"]
+        if outcome.error_code or outcome.return_code is not None:
+            lines.append(f"- Return code: {outcome.return_code}; error code: {outcome.error_code}")
+        if outcome.explanation is not None:
+            lines.append(f"- {outcome.explanation.title}: {outcome.explanation.meaning} "
+                         f"What to do: {outcome.explanation.action}")
+        lines.append("")
+    if results:
+        lines += ["## Checks", "", "| Status | Check | Detail |", "|---|---|---|"]
+        for r in results:
+            detail = redact(r.detail, plan).replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.status.upper()} | {r.title} | {detail} |")
+        lines.append("")
+    errors = _last_errors(host, plan)
+    if errors:
+        lines += ["## Last errors and exit lines in ccmsetup.log", "", "```", *errors, "```", ""]
+    if warnings:
+        lines += ["## Not included", "", *[f"- {w}" for w in warnings], ""]
+    lines += ["## Files", "", *[f"- `{name}`" for name in [*files, "summary.md"]], ""]
+    return "\n".join(lines)
+
+
+def _write_zip_atomic(target: Path, entries: dict[str, bytes], stamp: _dt.datetime) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                when = stamp.astimezone().timetuple()[:6]
+                for name in sorted(entries):
+                    info = zipfile.ZipInfo(name, date_time=when)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, entries[name])
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = ""
+    finally:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)

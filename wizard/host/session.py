@@ -1,0 +1,318 @@
+"""One install, start to finish, shared by the CLI and the GUI.
+
+`start()` refuses a missing or unsigned exe and a setup that is already running, records the log offsets, then
+launches. `poll()` is one tick: tail the logs from those offsets, feed the tracker, ask the host whether any
+ccmsetup process or service is left, and decide. A run that stalls ends as `unknown` with diagnostics, never as
+success. A GUI worker thread may call poll() while the UI thread reads `snapshot()`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from wizard.core.explain import explain_return_code
+from wizard.core.logparse import LogRecord
+from wizard.core.plan import InstallPlan
+from wizard.core.render import build_argv, command_line
+from wizard.core.tail import LogTailer, file_size
+from wizard.core.tracker import InstallTracker, Outcome
+from wizard.host.base import Host, LaunchResult, ProcessHandle
+
+CCMSETUP_LOG = "ccmsetup.log"
+MSI_LOG = "client.msi.log"
+REGISTRATION_LOG = "ClientIDManagerStartup.log"
+# ccmsetup may take a moment to appear as a process/service after the launch returns
+_SETTLE_SECONDS = 3.0
+_EMPTY_TICKS_BEFORE_DONE = 2
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    started: bool
+    finished: bool
+    phase: str
+    phase_title: str
+    percent: int | None
+    outcome: Outcome
+    launch: LaunchResult | None
+    log_problem: LogProblem | None
+    elapsed: float
+    seconds_since_activity: float | None
+    setup_running: bool
+    records_seen: int
+
+
+class InstallSession:
+    def __init__(self, host: Host, plan: InstallPlan, exe: str | Path | None, *,
+                 stall_after: timedelta | float = timedelta(minutes=10), poll_interval: float = 0.5,
+                 settle_seconds: float = _SETTLE_SECONDS) -> None:
+        self.host = host
+        self.plan = plan
+        self.exe = Path(exe) if exe else None
+        self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
+        self.poll_interval = poll_interval
+        self.settle_seconds = settle_seconds
+        self.tracker = InstallTracker(noservice=plan.noservice, stall_after=self.stall_after, scenario=plan.scenario)
+        self.launch_result: LaunchResult | None = None
+        self.log_problem: LogProblem | None = None
+        self.offsets: dict[str, int] = {}
+        self.last_poll: dict[str, list[LogRecord]] = {}
+        self._lock = threading.RLock()
+        self._tailers: dict[str, LogTailer] = {}
+        self._paths: dict[str, Path] = {}
+        self._process: ProcessHandle | None = None
+        self._exit_code: int | None = None
+        self._launched_at: float | None = None
+        self._last_activity: float | None = None
+        self._empty_ticks = 0
+        self._setup_running = False
+        self._finished = False
+        self._final_override: Outcome | None = None
+        self._ticks = 0
+
+    # -- launch ---------------------------------------------------------------------------------------------
+
+    def command_preview(self) -> str:
+        """The command line with secrets masked (for display and logs)."""
+        return f'"{self.exe or "ccmsetup.exe"}" ' + command_line(build_argv(self.plan, show_secrets=False))
+
+    def start(self) -> LaunchResult:
+        with self._lock:
+            if self.launch_result is not None and self.launch_result.started:
+                raise RuntimeError("this install session was already started")
+            result = self._refuse_reason()
+            if result is None:
+                self._record_offsets()
+                result = self.host.launch(self.exe, build_argv(self.plan, show_secrets=True),  # type: ignore[arg-type]
+                                          noservice=self.plan.noservice)
+            self.launch_result = result
+            if result.started:
+                self._process = result.process
+                self._launched_at = time.monotonic()
+                self._last_activity = self._launched_at
+                self._setup_running = True
+            else:
+                self._finished = True
+            return result
+
+    def _refuse_reason(self) -> LaunchResult | None:
+        if self.exe is None or not self.exe.is_file():
+            where = str(self.exe) if self.exe else "no ccmsetup.exe was chosen"
+            return LaunchResult("missing-exe", f"ccmsetup.exe not found ({where}); choose the file to run.")
+        signature = self.host.verify_signature(self.exe)
+        if not signature.is_microsoft:
+            return LaunchResult("unsigned-exe", f"{self.exe} is not signed by Microsoft ({signature.detail}); it will "
+                                                "not be started elevated. Get ccmsetup.exe again from the site "
+                                                "server or the MP.")
+        activity = self.host.setup_activity()
+        if activity.running:
+            return LaunchResult("already-running", f"ccmsetup is already running ({activity.describe()}); starting "
+                                                   "another would return 8. Wait for it, or follow its log.")
+        return None
+
+    def _record_offsets(self) -> None:
+        self._paths = {
+            CCMSETUP_LOG: self.host.log_dir() / CCMSETUP_LOG,
+            MSI_LOG: self.host.log_dir() / MSI_LOG,
+            REGISTRATION_LOG: self.host.ccm_log_dir() / REGISTRATION_LOG,
+        }
+        for name, path in self._paths.items():
+            self.offsets[name] = file_size(path)
+            self._tailers[name] = LogTailer(path, start_offset=self.offsets[name], poll_interval=self.poll_interval)
+
+    # -- following ------------------------------------------------------------------------------------------
+
+    def poll(self) -> list[LogRecord]:
+        """One tick. Returns the new records of ccmsetup.log, client.msi.log and ClientIDManagerStartup.log."""
+        with self._lock:
+            if self._launched_at is None or self._finished:
+                return []
+            self._ticks += 1
+            batches = {name: tailer.poll() for name, tailer in self._tailers.items()}
+            self.last_poll = batches
+            tracked = batches[CCMSETUP_LOG] + batches[REGISTRATION_LOG]
+            if tracked:
+                self.tracker.feed(tracked)
+            if any(batches.values()):
+                self._last_activity = time.monotonic()
+            elif self._ticks % 4 == 1:
+                self._check_log_readable()
+            if self._process is not None and self._exit_code is None:
+                self._exit_code = self._process.poll()
+            self._decide()
+            new = [record for batch in batches.values() for record in batch]
+            if self._finished:
+                new += self._drain()
+            return new
+
+    def _decide(self) -> None:
+        process_done = self._process is None or self._exit_code is not None
+        try:
+            self._setup_running = self.host.setup_running()
+        except OSError:
+            self._setup_running = True  # cannot tell: keep following rather than guess
+        settled = time.monotonic() - (self._launched_at or 0) >= self.settle_seconds
+        if process_done and not self._setup_running:
+            self._empty_ticks += 1
+        else:
+            self._empty_ticks = 0
+        if settled and self._empty_ticks >= _EMPTY_TICKS_BEFORE_DONE:
+            self.tracker.note_no_setup_left()
+        if self.tracker.outcome.final:
+            self._finish()
+            return
+        idle = time.monotonic() - (self._last_activity or time.monotonic())
+        if idle >= self.stall_after.total_seconds():
+            self._final_override = self._stall_outcome(idle)
+            self._finish()
+
+    def _stall_outcome(self, idle: float) -> Outcome:
+        minutes = idle / 60
+        running = "still running" if self._setup_running else "no longer running"
+        seen = self.tracker.records_seen
+        parts = [f"No new log lines for {minutes:.0f} min during '{self.tracker.phase_title}'; ccmsetup is {running}."]
+        if seen == 0:
+            parts.append(f"Nothing was written to {self._paths.get(CCMSETUP_LOG)} since the launch.")
+        if self.tracker.last_error_message:
+            parts.append(f"Last error line: {self.tracker.last_error_message}")
+        if self.log_problem:
+            parts.append(self.log_problem.message)
+        parts.append("The result is unknown: check ccmsetup.log, or collect the evidence bundle.")
+        return Outcome("unknown", None, None, True, None, " ".join(parts))
+
+    def _check_log_readable(self) -> None:
+        path = self._paths.get(CCMSETUP_LOG)
+        if path is None or not path.exists():
+            return
+        try:
+            probe_readable(path)
+        except PermissionError:
+            self.log_problem = LogProblem(
+                f"{path} exists but this account may not read it without elevation, so progress cannot be followed.",
+                "Run the wizard as administrator (right-click > Run as administrator) to follow the log; the "
+                "install itself goes on either way.")
+        except OSError as exc:
+            self.log_problem = LogProblem(f"{path} cannot be read: {exc}", "Check the file and folder permissions.")
+        else:
+            self.log_problem = None
+
+    def _drain(self) -> list[LogRecord]:
+        """At the end: read what was written since the tick (an exit line right after a failure line) and
+        emit a last record still held back as incomplete."""
+        drained = {name: tailer.poll() + tailer.flush() for name, tailer in self._tailers.items()}
+        tracked = drained[CCMSETUP_LOG] + drained[REGISTRATION_LOG]
+        if tracked:
+            self.tracker.feed(tracked)
+        for name, records in drained.items():
+            self.last_poll[name] = self.last_poll.get(name, []) + records
+        return [record for batch in drained.values() for record in batch]
+
+    def _finish(self) -> None:
+        self._finished = True
+        if self._process is not None:
+            if self._exit_code is None:
+                # the result line is written just before the process exits: collect its code too
+                self._exit_code = self._process.wait(1.0)
+            self._process.close()
+
+    def keep_waiting(self) -> None:
+        """After a stall: follow on (the technician knows the download is slow)."""
+        with self._lock:
+            if self._final_override is not None:
+                self._final_override = None
+                self._finished = False
+                self._last_activity = time.monotonic()
+
+    def run(self, *, on_tick=None, stop: threading.Event | None = None) -> Outcome:
+        """Poll until finished (CLI). `on_tick(session, records)` is called after every tick."""
+        while not self.finished:
+            if stop is not None and stop.is_set():
+                break
+            records = self.poll()
+            if on_tick is not None:
+                on_tick(self, records)
+            if not self.finished:
+                time.sleep(self.poll_interval)
+        return self.outcome
+
+    # -- results --------------------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        with self._lock:
+            return self._finished
+
+    @property
+    def exit_code_of_process(self) -> int | None:
+        return self._exit_code
+
+    @property
+    def outcome(self) -> Outcome:
+        with self._lock:
+            if self._final_override is not None:
+                return self._final_override
+            outcome = self.tracker.outcome
+            if (self.plan.noservice and self._exit_code is not None
+                    and outcome.state in ("running", "unknown") and self._finished):
+                return _outcome_from_exit_code(self._exit_code, self.plan.scenario)
+            return outcome
+
+    def exit_code(self) -> int:
+        """The process exit code the CLI returns: ccmsetup's return code (1223 for UAC cancel, 8 when setup was
+        already running). An unknown result exits 1: never 0."""
+        with self._lock:
+            launch = self.launch_result
+            if launch is not None and not launch.started:
+                return launch.exit_code or 1
+            outcome = self.outcome
+            if outcome.return_code is not None and not (outcome.state == "failed" and outcome.return_code == 0):
+                return outcome.return_code
+            return {"succeeded": 0, "reboot-required": 7, "failed": 6}.get(outcome.state, 1)
+
+    def snapshot(self) -> SessionSnapshot:
+        with self._lock:
+            now = time.monotonic()
+            return SessionSnapshot(
+                started=self._launched_at is not None,
+                finished=self._finished,
+                phase=self.tracker.phase,
+                phase_title=self.tracker.phase_title,
+                percent=self.tracker.percent,
+                outcome=self.outcome,
+                launch=self.launch_result,
+                log_problem=self.log_problem,
+                elapsed=now - self._launched_at if self._launched_at else 0.0,
+                seconds_since_activity=now - self._last_activity if self._last_activity else None,
+                setup_running=self._setup_running,
+                records_seen=self.tracker.records_seen,
+            )
+
+    def log_paths(self) -> dict[str, Path]:
+        return dict(self._paths)
+
+
+def probe_readable(path: Path) -> None:
+    """Open and close `path` for reading; raises PermissionError when this account may not read it."""
+    with open(path, "rb"):
+        pass
+
+
+def _outcome_from_exit_code(code: int, scenario: str | None) -> Outcome:
+    explanation = explain_return_code(code, scenario)
+    if code == 0:
+        return Outcome("succeeded", 0, None, True, explanation, "ccmsetup exited with 0 (success).")
+    if code == 7:
+        return Outcome("reboot-required", 7, None, True, explanation, "ccmsetup needs a restart to finish.")
+    title = explanation.title if explanation else "error"
+    return Outcome("failed", code, None, True, explanation, f"ccmsetup exited with {code}: {title}.")
+

@@ -1,0 +1,336 @@
+"""The real device: Windows. Every OS call goes through `self.api` (winapi.Win32Api by default) so the decision
+code below runs on Linux in tests with a fake layer."""
+
+from __future__ import annotations
+
+import contextlib
+import ntpath
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from wizard.host import winapi
+from wizard.host.base import (
+    ERROR_CANCELLED,
+    ClientInfo,
+    DsregStatus,
+    Host,
+    LaunchResult,
+    OsInfo,
+    PopenProcess,
+    ServiceState,
+    SetupActivity,
+    SignatureInfo,
+    new_run_dir,
+)
+from wizard.host.dsregcmd import decode_console_output, parse_dsregcmd
+from wizard.host.netprobe import NetProbe, Prober
+
+RETRY_TASK_NAMES = (
+    r"\Microsoft\Configuration Manager\Configuration Manager Client Retry Task",
+    # KB 4018655: older clients created it in the root folder
+    r"\Configuration Manager Client Retry Task",
+)
+CCMSETUP_SERVICE = "ccmsetup"
+CCMEXEC_SERVICE = "CcmExec"
+
+_SERVICE_STATES = {1: "stopped", 2: "starting", 3: "stopping", 4: "running", 5: "starting", 6: "stopping", 7: "paused"}
+
+_REBOOT_KEYS = (
+    (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending",
+     "Component Based Servicing: RebootPending"),
+    (r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired",
+     "Windows Update: RebootRequired"),
+)
+_SESSION_MANAGER = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
+_CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+_MOBILE_CLIENT = r"HKLM\SOFTWARE\Microsoft\SMS\Mobile Client"
+_CCMSETUP_KEY = r"HKLM\SOFTWARE\Microsoft\CCMSetup"
+_CCM_LOGGING = r"HKLM\SOFTWARE\Microsoft\CCM\Logging\@Global"
+
+# Authenticode results named for a technician
+_TRUST_TEXT = {
+    winapi.TRUST_E_NOSIGNATURE: ("unsigned", "the file carries no Authenticode signature"),
+    winapi.TRUST_E_SUBJECT_FORM_UNKNOWN: ("unsigned", "the file type cannot carry a signature"),
+    winapi.TRUST_E_BAD_DIGEST: ("invalid", "the file was modified after it was signed (digest mismatch)"),
+    winapi.TRUST_E_EXPLICIT_DISTRUST: ("untrusted", "the signing certificate is explicitly distrusted"),
+    winapi.TRUST_E_SUBJECT_NOT_TRUSTED: ("untrusted", "the signature is not trusted on this device"),
+    winapi.CERT_E_UNTRUSTEDROOT: ("untrusted", "the signature chains to a root this device does not trust"),
+    winapi.CERT_E_CHAINING: ("untrusted", "the signing certificate chain cannot be built"),
+    winapi.CERT_E_EXPIRED: ("invalid", "the signing certificate expired and the signature has no timestamp"),
+    winapi.CERT_E_REVOKED: ("invalid", "the signing certificate was revoked"),
+    winapi.CRYPT_E_SECURITY_SETTINGS: ("untrusted", "local security policy blocks this signature"),
+}
+
+
+class WinProcess:
+    """A process started through ShellExecuteExW: its handle, waited on with WaitForSingleObject."""
+
+    def __init__(self, api: Any, handle: int) -> None:
+        self._api = api
+        self._handle: int | None = handle
+        self._lock = threading.Lock()
+        self._exit: int | None = None
+        self.pid = api.process_id(handle)
+
+    def poll(self) -> int | None:
+        return self.wait(0)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        with self._lock:
+            if self._exit is not None or self._handle is None:
+                return self._exit
+            timeout_ms = 0xFFFFFFFF if timeout is None else max(0, int(timeout * 1000))
+            if self._api.wait_process(self._handle, timeout_ms):
+                self._exit = self._api.exit_code(self._handle)
+            return self._exit
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                try:
+                    self._api.close_handle(self._handle)
+                finally:
+                    self._handle = None
+
+    def __del__(self) -> None:  # a forgotten handle is still closed
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class WindowsHost(Host):
+    is_demo = False
+    preset = None
+
+    def __init__(self, api: Any | None = None, *, base_dir: str | Path | None = None,
+                 prober: Prober | None = None) -> None:
+        self.api = api if api is not None else winapi.Win32Api()
+        self._base_dir = Path(base_dir) if base_dir else None
+        self._run_dir: Path | None = None
+        self._prober = prober or NetProbe()
+
+    # -- identity -------------------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        info = self.os_info()
+        name = os.environ.get("COMPUTERNAME", "this device")
+        elevated = "elevated" if self._safe_elevated() else "not elevated"
+        return f"{name}: {info.version_text}, {elevated}"
+
+    def _safe_elevated(self) -> bool:
+        try:
+            return self.is_elevated()
+        except OSError:
+            return False
+
+    def os_info(self) -> OsInfo:
+        value = self.api.reg_value
+        build = int(str(value(_CURRENT_VERSION, "CurrentBuildNumber") or value(_CURRENT_VERSION, "CurrentBuild") or 0))
+        ubr = int(value(_CURRENT_VERSION, "UBR") or 0)
+        product = str(value(_CURRENT_VERSION, "ProductName") or "Windows")
+        install_type = str(value(_CURRENT_VERSION, "InstallationType") or "")
+        is_server = "server" in install_type.lower() or "server" in product.lower()
+        if not is_server and build >= 22000 and product.startswith("Windows 10"):
+            product = "Windows 11" + product[len("Windows 10"):]  # Windows 11 still writes "Windows 10" here
+        arch = os.environ.get("PROCESSOR_ARCHITEW6432") or os.environ.get("PROCESSOR_ARCHITECTURE", "")
+        return OsInfo(product=product, build=build, ubr=ubr,
+                      display_version=str(value(_CURRENT_VERSION, "DisplayVersion") or
+                                          value(_CURRENT_VERSION, "ReleaseId") or ""),
+                      is_server=is_server, architecture=arch)
+
+    def is_elevated(self) -> bool:
+        return bool(self.api.is_elevated())
+
+    # -- Entra ----------------------------------------------------------------------------------------------
+
+    def dsregcmd(self) -> DsregStatus:
+        try:
+            code, output = self.api.run(["dsregcmd.exe", "/status"], 30)
+        except FileNotFoundError:
+            return DsregStatus(error="dsregcmd.exe was not found (it ships with Windows 10 and later)")
+        except OSError as exc:
+            return DsregStatus(error=f"dsregcmd.exe could not run: {exc}")
+        except Exception as exc:  # subprocess.TimeoutExpired and friends
+            return DsregStatus(error=f"dsregcmd.exe did not finish: {exc}")
+        text = decode_console_output(output, self._oem_codepage())
+        status = parse_dsregcmd(text)
+        if code != 0 and status.error:
+            return DsregStatus(raw=text, error=f"dsregcmd.exe exited with {code}: {text.strip()[:300]}")
+        return status
+
+    def _oem_codepage(self) -> int | None:
+        try:
+            return self.api.oem_codepage()
+        except OSError:
+            return None
+
+    # -- services, processes, tasks -------------------------------------------------------------------------
+
+    def service(self, name: str) -> ServiceState:
+        try:
+            code = self.api.service_state(name)
+        except OSError as exc:
+            return ServiceState(name, "unknown", f"cannot query the {name} service: {exc}")
+        if code is None:
+            return ServiceState(name, "not-installed")
+        return ServiceState(name, _SERVICE_STATES.get(int(code), "unknown"))  # type: ignore[arg-type]
+
+    def setup_activity(self) -> SetupActivity:
+        try:
+            pids = tuple(self.api.process_ids("ccmsetup.exe"))
+        except OSError:
+            pids = ()
+        service = self.service(CCMSETUP_SERVICE)
+        return SetupActivity(process_ids=pids, service=service if service.exists else None)
+
+    def retry_task_exists(self) -> bool:
+        for name in RETRY_TASK_NAMES:
+            try:
+                code, _ = self.api.run(["schtasks.exe", "/Query", "/TN", name], 15)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            if code == 0:
+                return True
+        return False
+
+    def pending_reboot(self) -> list[str]:
+        markers = [label for key, label in _REBOOT_KEYS if self.api.reg_key_exists(key)]
+        renames = self.api.reg_value(_SESSION_MANAGER, "PendingFileRenameOperations")
+        if renames and any(str(item).strip() for item in (renames if isinstance(renames, list) else [renames])):
+            markers.append("Session Manager: PendingFileRenameOperations")
+        volatile = self.api.reg_value(r"HKLM\SOFTWARE\Microsoft\Updates", "UpdateExeVolatile")
+        if volatile not in (None, 0, "0"):
+            markers.append("Updates: UpdateExeVolatile")
+        return markers
+
+    def free_disk_bytes(self) -> int:
+        drive = ntpath.splitdrive(str(self.api.windir()))[0] or "C:"
+        return int(self.api.disk_free(drive + "\\"))
+
+    def client_info(self) -> ClientInfo | None:
+        ccmexec = self.service(CCMEXEC_SERVICE)
+        version = self.api.reg_value(_MOBILE_CLIENT, "ProductVersion")
+        if not ccmexec.exists and not version:
+            return None
+        return ClientInfo(
+            version=str(version) if version else None,
+            site_code=_text(self.api.reg_value(_MOBILE_CLIENT, "AssignedSiteCode")),
+            ccmexec=ccmexec,
+            last_install_params=_text(self.api.reg_value(_CCMSETUP_KEY, "LastSuccessfulInstallParams")),
+            last_valid_mp=_text(self.api.reg_value(_CCMSETUP_KEY, "LastValidMP")),
+        )
+
+    # -- files ----------------------------------------------------------------------------------------------
+
+    def verify_signature(self, path: str | Path) -> SignatureInfo:
+        target = Path(path)
+        if not target.is_file():
+            return SignatureInfo("missing", None, f"{target} does not exist")
+        try:
+            code, signer = self.api.verify_trust(str(target))
+        except OSError as exc:
+            return SignatureInfo("error", None, f"WinVerifyTrust could not check {target}: {exc}")
+        code &= 0xFFFFFFFF
+        if code == 0:
+            return SignatureInfo("valid", signer, f"valid Authenticode signature by {signer or 'an unknown signer'}")
+        status, text = _TRUST_TEXT.get(code, ("invalid", "the signature does not verify"))
+        return SignatureInfo(status, signer, f"{text} (WinVerifyTrust 0x{code:08X})")  # type: ignore[arg-type]
+
+    def log_dir(self) -> Path:
+        return self.api.windir() / "ccmsetup" / "Logs"
+
+    def ccm_log_dir(self) -> Path:
+        configured = _text(self.api.reg_value(_CCM_LOGGING, "LogDirectory"))
+        return Path(configured) if configured else self.api.windir() / "CCM" / "Logs"
+
+    def is_network_drive(self, path: str) -> bool:
+        drive = ntpath.splitdrive(path)[0]
+        if len(drive) != 2 or drive[1] != ":":
+            return False  # UNC or relative: nothing to vanish
+        kind = self.api.drive_type(drive + "\\")
+        # an elevated wizard does not see the user's mapped letters at all (DRIVE_NO_ROOT_DIR)
+        return kind == winapi.DRIVE_REMOTE or (kind == winapi.DRIVE_NO_ROOT_DIR and self._safe_elevated())
+
+    def network(self) -> Prober:
+        return self._prober
+
+    def find_ccmsetup(self, hint: str | Path | None = None) -> Path | None:
+        candidates: list[Path] = []
+        if hint:
+            hint_path = Path(hint)
+            candidates.append(hint_path / "ccmsetup.exe" if hint_path.is_dir() else hint_path)
+        app_dir = Path(sys.executable).parent if getattr(sys, "frozen", False) else Path.cwd()
+        candidates.append(app_dir / "ccmsetup.exe")
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.resolve()
+        return None
+
+    def run_dir(self) -> Path:
+        if self._run_dir is None:
+            self._run_dir = new_run_dir(self._base_dir, "runs")
+        return self._run_dir
+
+    # -- launch ---------------------------------------------------------------------------------------------
+
+    def launch(self, exe: str | Path, argv: list[str], *, noservice: bool) -> LaunchResult:
+        from wizard.core.render import command_line
+
+        exe_path = Path(exe)
+        if not exe_path.is_file():
+            return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
+        parameters = command_line(argv)
+        directory = str(exe_path.parent)
+        if self._safe_elevated():
+            try:
+                popen = self.api.create_process(f'"{exe_path}" {parameters}'.rstrip(), directory)
+            except OSError as exc:
+                return LaunchResult("failed-to-start", f"Windows could not start {exe_path}: {exc}",
+                                    error_code=getattr(exc, "winerror", None))
+            return LaunchResult("started", f"started {exe_path.name} (process {popen.pid})", PopenProcess(popen))
+        ok, error, handle = self.api.shell_execute_runas(str(exe_path), parameters, directory)
+        if not ok:
+            if error == ERROR_CANCELLED:
+                return LaunchResult("uac-cancelled",
+                                    "The administrator prompt (UAC) was cancelled: ccmsetup did not start and "
+                                    "nothing on this device changed. Start again and choose Yes, or have an "
+                                    "administrator enter their credentials.", error_code=ERROR_CANCELLED)
+            return LaunchResult("failed-to-start", f"Windows could not start {exe_path} elevated "
+                                                   f"(error {error}: {_win_error_text(error)})", error_code=error)
+        if not handle:
+            return LaunchResult("started", f"started {exe_path.name} elevated; Windows returned no process handle, "
+                                           "so completion is followed from the log and the ccmsetup service only",
+                                elevated_via_uac=True)
+        try:
+            process = WinProcess(self.api, handle)
+        except Exception:
+            self.api.close_handle(handle)
+            raise
+        return LaunchResult("started", f"started {exe_path.name} elevated (process {process.pid})", process,
+                            elevated_via_uac=True)
+
+    def restart(self) -> None:
+        self.api.run(["shutdown.exe", "/r", "/t", "30", "/c", "Restart requested by ccmsetup-wizard to finish "
+                      "the Configuration Manager client installation."], 30)
+
+    def open_folder(self, path: str | Path) -> None:
+        self.api.start_file(str(path))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _win_error_text(code: int) -> str:
+    try:
+        import ctypes
+
+        return ctypes.FormatError(code).strip()  # type: ignore[attr-defined]  # Windows only
+    except (AttributeError, OSError):
+        return "see the Windows error code"
