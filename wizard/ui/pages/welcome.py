@@ -1,0 +1,246 @@
+"""Welcome: what the tool does, live or DEMO, start from a profile or a pasted command, and any client
+already on the device."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from wizard.ui import dialogs
+from wizard.ui.icons import pixmap
+from wizard.ui.pages import PlanPage
+from wizard.ui.widgets import FindingsView, run_in_background, wrapped_label
+
+PROFILE_FILTER = "Wizard profiles (*.json);;All files (*)"
+
+
+class WelcomePage(PlanPage):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setTitle(self.tr("Install the Configuration Manager client"))
+        self.setSubTitle(self.tr("Build, check and run a ccmsetup install for this device, step by step."))
+
+        self.purpose = wrapped_label(self.tr(
+            "This wizard builds the ccmsetup.exe command for your scenario (on-premises, cloud management "
+            "gateway, internet MP or token), checks the device and the addresses before anything runs, then "
+            "starts setup and follows its log until the client is installed. Nothing changes on this device "
+            "until you press Install on the Review page."))
+        self.purpose.setAccessibleName(self.tr("What this wizard does"))
+
+        self.mode_icon = QLabel()
+        self.mode_label = wrapped_label()
+        self.mode_label.setAccessibleName(self.tr("Mode"))
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.mode_icon, 0, Qt.AlignmentFlag.AlignTop)
+        mode_row.addWidget(self.mode_label, 1)
+
+        start_box = QGroupBox(self.tr("Start from"))
+        self.load_button = QPushButton(self.tr("&Load profile…"))
+        self.load_button.setAccessibleName(self.tr("Load a saved profile"))
+        self.paste_button = QPushButton(self.tr("&Paste a command…"))
+        self.paste_button.setAccessibleName(self.tr("Paste an existing ccmsetup command"))
+        self.load_button.clicked.connect(self.load_profile)
+        self.paste_button.clicked.connect(self.paste_command)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.paste_button)
+        buttons.addStretch(1)
+        self.recent_label = QLabel(self.tr("&Recent profiles (Enter opens):"))
+        self.recent_list = QListWidget()
+        self.recent_list.setAccessibleName(self.tr("Recent profiles"))
+        self.recent_label.setBuddy(self.recent_list)
+        self.recent_list.itemActivated.connect(self._open_recent)
+        self.source_label = wrapped_label()
+        self.source_label.setAccessibleName(self.tr("What the wizard starts from"))
+        self.import_findings = FindingsView()
+        self.import_findings.setAccessibleName(self.tr("Findings in the imported command"))
+        self.import_findings.setVisible(False)
+        self.import_findings.setMinimumHeight(150)
+        start_layout = QVBoxLayout(start_box)
+        start_layout.addLayout(buttons)
+        start_layout.addWidget(self.recent_label)
+        start_layout.addWidget(self.recent_list)
+        start_layout.addWidget(self.source_label)
+        start_layout.addWidget(self.import_findings)
+
+        client_box = QGroupBox(self.tr("Client on this device"))
+        self.client_label = wrapped_label(self.tr("Looking for an installed client…"), selectable=True)
+        self.client_label.setAccessibleName(self.tr("Installed client"))
+        client_layout = QVBoxLayout(client_box)
+        client_layout.addWidget(self.client_label)
+
+        needs_box = QGroupBox(self.tr("Have these ready"))
+        self.needs_box = needs_box
+        self.needs = wrapped_label(self.tr(
+            "• The site code and the address of a management point, or the CMG address "
+            "(host/CCM_Proxy_MutualAuth/…, as a working client reports it).\n"
+            "• For Entra ID with a CMG: nothing more — the tenant, client app and resource URI are optional.\n"
+            "• For a device that is not Entra joined: the bulk registration token an administrator created.\n"
+            "• ccmsetup.exe from the site server's Client folder (the wizard looks beside itself and the profile)."))
+        self.needs.setAccessibleName(self.tr("What you need"))
+        needs_layout = QVBoxLayout(needs_box)
+        needs_layout.addWidget(self.needs)
+
+        layout = QVBoxLayout(self)
+        self._layout = layout
+        self._start_box = start_box
+        layout.addWidget(self.purpose)
+        layout.addLayout(mode_row)
+        layout.addWidget(start_box)
+        layout.addWidget(needs_box)
+        layout.addWidget(client_box)
+        layout.addStretch(1)
+        self.client_info = None
+        self._client_lookup_started = False
+
+    # ---- page life cycle -------------------------------------------------------------------------
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        host = self.wiz().host
+        if getattr(host, "is_demo", False):
+            self.mode_icon.setPixmap(pixmap("warn", 20, self.devicePixelRatioF()))
+            self.mode_label.setText(self.tr(
+                "DEMO mode, preset “%s”: the device is simulated and nothing is installed. Everything else "
+                "works as on a real device, including a live setup log.") % (host.preset or "default"))
+        else:
+            self.mode_icon.setPixmap(pixmap("info", 20, self.devicePixelRatioF()))
+            self.mode_label.setText(self.tr("Live mode: this wizard installs on this device."))
+            # describe() reads the OS version from the registry: off the UI thread like every device read.
+            run_in_background(host.describe, self._show_live_device, None, self)
+        self.refresh_recent()
+        self.refresh_source()
+        if not self._client_lookup_started:
+            self._client_lookup_started = True
+            run_in_background(host.client_info, self._show_client, self._show_client_error, self)
+
+    def refresh_recent(self) -> None:
+        from wizard.core.profiles import RecentProfiles
+
+        self.recent_list.clear()
+        try:
+            paths = RecentProfiles().items()
+        except OSError:
+            paths = []
+        for path in paths:
+            item = QListWidgetItem(Path(path).name)
+            item.setToolTip(str(path))
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            self.recent_list.addItem(item)
+        has_recent = self.recent_list.count() > 0
+        rows = min(max(self.recent_list.count(), 1), 4)
+        row_height = max(self.recent_list.sizeHintForRow(0), self.recent_list.fontMetrics().height() + 6)
+        self.recent_list.setFixedHeight(rows * row_height + 2 * self.recent_list.frameWidth() + 6
+                                        if has_recent else 0)
+        self.recent_list.setVisible(has_recent)
+        self.recent_label.setVisible(has_recent)
+
+    def refresh_source(self) -> None:
+        wiz = self.wiz()
+        if wiz.profile_path is not None:
+            text = self.tr("Profile “%1” loaded from %2.").replace("%1", wiz.profile_name or wiz.profile_path.stem) \
+                .replace("%2", str(wiz.profile_path))
+            if wiz.locked:
+                text += " " + self.tr("Locked fields: %1.").replace("%1", ", ".join(sorted(wiz.locked)))
+                if wiz.lock_reason:
+                    text += " " + self.tr("Reason: %1").replace("%1", wiz.lock_reason)
+            self.source_label.setText(text)
+        elif not self.import_findings.isVisible():
+            self.source_label.setText(self.tr("Or just press Next and fill in the pages."))
+
+    # ---- actions ---------------------------------------------------------------------------------
+
+    def load_profile(self) -> None:
+        from wizard.core.profiles import default_profile_dir
+
+        path = dialogs.choose_open_file(self, self.tr("Load profile"), PROFILE_FILTER, str(default_profile_dir()))
+        if path:
+            self._load(path)
+
+    def _open_recent(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if not Path(path).is_file():
+            # Moved or deleted since last time: say so and drop it from the list rather than fail on it.
+            from wizard.core.profiles import RecentProfiles
+
+            dialogs.show_error(self, self.tr("Profile not found"),
+                               self.tr("%s no longer exists; it was removed from the recent list. Use Load "
+                                       "profile… to pick it from its new place.") % path)
+            with contextlib.suppress(OSError):
+                RecentProfiles().remove(path)
+            self.refresh_recent()
+            return
+        self._load(path)
+
+    def _load(self, path: str) -> None:
+        if self.wiz().load_profile_file(path):
+            self.import_findings.setVisible(False)
+            self.needs_box.setVisible(True)
+            self._give_findings_the_room(False)
+            self.refresh_recent()
+            self.refresh_source()
+
+    def paste_command(self) -> None:
+        parsed = dialogs.paste_command(self)
+        if parsed is None:
+            return
+        self.apply_import(parsed)
+
+    def apply_import(self, parsed) -> None:
+        """Put a parsed command into the plan and list what the parser and rules found in it."""
+        from wizard.core.findings import sort_findings
+        from wizard.core.rules import lint
+
+        wiz = self.wiz()
+        wiz.apply_parsed_command(parsed)
+        findings = sort_findings(list(parsed.findings) + [f for f in lint(wiz.plan) if f not in parsed.findings])
+        self.import_findings.set_findings(findings)
+        self.import_findings.setVisible(True)
+        self._give_findings_the_room(True)
+        # The command is in hand: the findings need the room more than the checklist does.
+        self.needs_box.setVisible(False)
+        kinds = {"windows": self.tr("ccmsetup.exe"), "intune-msi": self.tr("Intune ccmsetup.msi"),
+                 "cmd": self.tr("batch file"), "powershell": self.tr("PowerShell"), "json": self.tr("JSON")}
+        self.source_label.setText(
+            self.tr("Imported a %1 command as scenario “%2”. Review the findings below; the next pages show "
+                    "every value.").replace("%1", kinds.get(parsed.source_format, parsed.source_format))
+            .replace("%2", wiz.plan.scenario))
+
+    def _give_findings_the_room(self, findings_shown: bool) -> None:
+        # The trailing spacer keeps the page top-aligned; while import findings are listed they get the height.
+        self._layout.setStretchFactor(self._start_box, 1 if findings_shown else 0)
+        self._layout.setStretch(self._layout.count() - 1, 0 if findings_shown else 1)
+
+    def _show_live_device(self, description: str) -> None:
+        self.mode_label.setText(self.tr("Live mode: this wizard installs on this device (%s).") % description)
+
+    # ---- existing client -------------------------------------------------------------------------
+
+    def _show_client(self, info) -> None:
+        self.client_info = info
+        if info is None:
+            self.client_label.setText(self.tr("No Configuration Manager client is installed on this device."))
+            return
+        parts = [self.tr("Client %1 is installed (site %2); CcmExec is %3.")
+                 .replace("%1", info.version or self.tr("of unknown version"))
+                 .replace("%2", info.site_code or "?")
+                 .replace("%3", info.ccmexec.status)]
+        if info.last_valid_mp:
+            parts.append(self.tr("Last management point: %1.").replace("%1", info.last_valid_mp))
+        if info.last_install_params:
+            parts.append(self.tr("It was installed with: %1").replace("%1", info.last_install_params))
+        parts.append(self.tr("A reinstall keeps its registry settings unless you add /forceinstall (Options page)."))
+        self.client_label.setText(" ".join(parts))
+
+    def _show_client_error(self, exc: BaseException) -> None:
+        self.client_label.setText(self.tr("Could not read the installed client: %s") % exc)

@@ -1,0 +1,509 @@
+"""Small reusable widgets for the wizard pages: a field with its validation message underneath, the
+scenario card, the demo banner, a findings view, a masked secret box, the 1024-character gauge, and a
+background-call helper that keeps slow host calls off the UI thread."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.ui import icons
+
+# Severity order used wherever findings are summarised.
+_SEVERITY_ICON = {"error": "fail", "warning": "warn", "info": "info"}
+
+
+def monospace_font():
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    return font
+
+
+# ---- background calls ----------------------------------------------------------------------------
+
+
+class _Dispatcher(QObject):
+    """One long-lived object in the UI thread that background calls report through. Worker threads hold
+    no per-call QObject, so no Qt object is ever released (and destroyed) on a worker thread."""
+
+    delivered = Signal(int, bool, object)
+
+
+_dispatcher: _Dispatcher | None = None
+_pending: dict[int, tuple[QObject | None, Callable[[Any], None], Callable[[BaseException], None] | None]] = {}
+_call_ids = itertools.count(1)
+
+
+def _get_dispatcher() -> _Dispatcher:
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = _Dispatcher()
+        _dispatcher.delivered.connect(_deliver, Qt.ConnectionType.QueuedConnection)
+    return _dispatcher
+
+
+def _deliver(call_id: int, ok: bool, payload: Any) -> None:
+    owner, on_result, on_error = _pending.pop(call_id, (None, None, None))
+    if on_result is None:
+        return
+    if owner is not None and not shiboken6.isValid(owner):
+        return  # the page that asked is gone; nobody to tell
+    if ok:
+        on_result(payload)
+    elif on_error is not None:
+        on_error(payload)
+
+
+def run_in_background(
+    func: Callable[[], Any],
+    on_result: Callable[[Any], None],
+    on_error: Callable[[BaseException], None] | None = None,
+    owner: QObject | None = None,
+) -> int:
+    """Run `func()` on a daemon thread; `on_result(value)` or `on_error(exception)` then runs in the UI
+    thread (skipped if `owner` was deleted meanwhile). Must be called from the UI thread."""
+    dispatcher = _get_dispatcher()
+    call_id = next(_call_ids)
+    _pending[call_id] = (owner, on_result, on_error)
+
+    def body() -> None:
+        try:
+            result = func()
+        except Exception as exc:  # reported to the UI thread, shown next to the control that asked
+            dispatcher.delivered.emit(call_id, False, exc)
+        else:
+            dispatcher.delivered.emit(call_id, True, result)
+
+    thread = threading.Thread(target=body, name=f"ccmsetup-wizard-call-{call_id}", daemon=True)
+    _threads.add(thread)
+    thread.start()
+    return call_id
+
+
+_threads: set[threading.Thread] = set()
+
+
+def pending_background_calls() -> int:
+    return len(_pending)
+
+
+def wait_for_background_calls(timeout: float = 2.0) -> bool:
+    """At exit: give running calls up to `timeout` seconds in total to end (they report into Qt, which must
+    still exist when they do). True when none is left running."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if not thread.is_alive():
+            _threads.discard(thread)
+    return not _threads
+
+
+class BackgroundCall:
+    """`run_in_background` as an object: `BackgroundCall(func, on_result, on_error, parent)` starts at once;
+    `finished` tells whether it has reported yet. `parent` is the owner whose deletion cancels delivery."""
+
+    def __init__(
+        self,
+        func: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        parent: QObject | None = None,
+    ):
+        self.finished = False
+
+        def result(value: Any) -> None:
+            self.finished = True
+            on_result(value)
+
+        def error(exc: BaseException) -> None:
+            self.finished = True
+            if on_error is not None:
+                on_error(exc)
+
+        self.call_id = run_in_background(func, result, error, parent)
+
+
+# ---- labels and banners --------------------------------------------------------------------------
+
+
+class WrappingLabel(QLabel):
+    """A word-wrapped label whose size hint is the height its text needs at its *current* width, so
+    layouts neither clip it nor pad it with the blank lines QLabel's width guess leaves."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._laid_out_width = -1
+
+    def sizeHint(self):  # noqa: N802 - Qt override
+        hint = super().sizeHint()
+        if self.width() > 0 and self.wordWrap():
+            hint.setHeight(self.heightForWidth(self.width()))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self.wordWrap():
+            hint.setHeight(self.heightForWidth(self.width()))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.size().width() != self._laid_out_width:
+            self._laid_out_width = event.size().width()
+            self.updateGeometry()
+
+
+def wrapped_label(text: str = "", *, rich: bool = False, selectable: bool = False) -> QLabel:
+    label = WrappingLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    if rich:
+        label.setOpenExternalLinks(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    elif selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    policy.setHeightForWidth(True)  # what word wrap sets; replacing the policy must not lose it
+    label.setSizePolicy(policy)
+    return label
+
+
+def link_html(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+
+
+class DemoBanner(QFrame):
+    """The strip shown beside every page in demo mode: says plainly that nothing real happens."""
+
+    WIDTH = 170
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("demoBanner")
+        # Amber with black text reads the same on light and dark palettes (the CMTrace warning colour).
+        self.setStyleSheet("QFrame#demoBanner { background-color: #e8b200; border: 1px solid #8a6a00; }"
+                           "QFrame#demoBanner QLabel { color: #000000; background: transparent; }")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 14, 12, 14)
+        self.title_label = QLabel(title)
+        font = self.title_label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        self.title_label.setFont(font)
+        self.text_label = QLabel(text)
+        self.text_label.setWordWrap(True)
+        inner = self.WIDTH - 26
+        self.text_label.setFixedWidth(inner)
+        self.text_label.setMinimumHeight(self.text_label.heightForWidth(inner))
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.text_label)
+        layout.addStretch(1)
+        self.setFixedWidth(self.WIDTH)
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(text)
+
+    def text(self) -> str:
+        return f"{self.title_label.text()} {self.text_label.text()}"
+
+
+# ---- findings ------------------------------------------------------------------------------------
+
+
+def findings_html(findings: Iterable[Any], *, empty_text: str, fix_label: str, doc_label: str) -> str:
+    """HTML list of findings: severity icon, message, the fix, and the doc link when there is one."""
+    rows = []
+    for finding in findings:
+        icon_file = icons.icon_path(_SEVERITY_ICON.get(finding.severity, "info")).as_uri()
+        doc = ""
+        if getattr(finding, "doc", None):
+            doc = " " + link_html(finding.doc, doc_label)
+        where = f" <i>({html.escape(finding.field)})</i>" if getattr(finding, "field", None) else ""
+        rows.append(
+            f'<tr><td valign="top" width="22"><img src="{icon_file}" width="16" height="16"></td>'
+            f"<td><b>{html.escape(finding.message)}</b>{where}<br>"
+            f"{html.escape(fix_label)} {html.escape(finding.fix)}{doc}</td></tr>"
+        )
+    if not rows:
+        icon_file = icons.icon_path("pass").as_uri()
+        return (f'<table><tr><td width="22"><img src="{icon_file}" width="16" height="16"></td>'
+                f"<td>{html.escape(empty_text)}</td></tr></table>")
+    return '<table cellspacing="4">' + "".join(rows) + "</table>"
+
+
+class FindingsView(QTextBrowser):
+    """Read-only, keyboard-scrollable list of findings with their fixes; links open in the browser."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setOpenExternalLinks(True)
+        self.setReadOnly(True)
+        self._findings: list[Any] = []
+        self.setMinimumHeight(80)
+
+    def set_findings(self, findings: Iterable[Any]) -> None:
+        self._findings = list(findings)
+        self.setHtml(
+            findings_html(
+                self._findings,
+                empty_text=self.tr("No problems found."),
+                fix_label=self.tr("Fix:"),
+                doc_label=self.tr("Documentation"),
+            )
+        )
+
+    def findings(self) -> list[Any]:
+        return list(self._findings)
+
+
+# ---- fields --------------------------------------------------------------------------------------
+
+
+class FieldWithMessage(QWidget):
+    """Label, line edit (optionally with buttons), and the rule message shown right under it.
+
+    Messages appear inline as the user types; this widget never opens a dialog."""
+
+    def __init__(self, label: str, *, placeholder: str = "", accessible_name: str = "",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel(label)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.label.setBuddy(self.edit)
+        self.edit.setAccessibleName(accessible_name or label.replace("&", ""))
+        self.lock_icon = QLabel()
+        self.lock_icon.setVisible(False)
+        self.lock_icon.setAccessibleName(self.tr("Locked by the profile"))
+        self.message_icon = QLabel()
+        self.message_icon.setFixedWidth(18)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setAccessibleName(self.tr("Message for %s") % label.replace("&", ""))
+        self._severity: str | None = None
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.lock_icon)
+        self._row = row
+        message_row = QHBoxLayout()
+        message_row.setContentsMargins(0, 0, 0, 0)
+        message_row.addWidget(self.message_icon, 0, Qt.AlignmentFlag.AlignTop)
+        message_row.addWidget(self.message, 1)
+        self._message_host = QWidget()
+        self._message_host.setLayout(message_row)
+        self._message_host.setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.label)
+        layout.addLayout(row)
+        layout.addWidget(self._message_host)
+
+    def add_button(self, text: str, accessible_name: str = "") -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(accessible_name or text.replace("&", ""))
+        self._row.insertWidget(self._row.count() - 1, button)
+        return button
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setText(self, text: str | None) -> None:  # noqa: N802 - Qt naming, mirrors QLineEdit
+        if self.edit.text() != (text or ""):
+            self.edit.setText(text or "")
+
+    def message_text(self) -> str:
+        return self.message.text() if self._message_host.isVisibleTo(self) else ""
+
+    def severity(self) -> str | None:
+        return self._severity
+
+    def set_findings(self, findings: Iterable[Any]) -> None:
+        """Show the most severe finding (its message and fix) under the field, or clear the message."""
+        ordered = sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity))
+        if not ordered:
+            self.set_message(None, "")
+            return
+        first = ordered[0]
+        text = first.message if not first.fix else f"{first.message} {first.fix}"
+        self.set_message(first.severity, text)
+
+    def set_message(self, severity: str | None, text: str) -> None:
+        self._severity = severity if text else None
+        if not text:
+            self._message_host.setVisible(False)
+            self.message.clear()
+            self.edit.setAccessibleDescription("")
+            return
+        icon_name = _SEVERITY_ICON.get(severity or "info", "info")
+        self.message_icon.setPixmap(icons.pixmap(icon_name, 14, self.devicePixelRatioF()))
+        self.message.setText(text)
+        self.edit.setAccessibleDescription(text)
+        self._message_host.setVisible(True)
+
+    def set_locked(self, locked: bool, reason: str = "") -> None:
+        self.edit.setReadOnly(locked)
+        self.lock_icon.setVisible(locked)
+        if locked:
+            self.lock_icon.setPixmap(icons.pixmap("lock", 16, self.devicePixelRatioF()))
+            tip = self.tr("Locked by the profile: %s") % reason if reason else self.tr("Locked by the profile")
+            self.lock_icon.setToolTip(tip)
+            self.edit.setToolTip(tip)
+            self.edit.setAccessibleDescription(tip)
+        else:
+            self.lock_icon.setToolTip("")
+            self.edit.setToolTip("")
+
+    def is_locked(self) -> bool:
+        return self.edit.isReadOnly()
+
+
+class SecretEdit(QWidget):
+    """A masked line edit with a Show toggle (for the bulk registration token)."""
+
+    def __init__(self, accessible_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(accessible_name)
+        self.show_box = QCheckBox(self.tr("Sho&w"))
+        self.show_box.setAccessibleName(self.tr("Show %s") % accessible_name)
+        self.show_box.toggled.connect(self._toggle)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.show_box)
+
+    def _toggle(self, shown: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+    def is_masked(self) -> bool:
+        return self.edit.echoMode() != QLineEdit.EchoMode.Normal
+
+
+class ScenarioCard(QFrame):
+    """One selectable scenario: radio button (keyboard + accessibility), icon, title, when to pick it and
+    the doc link. The title is a wrapping label so long titles are never cut; clicking anywhere on the card
+    selects it."""
+
+    def __init__(self, scenario_id: str, title: str, when: str, doc_url: str, doc_text: str,
+                 group: QButtonGroup, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.scenario_id = scenario_id
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.radio = QRadioButton()
+        self.radio.setAccessibleName(title)
+        self.radio.setAccessibleDescription(when)
+        group.addButton(self.radio)
+        self.title_label = wrapped_label(title)
+        font = self.title_label.font()
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self.title_label.setBuddy(self.radio)
+        self.icon_label = QLabel()
+        self.icon_label.setPixmap(icons.pixmap(scenario_id, 40, self.devicePixelRatioF()))
+        self.icon_label.setFixedSize(44, 44)
+        self.when_label = wrapped_label(when)
+        self.link_label = wrapped_label(link_html(doc_url, doc_text), rich=True)
+        self.link_label.setAccessibleName(self.tr("Documentation for %s") % title)
+        self.doc_url = QUrl(doc_url)
+
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.radio, 0, Qt.AlignmentFlag.AlignTop)
+        title_row.addWidget(self.title_label, 1)
+        text_box = QVBoxLayout()
+        text_box.setSpacing(4)
+        text_box.addLayout(title_row)
+        text_box.addWidget(self.when_label)
+        text_box.addWidget(self.link_label)
+        layout = QGridLayout(self)
+        layout.addWidget(self.icon_label, 0, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(text_box, 0, 1)
+        layout.setColumnStretch(1, 1)
+        self.radio.toggled.connect(self.update)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.radio.isChecked():
+            # The chosen card gets a border in the palette's highlight colour (light and dark alike).
+            painter = QPainter(self)
+            pen = QPen(self.palette().color(QPalette.ColorRole.Highlight))
+            pen.setWidth(2)
+            painter.setPen(pen)
+            painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
+            painter.end()
+
+    def title(self) -> str:
+        return self.title_label.text()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.radio.setChecked(True)
+        self.radio.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().mousePressEvent(event)
+
+
+class LengthGauge(QWidget):
+    """Shows how long a command is against a hard limit (Intune's 1024 characters)."""
+
+    def __init__(self, limit: int, caption: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.limit = limit
+        self.caption = QLabel(caption)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, limit)
+        self.bar.setAccessibleName(caption)
+        self.bar.setTextVisible(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.status, 1)
+        self._length = 0
+
+    @property
+    def length(self) -> int:
+        return self._length
+
+    @property
+    def over_limit(self) -> bool:
+        return self._length > self.limit
+
+    def set_length(self, length: int) -> None:
+        self._length = length
+        self.bar.setValue(min(length, self.limit))
+        self.bar.setFormat(self.tr("%1 / %2 characters").replace("%1", str(length)).replace("%2", str(self.limit)))
+        if self.over_limit:
+            self.status.setText(self.tr("Too long: Intune fails commands over %d characters.") % self.limit)
+        else:
+            self.status.setText(self.tr("%d characters to spare.") % (self.limit - length))
+        self.bar.setAccessibleDescription(self.bar.format() + " " + self.status.text())

@@ -1,0 +1,336 @@
+"""The QWizard: owns the one `InstallPlan` every page reads and writes, and the single branching function.
+
+Pages read the plan in `initializePage()` and write it in `validatePage()`; `cleanupPage()` never wipes
+what was typed, so Back keeps everything. Branching is `next_page(current, plan, locked)`, a pure function
+that tests exercise without Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterable
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QPushButton, QWizard, QWizardPage
+
+from wizard.core.plan import DEDICATED_FIELDS, InstallPlan, field_for_name, name_for_field
+from wizard.ui import dialogs
+from wizard.ui.icons import icon
+from wizard.ui.widgets import DemoBanner
+
+PRODUCT = "ccmsetup-wizard"
+
+
+class PageId(IntEnum):
+    WELCOME = 0
+    SCENARIO = 1
+    ADDRESSES = 2
+    ENTRA = 3
+    OPTIONS = 4
+    CHECKS = 5
+    REVIEW = 6
+    INSTALL = 7
+    FINISH = 8
+
+
+# Page id -> (module, class). Checks/Install/Finish are built by the other GUI engineer; they are imported
+# lazily and skipped by nextId() if a build does not have them.
+PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
+    PageId.WELCOME: ("wizard.ui.pages.welcome", "WelcomePage"),
+    PageId.SCENARIO: ("wizard.ui.pages.scenario", "ScenarioPage"),
+    PageId.ADDRESSES: ("wizard.ui.pages.addresses", "AddressesPage"),
+    PageId.ENTRA: ("wizard.ui.pages.entra", "EntraPage"),
+    PageId.OPTIONS: ("wizard.ui.pages.options", "OptionsPage"),
+    PageId.CHECKS: ("wizard.ui.pages.checks", "ChecksPage"),
+    PageId.REVIEW: ("wizard.ui.pages.review", "ReviewPage"),
+    PageId.INSTALL: ("wizard.ui.pages.install", "InstallPage"),
+    PageId.FINISH: ("wizard.ui.pages.finish", "FinishPage"),
+}
+
+
+def next_page(current: PageId, plan: InstallPlan, locked: Iterable[str] = ()) -> PageId | None:
+    """The page after `current` for this plan (None after Finish).
+
+    Every scenario walks Welcome → Scenario → Site and addresses → Entra/token → Options → Checks → Review
+    → Install → Finish; the Entra page shows the token form for `cmg-token`. A profile that locks the
+    scenario skips the Scenario page: the admin already chose it.
+    """
+    locked_keys = {canonical_lock_name(name) for name in locked}
+    if current == PageId.WELCOME:
+        return PageId.ADDRESSES if "SCENARIO" in locked_keys else PageId.SCENARIO
+    if current == PageId.FINISH:
+        return None
+    return PageId(int(current) + 1)
+
+
+def canonical_lock_name(name: str) -> str:
+    """Lock names may be given as plan fields (`sitecode`) or ccmsetup names (`SMSSITECODE`, `/mp`);
+    compare them in one spelling: the upper-case ccmsetup name."""
+    name = name.strip()
+    if name in DEDICATED_FIELDS:
+        return DEDICATED_FIELDS[name].upper()
+    field = field_for_name(name)
+    if field:
+        return name_for_field(field).upper()
+    if name.lower() == "scenario":
+        return "SCENARIO"
+    return name.upper()
+
+
+def reapply_locked(old: InstallPlan, new: InstallPlan, locked: Iterable[str]) -> InstallPlan:
+    """`new` with every locked value taken from `old` (an import must not change what a profile locks)."""
+    plan = new
+    for name in locked:
+        key = canonical_lock_name(name)
+        if key == "SCENARIO":
+            plan = plan.update(scenario=old.scenario)
+            continue
+        field = field_for_name(key)
+        if field:
+            plan = plan.update(**{field: getattr(old, field)})
+        elif key.startswith("/"):
+            present, value = old.parameter(key)
+            plan = plan.with_parameter(key, value) if present else plan.without_parameter(key)
+        else:
+            value = old.property(key)
+            plan = plan.with_property(key, value) if value is not None else plan.without_property(key)
+    return plan
+
+
+class SetupWizard(QWizard):
+    """The wizard window. See docs/architecture.md ("wizard/ui contract") for the shared attributes."""
+
+    planChanged = Signal(object)  # noqa: N815 - Qt signal naming
+
+    def __init__(self, host: Any, *, credentials: Any = None, plan: InstallPlan | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self.host = host
+        self.credentials = credentials
+        self._plan = plan or InstallPlan()
+        self.profile_path: Path | None = None
+        self.profile_name: str = ""
+        self._locked: frozenset[str] = frozenset()
+        self.lock_reason: str = ""
+        self.check_results: list = []
+        self.checks_overridden: bool = False
+        self.session: Any = None
+        self.outcome: Any = None
+        self.exe_path: str | None = None
+        self.demo_banner: DemoBanner | None = None
+        # Bumped whenever the plan is replaced wholesale (profile, pasted command), so pages know that
+        # text they kept for hidden fields no longer belongs to the plan.
+        self.import_generation = 0
+
+        self.setObjectName("setupWizard")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        # Review is the commit page, which only blocks Back on the page right after it (Install); the
+        # Finish page must not lead back into a finished install either.
+        self.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, True)
+        self.setWindowIcon(icon("app"))
+        self.setMinimumSize(960, 680)
+        self.setWindowTitle(self.window_title())
+        self.setAccessibleName(self.window_title())
+        self.setButtonText(QWizard.WizardButton.NextButton, self.tr("&Next >"))
+        self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< &Back"))
+        self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
+        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Close"))
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Install"))
+        for which, name in (
+            (QWizard.WizardButton.NextButton, self.tr("Next page")),
+            (QWizard.WizardButton.BackButton, self.tr("Previous page")),
+            (QWizard.WizardButton.CancelButton, self.tr("Cancel and close the wizard")),
+            (QWizard.WizardButton.FinishButton, self.tr("Close the wizard")),
+            (QWizard.WizardButton.CommitButton, self.tr("Install the client now")),
+        ):
+            self.button(which).setAccessibleName(name)
+
+        if getattr(host, "is_demo", False):
+            self.demo_banner = DemoBanner(
+                self.tr("DEMO"),
+                self.tr("Simulated device, preset “%s”. Nothing is installed: a simulated ccmsetup writes a "
+                        "real log you can follow.") % (host.preset or "default"),
+            )
+            self.setSideWidget(self.demo_banner)
+
+        self.missing_pages: list[PageId] = []
+        for page_id, (module_name, class_name) in PAGE_CLASSES.items():
+            page_class = _load_page_class(module_name, class_name)
+            if page_class is None:
+                self.missing_pages.append(page_id)
+                continue
+            page = page_class(self)
+            # Enter always means Next: page buttons must not grab the default when they have focus
+            # (Space still presses a focused button).
+            for button in page.findChildren(QPushButton):
+                button.setAutoDefault(False)
+            self.setPage(int(page_id), page)
+        self.setStartId(int(PageId.WELCOME))
+        self.currentIdChanged.connect(self._focus_current_page)
+
+    # ---- shared state ----------------------------------------------------------------------------
+
+    def window_title(self) -> str:
+        if getattr(self.host, "is_demo", False):
+            return self.tr("%s — DEMO (%s)") % (PRODUCT, self.host.preset or "default")
+        return PRODUCT
+
+    @property
+    def plan(self) -> InstallPlan:
+        return self._plan
+
+    def set_plan(self, plan: InstallPlan) -> None:
+        if plan == self._plan:
+            return
+        self._plan = plan
+        self.planChanged.emit(plan)
+
+    @property
+    def locked(self) -> frozenset[str]:
+        return self._locked
+
+    def set_locked(self, names: Iterable[str], reason: str = "") -> None:
+        self._locked = frozenset(names)
+        self.lock_reason = reason
+
+    def is_locked(self, name: str) -> bool:
+        key = canonical_lock_name(name)
+        return any(canonical_lock_name(n) == key for n in self._locked)
+
+    def page_by_id(self, page_id: PageId) -> QWizardPage | None:
+        return self.page(int(page_id))
+
+    # ---- branching -------------------------------------------------------------------------------
+
+    def nextId(self) -> int:  # noqa: N802 - Qt override
+        current = self.currentId()
+        if current < 0:
+            return -1
+        candidate = next_page(PageId(current), self._plan, self._locked)
+        while candidate is not None and self.page(int(candidate)) is None:
+            candidate = next_page(candidate, self._plan, self._locked)
+        return int(candidate) if candidate is not None else -1
+
+    def _focus_current_page(self, _page_id: int) -> None:
+        """Keyboard users land in the new page's first control (a page may name it with `first_focus()`),
+        not on a widget of the page they just left."""
+        page = self.currentPage()
+        if page is None:
+            return
+        focus = QApplication.focusWidget()
+        if focus is not None and focus.isVisible() and page.isAncestorOf(focus):
+            return
+        preferred = getattr(page, "first_focus", None)
+        target = preferred() if callable(preferred) else None
+        if target is None:
+            widget = page.nextInFocusChain()
+            while widget is not None and widget is not page:
+                if (page.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled()
+                        and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+                    target = widget
+                    break
+                widget = widget.nextInFocusChain()
+        if target is not None:
+            target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    # ---- profiles and imports --------------------------------------------------------------------
+
+    def load_profile_file(self, path: str | Path) -> bool:
+        """Load a profile into the wizard (plan, locks, recent list). Shows the problem and returns False
+        when the file cannot be used; the file itself is never modified."""
+        from wizard.core.profiles import ProfileError, load_profile
+
+        try:
+            profile = load_profile(Path(path))
+        except ProfileError as exc:
+            dialogs.show_error(self, self.tr("Cannot load profile"), str(exc))
+            return False
+        self.profile_path = Path(path)
+        self.profile_name = profile.name
+        self.set_locked(profile.locked, profile.lock_reason or "")
+        self.import_generation += 1
+        self.set_plan(profile.plan)
+        remember_recent(Path(path))
+        return True
+
+    def apply_parsed_command(self, parsed: Any) -> None:
+        """Take a pasted command's plan, keeping any values the loaded profile locks."""
+        plan = parsed.plan
+        if self._locked:
+            plan = reapply_locked(self._plan, plan, self._locked)
+        self.import_generation += 1
+        self.set_plan(plan)
+
+    # ---- navigation helpers ----------------------------------------------------------------------
+
+    def return_to_review(self) -> None:
+        """Go back to the Review page from a later page (e.g. UAC cancelled on Install). Review is the
+        commit page so the Back *button* is gone, but history still holds it; the plan is untouched."""
+        while self.currentId() > int(PageId.REVIEW) and PageId.REVIEW in self._visited():
+            self.back()
+
+    def _visited(self) -> list[int]:
+        return list(self.visitedIds())
+
+    def restart_with_same_plan(self) -> None:
+        """Finish page "start over": forget the run, keep the plan, go to the first page."""
+        self.check_results = []
+        self.checks_overridden = False
+        self.session = None
+        self.outcome = None
+        self.restart()
+
+    # ---- closing ---------------------------------------------------------------------------------
+
+    def _may_close(self) -> bool:
+        page = self.currentPage()
+        confirm = getattr(page, "confirm_close", None)
+        return confirm() if callable(confirm) else True
+
+    def shutdown(self) -> None:
+        """Stop page workers (checks, install follow) so no thread outlives the window."""
+        for page_id in self.pageIds():
+            stop = getattr(self.page(page_id), "shutdown", None)
+            if callable(stop):
+                stop()
+
+    def reject(self) -> None:
+        if self._may_close():
+            self.shutdown()
+            super().reject()
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.result() or self._may_close():
+            self.shutdown()
+            event.accept()
+        else:
+            event.ignore()
+
+
+def _load_page_class(module_name: str, class_name: str):
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, class_name)
+
+
+def remember_recent(path: Path) -> None:
+    """Put a profile on the recent list. The list is a convenience: an unwritable config folder must not
+    stop a load or save."""
+    from wizard.core.profiles import RecentProfiles
+
+    with contextlib.suppress(OSError):
+        RecentProfiles().add(path)
