@@ -1,0 +1,78 @@
+"""The top-level entry point: version, help, subcommand dispatch and the GUI fast path."""
+
+from __future__ import annotations
+
+import pytest
+
+from wizard import __version__
+from wizard.cli import main as cli_main
+
+
+def test_version_prints_package_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ccmsetup-wizard {__version__}"
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit):
+        cli_main.main(["--help"])
+    out = capsys.readouterr().out
+    for name in cli_main.COMMANDS:
+        assert name in out
+
+
+def test_every_subcommand_module_registers(capsys):
+    parser = cli_main.build_parser()
+    for name in cli_main.COMMANDS:
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args([name, "--help"])
+        assert exit_info.value.code == 0
+        assert name in capsys.readouterr().out
+
+
+def test_misspelled_subcommand_names_the_valid_ones(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["lnt"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'lnt'" in err and "lint" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], False),
+        (["--demo"], False),
+        (["--demo", "offline"], False),
+        (["--profile", "site.json", "--self-test"], False),
+        (["--profile=site.json"], False),
+        (["lint", "ccmsetup.exe"], True),
+        (["--demo", "--", "x"], True),
+        (["-h"], True),
+        (["typo"], True),
+    ],
+)
+def test_gui_start_skips_subcommand_imports_only_without_a_command(argv, expected):
+    assert cli_main._names_a_command(argv) is expected
+
+
+def test_gui_path_receives_demo_and_profile(monkeypatch):
+    seen = {}
+
+    def fake_run(**kwargs):
+        seen.update(kwargs)
+        return 0
+
+    import wizard.ui.app as app
+
+    monkeypatch.setattr(app, "run", fake_run)
+    assert cli_main.main(["--demo", "offline", "--profile", "p.json"]) == 0
+    assert seen == {"demo": "offline", "profile": "p.json", "self_test": False}
+
+
+def test_subcommand_exit_code_is_returned(capsys):
+    code = cli_main.main(["lint", "ccmsetup.exe SMSSITECODE=AUX"])
+    assert code == 1
+    assert "site-code" in capsys.readouterr().out
