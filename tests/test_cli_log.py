@@ -1,0 +1,172 @@
+"""`log summary` and `log follow` judge the simulator's log correctly for every outcome (real processes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wizard.cli.main import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+CLI = [sys.executable, "-m", "wizard.cli.main"]
+CMG = ["/mp:https://contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500",
+       "CCMHOSTNAME=contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500", "SMSSITECODE=PS1"]
+TOKEN = ["/regtoken:eyJ0eXAi", "/mp:https://contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500",
+         "CCMHOSTNAME=contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500", "SMSSITECODE=PS1"]
+ONPREM = ["/mp:https://mp1.contoso.com", "SMSSITECODE=PS1"]
+
+# outcome -> (argv, launcher exit code, state, return_code, error_code, explanation code, follow exit code)
+EXPECTED = {
+    "success": (CMG, 0, "succeeded", 0, None, "0", 0),
+    "reboot": (ONPREM, 0, "reboot-required", 7, None, "7", 7),
+    "aad-resource-mismatch": (CMG, 0, "failed", 6, "0x80004005", "AADSTS50001", 6),
+    "cmg-untrusted": (CMG, 0, "failed", 6, "0x80072f8f", "INVALID_CA", 6),
+    "regtoken-with-mp": (TOKEN, 0, "failed", 6, "0x87d0027e", "0x87d0027e", 6),
+    "msi-1603": (ONPREM, 0, "failed", 6, "0x80070643", "0x80070643", 6),
+    "already-running": (ONPREM, 8, "failed", 8, None, "8", 8),
+    "prereq-failed": (ONPREM, 0, "failed", 9, None, "BITS_MISSING", 9),
+    "download-404": (CMG, 0, "failed", None, "0x80190194", "0x80190194", 6),
+}
+
+
+def run(args, **kw):
+    return subprocess.run(CLI + args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def run_inprocess(args, capsys):
+    """The CLI in this process (faster than a subprocess for commands that need no process of their own)."""
+    capsys.readouterr()
+    code = main(args)
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+
+@pytest.mark.parametrize("outcome", list(EXPECTED))
+def test_every_outcome_is_judged_by_follow_and_summary(tmp_path, outcome, capsys):
+    argv, launcher_rc, state, rc, err, explanation, follow_rc = EXPECTED[outcome]
+    log = tmp_path / "Logs" / "ccmsetup.log"
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--from-start", "--poll", "0.05"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sim = run(["simulate", "--log-dir", str(log.parent), "--outcome", outcome, "--speed", "300", "--", *argv])
+        assert sim.returncode == launcher_rc, sim.stderr
+        out, errtext = follow.communicate(timeout=120)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert follow.returncode == follow_rc, out + errtext
+    assert "== Phase: Done" in out and f"== Result: {state}" in out
+
+    summary = run_inprocess(["log", "summary", str(log), "--json"], capsys)
+    assert summary.returncode == 0, summary.stderr
+    data = json.loads(summary.stdout)
+    assert set(data) == {"records", "errors", "warnings", "phase", "outcome"}
+    assert set(data["outcome"]) == {"state", "return_code", "error_code", "final", "explanation"}
+    o = data["outcome"]
+    assert (o["state"], o["return_code"], o["error_code"], o["final"]) == (state, rc, err, True)
+    assert o["explanation"]["code"] == explanation
+    assert data["phase"] == "done" and data["records"] > 5
+    if state == "failed" and outcome != "already-running":
+        assert data["errors"] >= 1
+
+
+def test_follow_waits_while_only_the_launcher_has_exited(tmp_path):
+    log = tmp_path / "ccmsetup.log"
+    lines = [
+        "==========[ ccmsetup started in process 1 ]==========",
+        "Successfully started the ccmsetup service",
+        "CcmSetup is exiting with return code 0",
+    ]
+    log.write_text("".join(f'<![LOG[{m}]LOG]!><time="10:00:00.000+000" date="01-01-2026" component="ccmsetup" '
+                           f'context="" type="1" thread="5" file="x.cpp:1">\r\n' for m in lines), "utf-8-sig")
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--from-start", "--poll", "0.05"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            follow.communicate(timeout=2)  # must not take the launcher's exit line as the result
+        with open(log, "ab") as fh:
+            fh.write(b'<![LOG[CcmSetup is exiting with return code 7]LOG]!><time="10:01:00.000+000" '
+                     b'date="01-01-2026" component="ccmsetup" context="" type="1" thread="9" file="x.cpp:1">\r\n')
+        out, _ = follow.communicate(timeout=60)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert follow.returncode == 7 and "reboot-required" in out
+
+
+def test_summary_of_fixture_with_since_offset_text_and_json(capsys):
+    path = FIXTURES / "ccmsetup_two_process_404.log"
+    data = json.loads(run_inprocess(["log", "summary", str(path), "--since-offset", "760", "--json"],
+                                    capsys).stdout)
+    assert data["records"] == 16 and data["errors"] == 1 and data["warnings"] == 0
+    assert data["outcome"]["error_code"] == "0x80190194" and data["outcome"]["final"] is True
+    text = run_inprocess(["log", "summary", str(path)], capsys)
+    assert text.returncode == 0 and "0x80190194" in text.stdout and "Do:" in text.stdout
+
+
+def test_summary_of_utf16_msi_log(capsys):
+    data = json.loads(run_inprocess(["log", "summary", str(FIXTURES / "client.msi.log"), "--json"], capsys).stdout)
+    assert data["records"] == 10 and data["errors"] >= 2
+
+
+def test_summary_missing_file_names_it(tmp_path, capsys):
+    proc = run_inprocess(["log", "summary", str(tmp_path / "nope.log")], capsys)
+    assert proc.returncode == 2 and "nope.log" in proc.stderr and "Check the path" in proc.stderr
+
+
+def test_summary_negative_offset(capsys):
+    proc = run_inprocess(["log", "summary", str(FIXTURES / "legacy_cmg.log"), "--since-offset", "-1"], capsys)
+    assert proc.returncode == 2 and "--since-offset" in proc.stderr
+
+
+def test_follow_prints_colours_only_on_a_terminal():
+    from wizard.cli.log_cmd import format_record
+    from wizard.core.logparse import LogRecord
+
+    error = LogRecord("boom", type=3)
+    assert format_record(error, colour=True).startswith("\x1b[41;93m")
+    assert "\x1b" not in format_record(error, colour=False)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery to a child differs on Windows")
+def test_follow_ctrl_c_is_clean(tmp_path):
+    import signal
+
+    log = tmp_path / "ccmsetup.log"
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        first = follow.stderr.readline()  # "Waiting for ... to appear": the follow loop is running
+        assert "Waiting for" in first
+        follow.send_signal(signal.SIGINT)
+        out, err = follow.communicate(timeout=30)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert follow.returncode == 130 and "Traceback" not in err and "Ctrl-C" in err
+
+
+def test_noservice_run_launcher_code_is_the_result(tmp_path, capsys):
+    log = tmp_path / "Logs" / "ccmsetup.log"
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Waiting for" in follow.stderr.readline()
+        sim = run(["simulate", "--log-dir", str(log.parent), "--outcome", "reboot", "--speed", "300", "--",
+                   "/noservice", *ONPREM])
+        assert sim.returncode == 7, sim.stderr
+        out, _ = follow.communicate(timeout=120)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert follow.returncode == 7 and "reboot-required" in out
+    data = json.loads(run_inprocess(["log", "summary", str(log), "--json"], capsys).stdout)
+    assert data["outcome"]["state"] == "reboot-required" and data["outcome"]["return_code"] == 7

@@ -1,0 +1,214 @@
+"""Parser: CCM records (multi-line, odd attributes, bias), legacy, MSI, plain text, encodings, offsets, fuzz."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wizard.core.logparse import RecordParser, decode_bytes, detect_encoding, parse_bytes, parse_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+
+
+def ccm(msg, *, t="13:28:46.510+480", d="01-13-2023", typ="1", thread="1456", file="ccmsetup.cpp:10632",
+        comp="ccmsetup"):
+    return (f'<![LOG[{msg}]LOG]!><time="{t}" date="{d}" component="{comp}" context="" type="{typ}" '
+            f'thread="{thread}" file="{file}">\r\n')
+
+
+def test_canonical_record_fields():
+    (r,) = parse_bytes(ccm("==========[ ccmsetup started in process 10168 ]==========").encode())
+    assert r.fmt == "ccm"
+    assert r.message == "==========[ ccmsetup started in process 10168 ]=========="
+    assert r.component == "ccmsetup" and r.context == "" and r.type == 1
+    assert r.thread == "1456" and r.file == "ccmsetup.cpp:10632" and r.offset == 0
+    assert r.time == datetime(2023, 1, 13, 13, 28, 46, 510000)
+    assert r.bias == 480
+    assert r.utc_time == datetime(2023, 1, 13, 21, 28, 46, 510000, tzinfo=UTC)
+
+
+def test_negative_bias_and_type_zero():
+    (r,) = parse_bytes(ccm("MSI: Action 15:32:38: CcmRestorePowerScheme.", t="15:32:38.560-120", typ="0").encode())
+    assert r.bias == -120 and r.type == 0
+    assert r.utc_time == datetime(2023, 1, 13, 13, 32, 38, 560000, tzinfo=UTC)
+
+
+def test_multiline_message_is_one_record_with_lf_newlines():
+    data = ccm("Received message '<SiteInfoReply>\r\n  <SiteInfo SiteCode=\"PS1\"/>\r\n</SiteInfoReply>'")
+    data += ccm("next")
+    records = parse_bytes(data.encode())
+    assert [r.message for r in records] == [
+        "Received message '<SiteInfoReply>\n  <SiteInfo SiteCode=\"PS1\"/>\n</SiteInfoReply>'", "next"]
+
+
+def test_reordered_and_missing_attributes():
+    data = '<![LOG[odd]LOG]!><type="3" component="x" time="01:02:03.004+000">\n<![LOG[bare]LOG]!><>\n'
+    first, second = parse_bytes(data.encode())
+    assert (first.message, first.type, first.component, first.bias) == ("odd", 3, "x", 0)
+    assert first.time is None  # no date attribute
+    assert second.message == "bare" and second.fmt == "ccm" and second.time is None
+
+
+def test_type_attribute_out_of_range_judged_by_text():
+    (r,) = parse_bytes(ccm("something failed badly", typ="7").encode())
+    assert r.type == 3
+
+
+def test_failure_line_keeps_written_type_1():
+    (r,) = parse_bytes(ccm("CcmSetup failed with error code 0x80004005", typ="1").encode())
+    assert r.type == 1 and r.message.endswith("0x80004005")
+
+
+def test_truncated_record_becomes_plain_and_next_record_survives():
+    data = "<![LOG[half a rec\r\n" + ccm("whole")
+    records = parse_bytes(data.encode())
+    assert [(r.fmt, r.message) for r in records] == [("plain", "<![LOG[half a rec"), ("ccm", "whole")]
+    assert records[1].offset == len("<![LOG[half a rec\r\n")
+
+
+def test_legacy_format():
+    records = parse_file(FIXTURES / "legacy_cmg.log")
+    assert [r.fmt for r in records] == ["legacy"] * 3
+    assert records[0].component == "SMS_SITE_SYSTEM_STATUS_SUMMARIZER" and records[0].thread == "4840"
+    assert records[0].time == datetime(2016, 12, 6, 3, 11, 46, 39000) and records[0].bias == 300
+    assert records[1].message == "RequestUri: /CCM_PROXY_SERVERAUTH/72057594037937981/CCM_STS  RequestCount: 1\n" \
+                                 "AverageElapsedTime: 218 ms"
+    assert records[2].type == 3
+
+
+def test_msi_verbose_utf16_log():
+    records = parse_file(FIXTURES / "client.msi.log")
+    assert all(r.fmt == "msi" for r in records)
+    failing = [r for r in records if "Return value 3" in r.message]
+    assert len(failing) == 2 and all(r.type == 3 for r in failing)
+    data = (FIXTURES / "client.msi.log").read_bytes()
+    for r in records:  # offsets point at the record's first byte in the UTF-16 file
+        assert data[r.offset:].decode("utf-16-le", "replace").startswith(r.message[:10])
+
+
+def test_plain_cp1252_fallback_and_severity():
+    records = parse_file(FIXTURES / "plain_cp1252.log")
+    assert [r.type for r in records] == [1, 2, 3, 1]
+    assert records[3].message == "Done: d\u00e9j\u00e0 vu"
+    assert detect_encoding((FIXTURES / "plain_cp1252.log").read_bytes())[0] == "cp1252"
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                           ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-8", b"")])
+def test_bom_sniffing_and_byte_offsets(encoding, bom):
+    text = ccm("caf\u00e9 first") + "plain line \u20ac\r\n" + ccm("second")
+    data = bom + text.encode(encoding)
+    records = parse_bytes(data)
+    assert [r.message for r in records] == ["caf\u00e9 first", "plain line \u20ac", "second"]
+    for r in records:
+        assert data[r.offset:r.offset + len("x".encode(encoding)) * 2].decode(encoding) in ("<!", "pl")
+
+
+def test_utf16_without_bom_is_detected():
+    text, encoding = decode_bytes(ccm("hi").encode("utf-16-le"))
+    assert encoding == "utf-16-le" and "hi" in text
+
+
+def test_invalid_utf8_in_utf8_file_never_raises_and_keeps_offsets():
+    data = codecs.BOM_UTF8 + ccm("ok \u00e9").encode() + b"bad \xff\xfe bytes\r\n" + ccm("after").encode()
+    records = parse_bytes(data)
+    assert [r.message for r in records][-1] == "after"
+    assert data[records[-1].offset:].startswith(b"<![LOG[after")
+
+
+def test_fixture_two_process_log_parses_every_record():
+    data = (FIXTURES / "ccmsetup_two_process_404.log").read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and b"\r\n" in data
+    records = parse_bytes(data)
+    assert len(records) == 20 and all(r.fmt == "ccm" for r in records)
+    assert records[-1].message == "CcmSetup failed with error code 0x80190194" and records[-1].type == 1
+    assert all(data[r.offset:].startswith(b"<![LOG[") for r in records)
+
+
+def test_since_offset_skips_earlier_runs():
+    path = FIXTURES / "ccmsetup_two_process_404.log"
+    records = parse_file(path, since_offset=760)
+    assert records[0].message == "==========[ ccmsetup started in process 10168 ]=========="
+
+
+def test_incremental_feed_matches_whole_parse_at_every_split():
+    text = ccm("a\r\nmulti") + "plain\r\n" + ccm("b") + "<![LOG[cut" + "\r\n" + ccm("c")
+    expected = parse_bytes(text.encode())
+    for split in range(1, len(text)):
+        parser = RecordParser("utf-8")
+        got = parser.feed(text[:split], 0) + parser.feed(text[split:]) + parser.flush()
+        assert got == expected, split
+
+
+def test_incremental_holds_partial_record_until_closing_bracket():
+    parser = RecordParser("utf-8")
+    line = ccm("complete me")
+    assert parser.feed(line[:-3], 0) == []  # attribute block not closed yet
+    (r,) = parser.feed(line[-3:])
+    assert r.message == "complete me" and r.offset == 0
+    assert parser.feed("partial plain") == []
+    assert [x.message for x in parser.flush()] == ["partial plain"]
+
+
+def test_blank_input_and_whitespace():
+    assert parse_bytes(b"") == []
+    assert parse_bytes(b"\r\n\r\n   \n") == []
+
+
+_FRAGMENTS = st.sampled_from([
+    "<![LOG[", "]LOG]!>", "<", ">", '"', 'time="', "\r\n", "\n", "$$<", "><thread=1 (0x1)>", "x", "\u00e9",
+    ccm("rec"), 'type="3"', "MSI (s) (", "Return value 3",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600))
+def test_fuzz_arbitrary_bytes_never_raise(data):
+    records = parse_bytes(data)
+    for r in records:
+        assert 0 <= r.offset < max(len(data), 1)
+        assert (r.time, r.bias, r.utc_time) is not None  # lazy fields must not raise either
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=40), st.data())
+def test_fuzz_truncated_records_are_found_where_they_start(fragments, data):
+    text = "".join(fragments)
+    raw = text.encode("utf-8")
+    records = parse_bytes(raw)
+    offsets = [r.offset for r in records]
+    assert offsets == sorted(set(offsets))
+    for r in records:
+        source = raw[r.offset:].decode("utf-8").replace("\r\n", "\n")
+        if r.fmt == "ccm":
+            assert source.startswith("<![LOG[" + r.message)
+        elif r.fmt in ("plain", "msi"):
+            assert source.startswith(r.message)
+    # Every non-blank line of text that holds no CCM marker at all is a record of its own.
+    if "<![LOG[" not in text and "]LOG]!>" not in text:
+        lines = [ln.rstrip("\r") for ln in text.split("\n") if ln.strip()]
+        assert len(records) == len(lines)
+    cut = data.draw(st.integers(0, len(text)))
+    parser = RecordParser("utf-8")
+    incremental = parser.feed(text[:cut], 0) + parser.feed(text[cut:]) + parser.flush()
+    assert incremental == records
+
+
+@pytest.mark.slow
+@settings(max_examples=100_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.binary(max_size=400), st.lists(st.one_of(_FRAGMENTS, st.just("\x00")), max_size=30).map(
+    lambda f: "".join(f).encode())))
+def test_fuzz_slow_100k(data):
+    for r in parse_bytes(data):
+        assert (r.time, r.bias) is not None
+    for encoding in ("utf-8", "cp1252", "utf-16-le"):
+        parser = RecordParser(encoding)
+        text = data.decode(encoding, "surrogatepass" if encoding.startswith("utf-16") else "surrogateescape") \
+            if not (encoding.startswith("utf-16") and len(data) % 2) else ""
+        parser.feed(text, 0)
+        parser.flush()

@@ -1,0 +1,185 @@
+"""InstallTracker: phases, percent, stall, and a truthful outcome across the two-process pattern."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from wizard.core.logparse import LogRecord, parse_file
+from wizard.core.tracker import PHASES, InstallTracker, track_last_run
+
+FIXTURES = Path(__file__).parent / "fixtures" / "logs"
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def rec(message, thread="100", type_=1):
+    return LogRecord(message, "ccmsetup", "", type_, thread, "ccmsetup.cpp:1", "ccm", 0)
+
+
+BOOTSTRAP = [rec("==========[ ccmsetup started in process 10 ]=========="),
+             rec("Successfully created the ccmsetup service"),
+             rec("Successfully started the ccmsetup service")]
+
+
+def test_phases_are_ordered_ids_with_titles():
+    ids = [pid for pid, _ in PHASES]
+    assert ids == ["bootstrap", "service", "entra", "locate", "download", "prereqs", "msi", "finishing", "done"]
+    assert all(title for _, title in PHASES)
+
+
+def test_bootstrap_exit_after_service_start_is_never_final():
+    t = InstallTracker()
+    t.feed(BOOTSTRAP + [rec("CcmSetup is exiting with return code 0")])
+    assert t.outcome.state == "running" and not t.outcome.final
+    assert t.phase == "service"
+    assert "still working" in t.outcome.summary
+
+
+def test_service_run_failure_line_type_1_is_final_and_explained():
+    t = InstallTracker(scenario="cmg")
+    t.feed(BOOTSTRAP + [rec("CcmSetup is exiting with return code 0"),
+                        rec("==========[ ccmsetup started in process 11 ]==========", thread="200"),
+                        rec("In ServiceMain", thread="200"),
+                        rec("CcmSetup failed with error code 0x80190194", thread="200", type_=1)])
+    o = t.outcome
+    assert (o.state, o.error_code, o.final, o.return_code) == ("failed", "0x80190194", True, None)
+    assert "404" in o.explanation.title and "CMG" in o.explanation.cause
+    t.feed([rec("CcmSetup is exiting with return code 6", thread="200")])
+    assert t.outcome.return_code == 6 and t.outcome.error_code == "0x80190194"
+
+
+def test_service_exit_line_interleaved_before_bootstrap_exit_uses_threads():
+    t = InstallTracker()
+    t.feed(BOOTSTRAP + [rec("==========[ ccmsetup started in process 11 ]==========", thread="200"),
+                        rec("CcmSetup is exiting with return code 0", thread="100")])
+    assert not t.outcome.final
+    t.feed([rec("CcmSetup is exiting with return code 0", thread="200")])
+    assert t.outcome.state == "succeeded" and t.outcome.final and t.outcome.return_code == 0
+    assert t.phase == "done"
+
+
+def test_without_threads_first_exit_after_service_start_is_the_launchers():
+    t = InstallTracker()
+    t.feed([rec(r.message, thread="") for r in BOOTSTRAP] + [rec("CcmSetup is exiting with return code 0", "")])
+    assert not t.outcome.final
+    t.feed([rec("CcmSetup is exiting with return code 7", "")])
+    assert t.outcome.state == "reboot-required" and t.outcome.return_code == 7 and t.outcome.final
+
+
+def test_noservice_exit_line_is_final():
+    t = InstallTracker(noservice=True)
+    t.feed([rec("==========[ ccmsetup started in process 10 ]=========="),
+            rec("CcmSetup is exiting with return code 0")])
+    assert t.outcome.state == "succeeded" and t.outcome.final
+
+
+def test_noservice_detected_from_command_line_echo():
+    t = InstallTracker()
+    t.feed([rec("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1 SMSSITECODE=PS1"),
+            rec("CcmSetup is exiting with return code 9")])
+    assert t.noservice and t.outcome.state == "failed" and t.outcome.return_code == 9 and t.outcome.final
+    assert "Prerequisite" in t.outcome.explanation.title
+
+
+def test_return_code_8_without_service_start_is_final():
+    t = InstallTracker()
+    t.feed([rec("==========[ ccmsetup started in process 10 ]=========="),
+            rec("CcmSetup is exiting with return code 8")])
+    assert t.outcome.final and t.outcome.state == "failed" and t.outcome.return_code == 8
+    assert "already running" in t.outcome.explanation.title.lower()
+
+
+def test_generic_code_gives_way_to_specific_text():
+    t = InstallTracker()
+    t.feed([rec("WAM token request failed. Status 5, Details 'AADSTS50001: The application named "
+                "https://x was not found'", type_=3),
+            rec("CcmSetup failed with error code 0x80004005")])
+    o = t.outcome
+    assert o.error_code == "0x80004005" and o.explanation.code == "AADSTS50001"
+
+
+def test_note_no_setup_left_without_result_is_unknown():
+    t = InstallTracker()
+    t.feed(BOOTSTRAP + [rec("CcmSetup is exiting with return code 0")])
+    t.note_no_setup_left()
+    o = t.outcome
+    assert o.state == "unknown" and o.final and "did not log a result" in o.summary
+
+
+def test_note_no_setup_left_keeps_a_result():
+    t = InstallTracker(noservice=True)
+    t.feed([rec("CcmSetup is exiting with return code 7")])
+    t.note_no_setup_left()
+    assert t.outcome.state == "reboot-required" and t.outcome.final
+
+
+def test_percent_and_phases_move_forward_only():
+    t = InstallTracker()
+    t.feed(BOOTSTRAP + [rec("Getting AAD info from CMG 'X'")])
+    assert t.phase == "entra"
+    t.feed([rec("Found a valid online MP 'https://x'")])
+    assert t.phase == "locate"
+    t.feed([rec("File download 42% complete (1 of 2 bytes).")])
+    assert (t.phase, t.percent) == ("download", 42)
+    t.feed([rec("Installing version 5.00.1 of the client with product code {X}"),
+            rec("Getting CCM Token from STS server 'x'")])  # an Entra line later does not move back
+    assert t.phase == "msi"
+
+
+def test_stall_flag():
+    t = InstallTracker(stall_after=timedelta(minutes=10))
+    assert not t.check_stall(t.created_at + timedelta(minutes=9))
+    assert t.check_stall(t.created_at + timedelta(minutes=10))  # nothing at all since the launch
+    t.feed([rec("In ServiceMain")], now=T0)
+    assert not t.check_stall(T0 + timedelta(minutes=9))
+    assert t.check_stall(T0 + timedelta(minutes=10)) and t.stalled
+    t.feed([rec("File download 5% complete")], now=T0 + timedelta(minutes=11))
+    assert not t.stalled
+
+
+def test_registration_lines():
+    t = InstallTracker()
+    t.feed([LogRecord("AADJoinStatusTask: Client hasn't been registered yet.", "ClientIDManagerStartup")])
+    assert t.registration.state == "pending"
+    t.feed([LogRecord("Registering client using AAD auth.", "ClientIDManagerStartup")])
+    assert t.registration.method == "aad"
+    t.feed([LogRecord("[RegTask] - Client is registered. Server assigned ClientID is "
+                      "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 3", "ClientIDManagerStartup")])
+    reg = t.registration
+    assert (reg.state, reg.client_id, reg.approval_status) == (
+        "registered", "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139", 3)
+
+
+def test_fixture_from_launch_offset_and_last_run():
+    records = parse_file(FIXTURES / "ccmsetup_two_process_404.log", since_offset=760)
+    t = track_last_run(records)
+    assert (t.outcome.state, t.outcome.error_code, t.outcome.final) == ("failed", "0x80190194", True)
+    whole = track_last_run(parse_file(FIXTURES / "ccmsetup_two_process_404.log"))
+    assert whole.outcome.error_code == "0x80190194"  # the earlier successful /noservice run is not the answer
+    first_run_only = InstallTracker()
+    first_run_only.feed(parse_file(FIXTURES / "ccmsetup_two_process_404.log")[:4])
+    assert first_run_only.outcome.state == "succeeded"
+
+
+def test_rotated_copy_fixture():
+    t = track_last_run(parse_file(FIXTURES / "ccmsetup.lo_"))
+    assert (t.outcome.state, t.outcome.error_code, t.outcome.return_code) == ("failed", "0x87d00454", 6)
+
+
+def test_no_stall_once_final():
+    t = InstallTracker(noservice=True, stall_after=timedelta(minutes=1))
+    t.feed([rec("CcmSetup is exiting with return code 0")], now=T0)
+    assert not t.check_stall(T0 + timedelta(hours=1))
+
+
+def test_warning_that_setup_got_past_does_not_explain_a_later_failure():
+    t = InstallTracker()
+    service = [rec("CcmSetup is exiting with return code 0"),
+               rec("Getting AAD (device) token with: ClientId = x", "200"),
+               rec("Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016", "200", type_=2),
+               rec("Retrieved AAD token for AAD user 'e8838041'", "200"),
+               rec("Found a valid online MP 'https://x'", "200"),
+               rec("Installing version 5.00.1 of the client with product code {X}", "200"),
+               rec("CcmSetup failed with error code 0x80004005", "200")]
+    t.feed(BOOTSTRAP + service)
+    assert t.outcome.explanation.code == "0x80004005"
