@@ -266,3 +266,23 @@ def test_windows_unsigned_exe_is_never_launched(windows):
     api.trust = (winapi.TRUST_E_NOSIGNATURE, None)
     assert InstallSession(host, plan_of(SERVICE_COMMAND), exe).start().status == "unsigned-exe"
     assert not [c for c in api.calls if c[0] in ("runas", "create")]
+
+
+@pytest.mark.parametrize(("outcome", "ccmexec_after", "ccmexec_after_restart"),
+                         [("success", "running", "running"), ("reboot", "stopped", "running"),
+                          ("msi-1603", "not-installed", "not-installed")])
+def test_demo_device_has_a_client_only_after_a_simulated_install(tmp_path, outcome, ccmexec_after,
+                                                                ccmexec_after_restart):
+    host = demo(tmp_path, preset="entra-joined", outcome=outcome)
+    assert host.client_info() is None
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05, settle_seconds=0.2)
+    assert session.start().started
+    follow(session)
+    assert host.service("CcmExec").status == ccmexec_after
+    client = host.client_info()
+    if ccmexec_after == "not-installed":
+        assert client is None
+    else:
+        assert client is not None and client.version and client.version.startswith("5.00.")
+    host.restart()
+    assert host.service("CcmExec").status == ccmexec_after_restart

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -23,6 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wizard.core.logparse import parse_file
+from wizard.core.tail import file_size
+from wizard.core.tracker import track_last_run
 from wizard.host.base import (
     ClientInfo,
     DsregStatus,
@@ -247,6 +251,9 @@ class SimulatedNetwork(Prober):
 # -- the host ---------------------------------------------------------------------------------------------
 
 
+_INSTALLING_VERSION = re.compile(r"Installing version (\S+) of the client")
+
+
 class DemoHost(Host):
     is_demo = True
 
@@ -259,6 +266,8 @@ class DemoHost(Host):
         self.speed = speed
         self.uac_cancel = uac_cancel  # training: the next launch behaves as if UAC was answered No
         self._restarted = False
+        self._launch_offset: int | None = None  # ccmsetup.log size when the simulator was last launched
+        self._simulated_client: tuple[str, str | None] | None = None  # (outcome state, version) once final
         self._lock = threading.Lock()
         self._children: list[subprocess.Popen] = []
         self._signed: set[Path] = set()
@@ -323,10 +332,36 @@ class DemoHost(Host):
         lowered = name.lower()
         if lowered == "ccmexec":
             client = self.preset_data.client
-            return ServiceState(name, client.get("ccmexec", "running") if client else "not-installed")  # type: ignore[arg-type]
+            if client:
+                return ServiceState(name, client.get("ccmexec", "running"))  # type: ignore[arg-type]
+            installed = self._installed_by_simulation()
+            if installed is None:
+                return ServiceState(name, "not-installed")
+            # After return code 7 the client finishes installing at the next restart.
+            restart_pending = installed[0] == "reboot-required" and not self._restarted
+            return ServiceState(name, "stopped" if restart_pending else "running")
         if lowered == "ccmsetup":
             return ServiceState(name, "running" if self._service_running() else "not-installed")
         return ServiceState(name, "not-installed")
+
+    def _installed_by_simulation(self) -> tuple[str, str | None] | None:
+        """(outcome state, client version) when a simulated ccmsetup run on this demo device installed the
+        client, judged from its log like a real run; None before that or when it failed."""
+        with self._lock:
+            if self._simulated_client is not None:
+                return self._simulated_client
+            offset = self._launch_offset
+        if offset is None or self._service_running():
+            return None
+        records = parse_file(self.log_dir() / "ccmsetup.log", since_offset=offset)
+        outcome = track_last_run(records).outcome
+        if outcome.state not in ("succeeded", "reboot-required"):
+            return None
+        version = next((m.group(1) for r in records
+                        if (m := _INSTALLING_VERSION.search(r.message))), None)
+        with self._lock:
+            self._simulated_client = (outcome.state, version)
+        return self._simulated_client
 
     def _service_running(self) -> bool:
         if self.preset_data.setup_running:
@@ -360,7 +395,10 @@ class DemoHost(Host):
     def client_info(self) -> ClientInfo | None:
         client = self.preset_data.client
         if not client:
-            return None
+            installed = self._installed_by_simulation()
+            if installed is None:
+                return None
+            return ClientInfo(version=installed[1], site_code=None, ccmexec=self.service("CcmExec"))
         return ClientInfo(version=client.get("version"), site_code=client.get("site_code"),
                           ccmexec=self.service("CcmExec"), last_install_params=client.get("last_install_params"),
                           last_valid_mp=client.get("last_valid_mp"))
@@ -422,6 +460,9 @@ class DemoHost(Host):
             self.uac_cancel = False
             return LaunchResult("uac-cancelled", "The administrator prompt (UAC) was cancelled: ccmsetup did not start "
                                                  "and nothing on this device changed (demo).", error_code=1223)
+        with self._lock:
+            self._launch_offset = file_size(self.log_dir() / "ccmsetup.log")
+            self._simulated_client = None
         env = dict(os.environ)
         env["PYTHONIOENCODING"] = "utf-8"
         try:
