@@ -286,3 +286,22 @@ def test_demo_device_has_a_client_only_after_a_simulated_install(tmp_path, outco
         assert client is not None and client.version and client.version.startswith("5.00.")
     host.restart()
     assert host.service("CcmExec").status == ccmexec_after_restart
+
+
+def test_log_change_hint_between_polls(tmp_path, monkeypatch):
+    host = demo(tmp_path)
+    log = host.log_dir() / "ccmsetup.log"
+    log.write_text(OLD_RUN, encoding="utf-8")
+    monkeypatch.setattr(host, "launch", lambda *a, **k: LaunchResult("started", "started (test)", None))
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05, settle_seconds=60)
+    assert session.start().started
+    assert session.poll() == []
+    assert not session.log_changed()
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(OLD_RUN)
+    assert session.log_changed()
+    assert [r.message for r in session.poll()][-1] == "CcmSetup is exiting with return code 6"
+    assert not session.log_changed()
+    stop = threading.Event()
+    stop.set()
+    session.wait_for_change(30.0, stop)  # a set stop event ends the wait at once

@@ -279,7 +279,10 @@ class SessionWorker(QObject):
             if session.finished:
                 _emit(self, "finished", session.outcome)
                 return
-            self._stop.wait(self._interval)
+            if hasattr(session, "wait_for_change"):
+                session.wait_for_change(self._interval, self._stop)
+            else:
+                self._stop.wait(self._interval)
 
     def _report_progress(self, session: Any, snapshot: Any) -> None:
         if snapshot is not None:
