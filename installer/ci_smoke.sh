@@ -94,4 +94,15 @@ else
     say "unzip not installed: skipped running the bundle from the portable zip"
 fi
 
+# pip users get the icons too: the wheel carries resources/ as wizard/resources.
+run "wheel build" 0 "$PY" -m pip wheel -q --no-deps -w "$work/wheel" .
+run "wheel carries the icons and data tables" 0 "$PY" - "$work/wheel" <<'PYEOF'
+import sys, zipfile, pathlib
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
+names = set(zipfile.ZipFile(wheel).namelist())
+need = ["wizard/resources/icons/app.svg", "wizard/core/data/catalog.json", "wizard/host/data/demo_presets.json"]
+missing = [n for n in need if n not in names]
+sys.exit(f"{wheel.name} lacks {missing}" if missing else 0)
+PYEOF
+
 say "ok: bundle $bundle ($(du -sh "$bundle" | cut -f1)), dist/$archive; $((SECONDS - started)) s"

@@ -54,13 +54,17 @@ RESOURCES_ENV = "CCMSETUP_WIZARD_RESOURCES"
 
 def resources_dir() -> Path:
     """The `resources/` folder: `$CCMSETUP_WIZARD_RESOURCES`, else the PyInstaller bundle
-    (`sys._MEIPASS/resources`), else the repository root next to the `wizard` package."""
+    (`sys._MEIPASS/resources`), else `wizard/resources` of an installed wheel, else the repository root next to
+    the `wizard` package (source checkout, editable install)."""
     override = os.environ.get(RESOURCES_ENV)
     if override:
         return Path(override)
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
+    installed = Path(__file__).resolve().parents[1] / "resources"  # a wheel ships resources/ as wizard/resources
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parents[2] / "resources"
 
 
