@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from wizard import __version__
 
+if TYPE_CHECKING:
+    import argparse
+
 # Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
 COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate")
+DEFAULT_DEMO_ARG = "entra-joined"  # the preset `--demo` alone opens
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="ccmsetup-wizard",
         description="Build, check, launch and follow a Configuration Manager client install (ccmsetup.exe).",
@@ -22,7 +28,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         nargs="?",
-        const="entra-joined",
+        const=DEFAULT_DEMO_ARG,
         metavar="PRESET",
         help="open the wizard on a simulated device (default preset: entra-joined)",
     )
@@ -48,11 +54,15 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # Opening the GUI must not pay for importing every subcommand (start-up budget: 1.3x a bare QWizard).
+    # Opening the GUI must not pay for importing every subcommand, nor, for the usual spellings, for
+    # argparse itself (~10 ms; start-up budget: 1.3x a bare QWizard).
+    gui_options = None if _names_a_command(argv) else plain_gui_options(argv)
+    if gui_options is not None:
+        return _run_gui(**gui_options)
     parser = build_parser(with_commands=_names_a_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
-        return _run_gui(args)
+        return _run_gui(demo=args.demo, profile=args.profile, self_test=args.self_test)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -75,7 +85,37 @@ def _names_a_command(argv: list[str]) -> bool:
     return False
 
 
-def _run_gui(args: argparse.Namespace) -> int:
+def plain_gui_options(argv: list[str]) -> dict | None:
+    """`{"demo", "profile", "self_test"}` as argparse would give them, when argv holds only the GUI options
+    spelled out in full (`--demo`, `--demo=PRESET`, `--demo PRESET`, `--profile FILE`, `--profile=FILE`,
+    `--self-test`); None for anything else (abbreviations, help, `--`, errors), which argparse handles."""
+    options: dict = {"demo": None, "profile": None, "self_test": False}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if arg == "--self-test":
+            options["self_test"] = True
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in ("--demo", "--profile"):
+            return None
+        if not equals:
+            following = argv[index] if index < len(argv) else None
+            if following is not None and following and not following.startswith("-"):
+                value = following
+                index += 1
+            elif name == "--demo":
+                value = DEFAULT_DEMO_ARG
+            else:
+                return None  # --profile without its file: argparse explains
+        if not value or value.startswith("-"):
+            return None
+        options[name[2:]] = value
+    return options
+
+
+def _run_gui(*, demo: str | None, profile: str | None, self_test: bool) -> int:
     try:
         from wizard.ui.app import run
     except ModuleNotFoundError as exc:
@@ -84,7 +124,7 @@ def _run_gui(args: argparse.Namespace) -> int:
                   "use a subcommand (see --help).", file=sys.stderr)
             return 2
         raise
-    return run(demo=args.demo, profile=args.profile, self_test=args.self_test)
+    return run(demo=demo, profile=profile, self_test=self_test)
 
 
 if __name__ == "__main__":

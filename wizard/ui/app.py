@@ -1,7 +1,9 @@
 """Start the graphical wizard: `run(demo, profile, self_test) -> int`.
 
-Only Qt widgets, the plan and the wizard shell are imported at start-up; checks, the install session and
-the simulator are imported when a page first needs them, so the first window appears quickly.
+Start-up budget (issue 5): the first window within 1.3x a bare QWizard. Before the first paint only Qt, the
+wizard shell and the Welcome page are built, with a stand-in host that knows demo/preset. Right after it the
+real host, the other pages (and with them pydantic and the plan models) and the profile are loaded; the
+keyring is opened on first use only. Checks, the install session and the simulator load when a page needs them.
 """
 
 from __future__ import annotations
@@ -25,43 +27,143 @@ def application():
     return app
 
 
-def build_wizard(demo: str | None = None, profile: str | None = None):
-    """Create the host, credential store and SetupWizard (used by `run` and by the screenshot script)."""
+# = wizard.host.DEFAULT_DEMO_PRESET (a test keeps the two equal). Importing wizard.host just for this name
+# would add ~30 ms before the first paint.
+DEFAULT_DEMO_PRESET = "entra-joined"
+
+
+class StartupHost:
+    """Stands in for the host until the real one is created right after the first paint. It knows only
+    what the first page and the window title show, decided the way `get_host()` decides: a demo device
+    when a preset is given or when not on Windows."""
+
+    def __init__(self, demo: str | None) -> None:
+        self.is_demo = demo is not None or sys.platform != "win32"
+        self.preset = (demo or DEFAULT_DEMO_PRESET) if self.is_demo else None
+
+
+class LazyCredentialStore:
+    """The system credential store (`open_credential_store()`), opened on first use: keyring backend
+    discovery takes 0.1-0.2 s, which start-up must not pay. Same interface as a `CredentialStore`."""
+
+    def __init__(self, opener=None) -> None:
+        import threading
+
+        self._opener = opener
+        self._store = None
+        self._lock = threading.Lock()  # first use may come from a background read
+
+    def _opened(self):
+        with self._lock:
+            if self._store is None:
+                opener = self._opener
+                if opener is None:
+                    from wizard.host.credentials import open_credential_store as opener
+                self._store = opener()
+            return self._store
+
+    @property
+    def opened(self) -> bool:
+        return self._store is not None
+
+    @property
+    def secure(self) -> bool:
+        return bool(self._opened().secure)
+
+    @property
+    def description(self) -> str:
+        return self._opened().description
+
+    @property
+    def problem(self) -> str | None:
+        return getattr(self._opened(), "problem", None)
+
+    def get(self, key: str) -> str | None:
+        return self._opened().get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._opened().set(key, value)
+
+    def delete(self, key: str) -> None:
+        self._opened().delete(key)
+
+
+def open_host(demo: str | None = None):
+    """The host and credential store for a run: `(host, credentials)`. Raises ValueError (PresetError)
+    for an unknown demo preset. Demo mode never touches the real keyring: the simulated device keeps
+    secrets in memory; live mode opens the keyring on first use."""
     from wizard.host import get_host
-    from wizard.host.credentials import MemoryStore, open_credential_store
-    from wizard.ui.wizard import SetupWizard
+    from wizard.host.credentials import MemoryStore
 
     host = get_host(demo)
-    # Demo mode never touches the real keyring: the simulated device keeps secrets in memory.
-    credentials = MemoryStore() if host.is_demo else open_credential_store()
-    wizard = SetupWizard(host, credentials=credentials)
-    if profile:
-        wizard.load_profile_file(profile)
+    return host, (MemoryStore() if host.is_demo else LazyCredentialStore())
+
+
+def build_wizard(demo: str | None = None, profile: str | None = None):
+    """Create the host, credential store and a fully built SetupWizard (nothing deferred)."""
+    from wizard.ui.wizard import SetupWizard
+
+    host, credentials = open_host(demo)
+    wizard = SetupWizard(host, credentials=credentials, defer_pages=True)
+    wizard.finish_loading(profile=profile)
     return wizard
 
 
+def complete_wizard(wizard, demo: str | None = None, profile: str | None = None) -> None:
+    """The part of start-up that waits until the first page is on screen: the real host and credential
+    store, the other pages, the profile. Raises ValueError for an unknown demo preset."""
+    from wizard.ui.workers import install_main_thread_gc
+
+    # Before any worker or background thread starts: a collection in such a thread that frees Qt widgets
+    # crashes PySide, so cyclic garbage is collected in the UI thread only.
+    install_main_thread_gc()
+    host, credentials = open_host(demo)
+    wizard.finish_loading(host, credentials, profile=profile)
+
+
 def run(demo: str | None = None, profile: str | None = None, self_test: bool = False) -> int:
+    """Open the wizard. Only the Welcome page is built before the window is shown; the host, the other
+    pages and the profile follow right after the first paint (Next stays disabled until then)."""
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = application()
     from wizard.ui.icons import icon
+    from wizard.ui.wizard import SetupWizard
 
     app.setWindowIcon(icon("app"))
-    try:
-        wizard = build_wizard(demo, profile)
-    except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
-        print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
-        return 2
+    wizard = SetupWizard(StartupHost(demo), defer_pages=True)
     try:
         if self_test:
-            return _self_test(wizard)
+            return _self_test(wizard, demo, profile)
+        after_paint = []
         if os.environ.get(FIRST_PAINT_ENV) == "1":
-            _quit_after_first_paint(app, wizard)
+            after_paint.append((lambda: (_report_first_paint(), app.quit()), False))
+        after_paint.append((lambda: _complete_or_exit(app, wizard, demo, profile), True))
+        _after_first_paint(wizard, *after_paint, at_latest_ms=LOAD_AT_LATEST_MS)
         wizard.show()
         return int(app.exec())
     finally:
         _dispose(wizard)
 
+
+def _complete_or_exit(app, wizard, demo, profile) -> None:
+    try:
+        complete_wizard(wizard, demo, profile)
+    except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
+        print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
+        wizard.hide()
+        app.exit(2)
+    except Exception:  # a window whose Next never enables would hide the failure: report it and stop
+        import traceback
+
+        traceback.print_exc()
+        wizard.hide()
+        app.exit(1)
+
+
+# The rest of the wizard loads right after the first paint, or after this long if the window is not painted
+# (started minimized): Next must not stay disabled.
+LOAD_AT_LATEST_MS = 1000
 
 # Start-up benchmark hook (docs/architecture.md, packaging): report the first painted page and quit.
 FIRST_PAINT_ENV = "CCMSETUP_WIZARD_FIRST_PAINT"
@@ -72,20 +174,31 @@ def _report_first_paint() -> None:
     print(FIRST_PAINT_LINE, flush=True)
 
 
-def _quit_after_first_paint(app, wizard) -> None:
+def _after_first_paint(wizard, *callbacks, at_latest_ms: int | None = None) -> None:
+    """Run each `(callback, also_unpainted)` once, in the order given, from the event loop right after the
+    first page handled its first paint event (so it really is on screen). After `at_latest_ms` without a
+    paint (a window started minimized is not painted) the ones marked `also_unpainted` run anyway."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
+        pending = list(callbacks)
+
+        def release(self, painted: bool) -> None:
+            due = [entry for entry in self.pending if painted or entry[1]]
+            self.pending = [entry for entry in self.pending if entry not in due]
+            if due:
+                QTimer.singleShot(0, lambda: [callback() for callback, _ in due])
+
         def eventFilter(self, watched, event):  # noqa: N802 - Qt override
-            if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
-                self.seen = True
-                # After this paint event has been handled: the page really is on screen.
-                QTimer.singleShot(0, lambda: (_report_first_paint(), app.quit()))
+            if event.type() == QEvent.Type.Paint and self.pending:
+                self.release(painted=True)
             return False
 
     watcher = FirstPaint(wizard)
     page = wizard.currentPage() or wizard
     page.installEventFilter(watcher)
+    if at_latest_ms is not None:
+        QTimer.singleShot(at_latest_ms, watcher, lambda: watcher.release(painted=False))
 
 
 def _dispose(wizard) -> None:
@@ -102,8 +215,8 @@ def _dispose(wizard) -> None:
     QCoreApplication.sendPostedEvents(None, int(QEvent.Type.DeferredDelete))
 
 
-def _self_test(wizard) -> int:
-    """Bundle smoke test: paint the first page, check icons and that keyring loads."""
+def _self_test(wizard, demo: str | None = None, profile: str | None = None) -> int:
+    """Bundle smoke test: paint the first page, load the rest, check icons and that keyring loads."""
     from wizard.ui.icons import missing_icons, resources_dir
 
     problems = []
@@ -114,6 +227,11 @@ def _self_test(wizard) -> int:
         problems.append("the first page did not paint")
     elif os.environ.get(FIRST_PAINT_ENV) == "1":
         _report_first_paint()
+    try:
+        complete_wizard(wizard, demo, profile)
+    except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
+        print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
+        return 2
     missing = missing_icons()
     if missing:
         problems.append(f"icons missing or unreadable in {resources_dir() / 'icons'}: {', '.join(missing)}")
@@ -130,5 +248,10 @@ def _self_test(wizard) -> int:
             print(f"self-test: {problem}", file=sys.stderr)
         return 1
     print(f"self-test: ok (first page painted {image.width()}x{image.height()}, "
-          f"{len(wizard.pageIds())} pages, keyring backend {type(backend).__name__})")
+          f"{len(wizard.pageIds())} pages, keyring backend {_class_path(backend)})")
     return 0
+
+
+def _class_path(obj) -> str:
+    """`module.ClassName` of an object, e.g. keyring.backends.SecretService.Keyring."""
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"

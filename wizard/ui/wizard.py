@@ -12,15 +12,19 @@ import importlib
 from collections.abc import Iterable
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard, QWizardPage
 
-from wizard.core.plan import DEDICATED_FIELDS, InstallPlan, field_for_name, name_for_field
-from wizard.ui import dialogs
 from wizard.ui.icons import icon
 from wizard.ui.widgets import DemoBanner
+
+if TYPE_CHECKING:
+    from wizard.core.plan import InstallPlan
+
+# wizard.core.plan (pydantic and its model schemas) and the dialogs are imported where they are used, not
+# here: the first window is painted before they are needed (start-up budget, issue 5).
 
 PRODUCT = "ccmsetup-wizard"
 
@@ -52,12 +56,13 @@ PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
 }
 
 
-def next_page(current: PageId, plan: InstallPlan, locked: Iterable[str] = ()) -> PageId | None:
+def next_page(current: PageId, plan: InstallPlan | None, locked: Iterable[str] = ()) -> PageId | None:
     """The page after `current` for this plan (None after Finish).
 
     Every scenario walks Welcome → Scenario → Site and addresses → Entra/token → Options → Checks → Review
     → Install → Finish; the Entra page shows the token form for `cmg-token`. A profile that locks the
-    scenario skips the Scenario page: the admin already chose it.
+    scenario skips the Scenario page: the admin already chose it. (`plan` may be None while the wizard is
+    still loading; no branch reads it today.)
     """
     locked_keys = {canonical_lock_name(name) for name in locked}
     if current == PageId.WELCOME:
@@ -70,6 +75,8 @@ def next_page(current: PageId, plan: InstallPlan, locked: Iterable[str] = ()) ->
 def canonical_lock_name(name: str) -> str:
     """Lock names may be given as plan fields (`sitecode`) or ccmsetup names (`SMSSITECODE`, `/mp`);
     compare them in one spelling: the upper-case ccmsetup name."""
+    from wizard.core.plan import DEDICATED_FIELDS, field_for_name, name_for_field
+
     name = name.strip()
     if name in DEDICATED_FIELDS:
         return DEDICATED_FIELDS[name].upper()
@@ -83,6 +90,8 @@ def canonical_lock_name(name: str) -> str:
 
 def reapply_locked(old: InstallPlan, new: InstallPlan, locked: Iterable[str]) -> InstallPlan:
     """`new` with every locked value taken from `old` (an import must not change what a profile locks)."""
+    from wizard.core.plan import field_for_name
+
     plan = new
     for name in locked:
         key = canonical_lock_name(name)
@@ -102,16 +111,22 @@ def reapply_locked(old: InstallPlan, new: InstallPlan, locked: Iterable[str]) ->
 
 
 class SetupWizard(QWizard):
-    """The wizard window. See docs/architecture.md ("wizard/ui contract") for the shared attributes."""
+    """The wizard window. See docs/architecture.md ("wizard/ui contract") for the shared attributes.
+
+    `defer_pages=True` builds only the Welcome page so the window can be shown at once; `finish_loading()`
+    (called by the app right after the first paint) builds the other pages and may swap in the real host
+    and credential store. Until then Next is disabled and `is_ready` is False; `ready` is emitted once.
+    """
 
     planChanged = Signal(object)  # noqa: N815 - Qt signal naming
+    ready = Signal()
 
     def __init__(self, host: Any, *, credentials: Any = None, plan: InstallPlan | None = None,
-                 parent=None):
+                 parent=None, defer_pages: bool = False):
         super().__init__(parent)
         self.host = host
         self.credentials = credentials
-        self._plan = plan or InstallPlan()
+        self._plan = plan  # an empty InstallPlan is made on first read (see `plan`)
         self.profile_path: Path | None = None
         self.profile_name: str = ""
         self._locked: frozenset[str] = frozenset()
@@ -125,6 +140,7 @@ class SetupWizard(QWizard):
         # Bumped whenever the plan is replaced wholesale (profile, pasted command), so pages know that
         # text they kept for hidden fields no longer belongs to the plan.
         self.import_generation = 0
+        self._ready = False
 
         self.setObjectName("setupWizard")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -160,19 +176,54 @@ class SetupWizard(QWizard):
             self.setSideWidget(self.demo_banner)
 
         self.missing_pages: list[PageId] = []
-        for page_id, (module_name, class_name) in PAGE_CLASSES.items():
-            page_class = _load_page_class(module_name, class_name)
-            if page_class is None:
-                self.missing_pages.append(page_id)
-                continue
-            page = page_class(self)
-            # Enter always means Next: page buttons must not grab the default when they have focus
-            # (Space still presses a focused button).
-            for button in page.findChildren(QPushButton):
-                button.setAutoDefault(False)
-            self.setPage(int(page_id), page)
+        # Looking through a page's children wraps every one of them in Python, which makes PySide create
+        # the types (and enums) of half of QtWidgets: ~10 ms the first window does not wait for.
+        self._pages_with_default_buttons: list[QWizardPage] = []
+        self._add_page(PageId.WELCOME, buttons_now=not defer_pages)
         self.setStartId(int(PageId.WELCOME))
         self.currentIdChanged.connect(self._focus_current_page)
+        if not defer_pages:
+            self.finish_loading()
+
+    def _add_page(self, page_id: PageId, *, buttons_now: bool = True) -> None:
+        module_name, class_name = PAGE_CLASSES[page_id]
+        page_class = _load_page_class(module_name, class_name)
+        if page_class is None:
+            self.missing_pages.append(page_id)
+            return
+        page = page_class(self)
+        if buttons_now:
+            _no_auto_default(page)
+        else:
+            self._pages_with_default_buttons.append(page)
+        self.setPage(int(page_id), page)
+
+    @property
+    def is_ready(self) -> bool:
+        """True once every page is built and `host`/`credentials` are the real ones."""
+        return self._ready
+
+    def finish_loading(self, host: Any = None, credentials: Any = None, *,
+                       profile: str | Path | None = None) -> None:
+        """Build the pages not built yet (QWizard accepts pages after show()), take the real `host` and
+        `credentials` when given, load `profile` if given (a problem is shown, as with Load profile…), then
+        emit `ready`. Does nothing once ready."""
+        if self._ready:
+            return
+        if host is not None:
+            self.host = host
+        if credentials is not None:
+            self.credentials = credentials
+        for page in self._pages_with_default_buttons:
+            _no_auto_default(page)
+        self._pages_with_default_buttons.clear()
+        for page_id in PAGE_CLASSES:
+            if self.page(int(page_id)) is None and page_id not in self.missing_pages:
+                self._add_page(page_id)
+        if profile:
+            self.load_profile_file(profile)
+        self._ready = True
+        self.ready.emit()
 
     # ---- shared state ----------------------------------------------------------------------------
 
@@ -183,10 +234,14 @@ class SetupWizard(QWizard):
 
     @property
     def plan(self) -> InstallPlan:
+        if self._plan is None:
+            from wizard.core.plan import InstallPlan
+
+            self._plan = InstallPlan()
         return self._plan
 
     def set_plan(self, plan: InstallPlan) -> None:
-        if plan == self._plan:
+        if plan == self.plan:
             return
         self._plan = plan
         self.planChanged.emit(plan)
@@ -212,9 +267,15 @@ class SetupWizard(QWizard):
         current = self.currentId()
         if current < 0:
             return -1
-        candidate = next_page(PageId(current), self._plan, self._locked)
+        if not self._ready:
+            # The later pages are still being built: keep Next on screen (the Welcome page disables it
+            # until `ready`). Branching does not read the plan here, so it is not created yet.
+            candidate = next_page(PageId(current), self._plan, self._locked)
+            return int(candidate) if candidate is not None else -1
+        plan = self.plan
+        candidate = next_page(PageId(current), plan, self._locked)
         while candidate is not None and self.page(int(candidate)) is None:
-            candidate = next_page(candidate, self._plan, self._locked)
+            candidate = next_page(candidate, plan, self._locked)
         return int(candidate) if candidate is not None else -1
 
     def _focus_current_page(self, _page_id: int) -> None:
@@ -245,6 +306,7 @@ class SetupWizard(QWizard):
         """Load a profile into the wizard (plan, locks, recent list). Shows the problem and returns False
         when the file cannot be used; the file itself is never modified."""
         from wizard.core.profiles import ProfileError, load_profile
+        from wizard.ui import dialogs
 
         try:
             profile = load_profile(Path(path))
@@ -263,7 +325,7 @@ class SetupWizard(QWizard):
         """Take a pasted command's plan, keeping any values the loaded profile locks."""
         plan = parsed.plan
         if self._locked:
-            plan = reapply_locked(self._plan, plan, self._locked)
+            plan = reapply_locked(self.plan, plan, self._locked)
         self.import_generation += 1
         self.set_plan(plan)
 
@@ -315,6 +377,13 @@ class SetupWizard(QWizard):
             event.accept()
         else:
             event.ignore()
+
+
+def _no_auto_default(page: QWizardPage) -> None:
+    """Enter always means Next: page buttons must not grab the default when they have focus (Space still
+    presses a focused button)."""
+    for button in page.findChildren(QPushButton):
+        button.setAutoDefault(False)
 
 
 def _load_page_class(module_name: str, class_name: str):

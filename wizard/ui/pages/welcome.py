@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from wizard.ui import dialogs
 from wizard.ui.icons import pixmap
 from wizard.ui.pages import PlanPage
 from wizard.ui.widgets import FindingsView, run_in_background, wrapped_label
@@ -50,6 +49,9 @@ class WelcomePage(PlanPage):
         self.load_button.setAccessibleName(self.tr("Load a saved profile"))
         self.paste_button = QPushButton(self.tr("&Paste a command…"))
         self.paste_button.setAccessibleName(self.tr("Paste an existing ccmsetup command"))
+        # Enter means Next (SetupWizard does this for every page, for this one only after the first paint).
+        self.load_button.setAutoDefault(False)
+        self.paste_button.setAutoDefault(False)
         self.load_button.clicked.connect(self.load_profile)
         self.paste_button.clicked.connect(self.paste_command)
         buttons = QHBoxLayout()
@@ -61,18 +63,19 @@ class WelcomePage(PlanPage):
         self.recent_list.setAccessibleName(self.tr("Recent profiles"))
         self.recent_label.setBuddy(self.recent_list)
         self.recent_list.itemActivated.connect(self._open_recent)
+        # Shown by refresh_recent() when there is something to list (after the first paint: reading the
+        # list needs the profile models).
+        self.recent_label.setVisible(False)
+        self.recent_list.setVisible(False)
         self.source_label = wrapped_label()
         self.source_label.setAccessibleName(self.tr("What the wizard starts from"))
-        self.import_findings = FindingsView()
-        self.import_findings.setAccessibleName(self.tr("Findings in the imported command"))
-        self.import_findings.setVisible(False)
-        self.import_findings.setMinimumHeight(150)
+        self._import_findings: FindingsView | None = None  # see import_findings
         start_layout = QVBoxLayout(start_box)
         start_layout.addLayout(buttons)
         start_layout.addWidget(self.recent_label)
         start_layout.addWidget(self.recent_list)
         start_layout.addWidget(self.source_label)
-        start_layout.addWidget(self.import_findings)
+        self._start_layout = start_layout
 
         client_box = QGroupBox(self.tr("Client on this device"))
         self.client_label = wrapped_label(self.tr("Looking for an installed client…"), selectable=True)
@@ -103,11 +106,64 @@ class WelcomePage(PlanPage):
         layout.addStretch(1)
         self.client_info = None
         self._client_lookup_started = False
+        self._waiting_for_wizard = False
+
+    @property
+    def import_findings(self) -> FindingsView:
+        """The findings of an imported command, under the source line. Built on first use: it is hidden
+        until a command is pasted, and its first QTextBrowser costs the first window ~8 ms."""
+        if self._import_findings is None:
+            view = FindingsView()
+            view.setAccessibleName(self.tr("Findings in the imported command"))
+            view.setVisible(False)
+            view.setMinimumHeight(150)
+            self._start_layout.addWidget(view)
+            self._import_findings = view
+        return self._import_findings
 
     # ---- page life cycle -------------------------------------------------------------------------
 
+    def first_focus(self):
+        # Named rather than found: walking the focus chain on the first window costs start-up time.
+        return self.load_button
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        # The app paints this page before the other pages exist (SetupWizard defer_pages): no Next until then.
+        wiz = self.wizard()
+        return super().isComplete() and bool(getattr(wiz, "is_ready", True))
+
     def initializePage(self) -> None:  # noqa: N802 - Qt override
+        wiz = self.wiz()
+        self._show_mode(wiz.host)
+        self.refresh_source()
+        if getattr(wiz, "is_ready", True):
+            self._read_device()
+        elif not self._waiting_for_wizard:
+            # Until then `host` may be a stand-in that only knows demo/preset, and the recent list needs the
+            # profile models, which are loaded after the first paint.
+            self._waiting_for_wizard = True
+            wiz.ready.connect(self._wizard_ready)
+
+    def _wizard_ready(self) -> None:
+        self._waiting_for_wizard = False
+        self.wiz().ready.disconnect(self._wizard_ready)
+        self.completeChanged.emit()
+        if self.wiz().currentPage() is self:
+            self._show_mode(self.wiz().host)
+            self.refresh_source()  # a profile given on the command line is loaded by now
+            self._read_device()
+
+    def _read_device(self) -> None:
         host = self.wiz().host
+        if not getattr(host, "is_demo", False):
+            # describe() reads the OS version from the registry: off the UI thread like every device read.
+            run_in_background(host.describe, self._show_live_device, None, self)
+        self.refresh_recent()
+        if not self._client_lookup_started:
+            self._client_lookup_started = True
+            run_in_background(host.client_info, self._show_client, self._show_client_error, self)
+
+    def _show_mode(self, host) -> None:
         if getattr(host, "is_demo", False):
             self.mode_icon.setPixmap(pixmap("warn", 20, self.devicePixelRatioF()))
             self.mode_label.setText(self.tr(
@@ -116,13 +172,6 @@ class WelcomePage(PlanPage):
         else:
             self.mode_icon.setPixmap(pixmap("info", 20, self.devicePixelRatioF()))
             self.mode_label.setText(self.tr("Live mode: this wizard installs on this device."))
-            # describe() reads the OS version from the registry: off the UI thread like every device read.
-            run_in_background(host.describe, self._show_live_device, None, self)
-        self.refresh_recent()
-        self.refresh_source()
-        if not self._client_lookup_started:
-            self._client_lookup_started = True
-            run_in_background(host.client_info, self._show_client, self._show_client_error, self)
 
     def refresh_recent(self) -> None:
         from wizard.core.profiles import RecentProfiles
@@ -155,13 +204,14 @@ class WelcomePage(PlanPage):
                 if wiz.lock_reason:
                     text += " " + self.tr("Reason: %1").replace("%1", wiz.lock_reason)
             self.source_label.setText(text)
-        elif not self.import_findings.isVisible():
+        elif self._import_findings is None or not self._import_findings.isVisible():
             self.source_label.setText(self.tr("Or just press Next and fill in the pages."))
 
     # ---- actions ---------------------------------------------------------------------------------
 
     def load_profile(self) -> None:
         from wizard.core.profiles import default_profile_dir
+        from wizard.ui import dialogs
 
         path = dialogs.choose_open_file(self, self.tr("Load profile"), PROFILE_FILTER, str(default_profile_dir()))
         if path:
@@ -172,6 +222,7 @@ class WelcomePage(PlanPage):
         if not Path(path).is_file():
             # Moved or deleted since last time: say so and drop it from the list rather than fail on it.
             from wizard.core.profiles import RecentProfiles
+            from wizard.ui import dialogs
 
             dialogs.show_error(self, self.tr("Profile not found"),
                                self.tr("%s no longer exists; it was removed from the recent list. Use Load "
@@ -184,13 +235,16 @@ class WelcomePage(PlanPage):
 
     def _load(self, path: str) -> None:
         if self.wiz().load_profile_file(path):
-            self.import_findings.setVisible(False)
+            if self._import_findings is not None:
+                self._import_findings.setVisible(False)
             self.needs_box.setVisible(True)
             self._give_findings_the_room(False)
             self.refresh_recent()
             self.refresh_source()
 
     def paste_command(self) -> None:
+        from wizard.ui import dialogs
+
         parsed = dialogs.paste_command(self)
         if parsed is None:
             return
