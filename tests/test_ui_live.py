@@ -27,21 +27,6 @@ def _automatic_gc_back_after_module():
     gc.collect()
 
 
-@pytest.fixture(autouse=True)
-def _usable_event_loop(qapp):
-    """Recover Qt's event loop if an earlier test quit the application after its loop had ended: Qt then
-    keeps a "quit now" flag set and every later wait returns at once. A short exec() clears the flag."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ran = []
-    loop = QEventLoop()
-    QTimer.singleShot(0, lambda: (ran.append(True), loop.quit()))
-    loop.exec()
-    if not ran:
-        QTimer.singleShot(0, qapp.quit)
-        qapp.exec()
-
-
 @dataclass(frozen=True)
 class FakeResult:
     id: str

@@ -21,21 +21,6 @@ from wizard.ui.logmodel import (
 from wizard.ui.logview import LogView
 
 
-@pytest.fixture(autouse=True)
-def _usable_event_loop(qapp):
-    """Recover Qt's event loop if an earlier test quit the application after its loop had ended: Qt then
-    keeps a "quit now" flag set and every later wait returns at once. A short exec() clears the flag."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ran = []
-    loop = QEventLoop()
-    QTimer.singleShot(0, lambda: (ran.append(True), loop.quit()))
-    loop.exec()
-    if not ran:
-        QTimer.singleShot(0, qapp.quit)
-        qapp.exec()
-
-
 def make_record(i: int, *, type: int = 1, message: str | None = None, component: str = "ccmsetup") -> LogRecord:
     return LogRecord(
         message if message is not None else f"line {i}",
