@@ -305,3 +305,14 @@ def test_log_change_hint_between_polls(tmp_path, monkeypatch):
     stop = threading.Event()
     stop.set()
     session.wait_for_change(30.0, stop)  # a set stop event ends the wait at once
+
+
+def test_reused_demo_run_folder_remembers_the_installed_client(tmp_path):
+    host = demo(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.05, settle_seconds=0.2)
+    assert session.start().started
+    follow(session)
+    later = DemoHost("entra-joined", run_dir=host.run_dir(), latency=0)  # e.g. `collect --demo` afterwards
+    assert later.service("CcmExec").status == "running"
+    assert later.client_info() is not None
+    assert DemoHost("entra-joined", base_dir=tmp_path / "fresh", latency=0).client_info() is None

@@ -273,6 +273,7 @@ class DemoHost(Host):
         self._signed: set[Path] = set()
         self._network = SimulatedNetwork(self, latency=latency)
         # run_dir: reuse an earlier demo run's folder (e.g. `collect --demo` after `install --demo`)
+        self._reused_run_dir = bool(run_dir)
         if run_dir:
             self._root = Path(run_dir)
         else:
@@ -351,9 +352,14 @@ class DemoHost(Host):
             if self._simulated_client is not None:
                 return self._simulated_client
             offset = self._launch_offset
+        if offset is None and self._reused_run_dir:
+            offset = 0  # an earlier demo run's folder (`collect --demo`): judge the last run in its log
         if offset is None or self._service_running():
             return None
-        records = parse_file(self.log_dir() / "ccmsetup.log", since_offset=offset)
+        try:
+            records = parse_file(self.log_dir() / "ccmsetup.log", since_offset=offset)
+        except OSError:
+            return None
         outcome = track_last_run(records).outcome
         if outcome.state not in ("succeeded", "reboot-required"):
             return None
