@@ -108,7 +108,32 @@ def _default_run_checks() -> Callable[..., Any]:
     return run_checks
 
 
-class ChecksWorker(QObject):
+class _ThreadWorker(QObject):
+    """A QObject that owns one Python thread at a time: `running`, `wait()` and `shutdown()` for both workers."""
+
+    _thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = JOIN_TIMEOUT_S) -> bool:
+        """Join the thread; True when it ended."""
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def stop_thread(self) -> None:  # each worker names what ends its thread (cancel / stop)
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        self.stop_thread()
+        self.wait()
+
+
+class ChecksWorker(_ThreadWorker):
     """Runs ``host.checks.run_checks`` off the UI thread; one ``resultReady`` per finished check.
 
     ``started``/``finished`` bracket a run; ``finished(cancelled)``. ``failed(message)`` reports a crash of the
@@ -129,10 +154,6 @@ class ChecksWorker(QObject):
         self._destroyed = threading.Event()
         self._current = {"cancel": self._cancel}
         _cancel_when_destroyed(self, self._destroyed, current=self._current)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self, host: Any, plan: Any, *, only: Collection[str] | None = None, exe: Any = None) -> None:
         """Run the checks for ``plan`` (or only the check ids in ``only``; ``exe`` is the ccmsetup.exe chosen,
@@ -173,17 +194,7 @@ class ChecksWorker(QObject):
         """Ask the running pass to stop; results still in flight are dropped."""
         self._cancel.set()
 
-    def wait(self, timeout: float | None = JOIN_TIMEOUT_S) -> bool:
-        """Join the thread; True when it ended."""
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    def shutdown(self) -> None:
-        self.cancel()
-        self.wait()
+    stop_thread = cancel
 
 
 def _stall_warning_after(session: Any) -> float:
@@ -193,7 +204,7 @@ def _stall_warning_after(session: Any) -> float:
     return max(1.0, seconds / 2)
 
 
-class SessionWorker(QObject):
+class SessionWorker(_ThreadWorker):
     """Starts an ``InstallSession`` and drives ``poll()`` every ~250 ms on a background thread.
 
     Signals: ``prepared(value)`` after the optional ``prepare(session)`` ran on the worker thread (e.g. choosing or
@@ -226,10 +237,6 @@ class SessionWorker(QObject):
         self._started_at: float | None = None
         _cancel_when_destroyed(self, self._stop)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("SessionWorker.start() called twice; create a new worker per session")
@@ -241,16 +248,7 @@ class SessionWorker(QObject):
         """Stop following (setup itself goes on: it runs as a service)."""
         self._stop.set()
 
-    def wait(self, timeout: float | None = JOIN_TIMEOUT_S) -> bool:
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    def shutdown(self) -> None:
-        self.stop()
-        self.wait()
+    stop_thread = stop
 
     def _body(self) -> None:
         session = self.session
