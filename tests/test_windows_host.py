@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ntpath
 import sys
 from pathlib import Path
 
 import pytest
 
 from wizard.host import winapi
-from wizard.host.windows import RETRY_TASK_NAMES, WindowsHost
+from wizard.host.windows import RETRY_TASK_NAMES, WindowsHost, WinProcess
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dsregcmd"
 
@@ -45,6 +46,7 @@ class FakeApi:
         self.commands: dict[str, tuple[int, bytes]] = {}
         self.closed: list[int] = []
         self.waits: dict[int, bool] = {}
+        self.wait_timeouts: list[int] = []
         self.exit_codes: dict[int, int | None] = {}
         self.calls: list[tuple] = []
         self.drive_types: dict[str, int] = {}
@@ -62,7 +64,13 @@ class FakeApi:
         return FakePopen(command_line, directory)
 
     def wait_process(self, handle, timeout_ms):
-        return self.waits.get(handle, False)
+        self.wait_timeouts.append(timeout_ms)
+        outcome = self.waits.get(handle, False)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, list):  # a scripted sequence of answers
+            return outcome.pop(0)
+        return outcome
 
     def exit_code(self, handle):
         return self.exit_codes.get(handle)
@@ -91,7 +99,7 @@ class FakeApi:
 
     def run(self, args, timeout):
         self.calls.append(("run", *args))
-        key = " ".join(args)
+        key = " ".join([ntpath.basename(args[0]), *args[1:]])  # tests name the tool; the host passes a full path
         if key not in self.commands:
             raise FileNotFoundError(args[0])
         return self.commands[key]
@@ -175,6 +183,40 @@ def test_process_handle_wait_and_close_once(host, api, exe):
     assert api.closed == [0x1234]
 
 
+def test_wait_without_timeout_polls_in_slices_never_infinite(host, api, exe):
+    process = host.launch(exe, ARGV, noservice=True).process
+    api.waits[0x1234] = [False, False, True]
+    api.exit_codes[0x1234] = 0
+    assert process.wait() == 0
+    assert len(api.wait_timeouts) == 3
+    # never INFINITE (0xFFFFFFFF): a slice at a time, so poll() and close() from other threads get the lock
+    assert all(0 <= ms <= 1000 for ms in api.wait_timeouts)
+
+
+def test_failed_wait_reads_as_still_unknown(host, api, exe):
+    process = host.launch(exe, ARGV, noservice=True).process
+    api.waits[0x1234] = OSError("WAIT_FAILED")
+    assert process.poll() is None
+    api.waits[0x1234] = True
+    api.exit_codes[0x1234] = 259  # STILL_ACTIVE as a real exit code once the handle is signalled
+    assert process.poll() == 259
+
+
+def test_exit_code_unavailable_is_asked_again(api):
+    process = WinProcess(api, 0x99)
+    api.waits[0x99] = True
+    assert process.poll() is None
+    api.exit_codes[0x99] = 6
+    assert process.poll() == 6
+
+
+def test_relative_exe_path_is_made_absolute(host, api, exe, monkeypatch):
+    monkeypatch.chdir(exe.parent)
+    host.launch("ccmsetup.exe", ARGV, noservice=False)
+    (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
+    assert (file, directory) == (str(exe), str(exe.parent))
+
+
 def test_other_shell_execute_error_is_failed_to_start(host, api, exe):
     api.runas = (False, 2, None)
     result = host.launch(exe, ARGV, noservice=False)
@@ -205,6 +247,11 @@ def test_missing_exe(host, tmp_path):
         (winapi.TRUST_E_BAD_DIGEST, "Microsoft Corporation", "invalid", False),
         (winapi.CERT_E_UNTRUSTEDROOT - (1 << 32), None, "untrusted", False),  # negative LONG from ctypes
         (0x80001234, None, "invalid", False),
+        (winapi.TRUST_E_SUBJECT_NOT_TRUSTED, None, "untrusted", False),
+        (winapi.TRUST_E_PROVIDER_UNKNOWN, None, "error", False),
+        (winapi.CRYPT_E_FILE_ERROR, None, "error", False),
+        (winapi.CERT_E_WRONG_USAGE, "Microsoft Corporation", "untrusted", False),
+        (winapi.TRUST_E_CERT_SIGNATURE, None, "invalid", False),
     ],
 )
 def test_signature_results(host, api, exe, code, signer, status, microsoft):
@@ -257,6 +304,15 @@ def test_pending_reboot_markers(host, api):
                                      "Session Manager: PendingFileRenameOperations"]
 
 
+def test_pending_reboot_windows_update_and_second_rename_list(host, api):
+    api.keys.add(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired")
+    session_manager = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
+    api.registry[(session_manager, "PendingFileRenameOperations")] = ["", ""]  # empty pairs: nothing pending
+    api.registry[(session_manager, "PendingFileRenameOperations2")] = ["\\??\\C:\\y.tmp", ""]
+    assert host.pending_reboot() == ["Windows Update: RebootRequired",
+                                     "Session Manager: PendingFileRenameOperations2"]
+
+
 def test_setup_activity_from_processes_and_service(host, api):
     assert not host.setup_running()
     api.services["ccmsetup"] = 1  # installed but stopped
@@ -270,10 +326,67 @@ def test_setup_activity_from_processes_and_service(host, api):
     assert "312" in activity.describe()
 
 
+RESTART_COMMENT = "Restart requested by ccmsetup-wizard to finish the Configuration Manager client installation."
+TASK_CACHE_TREE = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree"
+
+
+def _schtasks(name):
+    return f"schtasks.exe /Query /TN {name} /FO CSV /NH"
+
+
 def test_retry_task_in_either_folder(host, api):
     assert not host.retry_task_exists()
-    api.commands[f"schtasks.exe /Query /TN {RETRY_TASK_NAMES[1]}"] = (0, b"")
+    api.commands[_schtasks(RETRY_TASK_NAMES[1])] = (0, b"")
     assert host.retry_task_exists()
+
+
+def test_retry_task_from_the_task_scheduler_registry_index_without_schtasks(host, api):
+    api.keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    assert host.retry_task_exists()
+    assert not [c for c in api.calls if c[0] == "run"]
+
+
+def test_retry_task_csv_row_in_a_german_ui(host, api):
+    # /FO CSV /NH: no localized header; the first field is the task path whatever the UI language
+    row = f'"{RETRY_TASK_NAMES[0]}","27.11.2026 03:00:00","Bereit"\r\n'.encode("cp850")
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (0, row)
+    assert host.retry_task_exists()
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (0, b'"\\Other\\Task","N/A","Bereit"\r\n')
+    assert not host.retry_task_exists()
+
+
+def test_retry_task_not_found_or_not_visible_is_false(host, api):
+    for name in RETRY_TASK_NAMES:
+        api.commands[_schtasks(name)] = (1, "FEHLER: Das System kann die angegebene Datei nicht finden.".encode("cp850"))
+    assert not host.retry_task_exists()
+
+
+def test_restart_refused_is_an_error_the_ui_can_show(host, api):
+    api.commands["shutdown.exe /r /t 30 /c " + RESTART_COMMENT] = (1190, b"A system shutdown has already been scheduled.")
+    with pytest.raises(OSError, match="1190.*already been scheduled"):
+        host.restart()
+    api.commands["shutdown.exe /r /t 30 /c " + RESTART_COMMENT] = (0, b"")
+    host.restart()
+
+
+def test_windows_tools_run_by_full_path_from_system32(host, api):
+    api.commands["shutdown.exe /r /t 30 /c " + RESTART_COMMENT] = (0, b"")
+    host.dsregcmd()
+    host.retry_task_exists()
+    host.restart()
+    tools = [c[1] for c in api.calls if c[0] == "run"]
+    system32 = api.windir() / "System32"
+    assert tools[0] == str(system32 / "dsregcmd.exe")
+    assert str(system32 / "schtasks.exe") in tools
+    assert tools[-1] == str(system32 / "shutdown.exe")
+
+
+def test_32_bit_python_on_64_bit_windows_uses_sysnative(host, api):
+    sysnative = api.windir() / "Sysnative"
+    sysnative.mkdir(parents=True)
+    (sysnative / "dsregcmd.exe").write_bytes(b"MZ")
+    host.dsregcmd()
+    assert [c[1] for c in api.calls if c[0] == "run"] == [str(sysnative / "dsregcmd.exe")]
 
 
 def test_dsregcmd_uses_oem_code_page_and_parser(host, api):
@@ -282,6 +395,11 @@ def test_dsregcmd_uses_oem_code_page_and_parser(host, api):
     status = host.dsregcmd()
     assert status.domain_name == "MÜNCHEN"
     assert status.join_state == "Microsoft Entra hybrid joined"
+
+
+def test_os_info_survives_an_unreadable_build_number(host, api):
+    api.registry[(CURRENT_VERSION, "CurrentBuildNumber")] = "n/a"
+    assert host.os_info().build == 0
 
 
 def test_dsregcmd_missing_is_an_error_not_an_exception(host):
@@ -311,3 +429,12 @@ def test_describe_is_not_demo(host, api):
 def test_winapi_module_imports_and_refuses_off_windows():
     with pytest.raises(OSError):
         winapi.Win32Api()
+
+
+@pytest.mark.parametrize(("signer", "accepted"), [("Microsoft Corporation", True), ("Microsoft Support Ltd", False),
+                                                  ("Not Microsoft Corporation", False), (None, False)])
+def test_only_microsoft_corporation_counts_as_the_ccmsetup_signer(signer, accepted):
+    from wizard.host.base import SignatureInfo
+
+    assert SignatureInfo("valid", signer, "").is_microsoft is accepted
+    assert SignatureInfo("untrusted", "Microsoft Corporation", "").is_microsoft is False

@@ -105,6 +105,8 @@ class ClientInfo:
     last_valid_mp: str | None = None
 
 
+MICROSOFT_SIGNER = "Microsoft Corporation"
+
 SignatureStatus = Literal["valid", "unsigned", "invalid", "untrusted", "missing", "error"]
 
 
@@ -116,8 +118,9 @@ class SignatureInfo:
 
     @property
     def is_microsoft(self) -> bool:
-        """Valid Authenticode signature whose signer is Microsoft (what we require before elevating)."""
-        return self.status == "valid" and bool(self.signer) and "microsoft" in (self.signer or "").lower()
+        """Valid Authenticode signature by Microsoft Corporation, ccmsetup.exe's signer (what we require before
+        elevating). The exact name: a certificate for "Microsoft Support Ltd" must not pass."""
+        return self.status == "valid" and (self.signer or "").strip() == MICROSOFT_SIGNER
 
 
 @dataclass(frozen=True)

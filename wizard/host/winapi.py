@@ -11,9 +11,24 @@ import ctypes
 import os
 import subprocess
 import sys
-from ctypes import wintypes
 from pathlib import Path
 from typing import Any, Protocol
+
+# -- Win32 scalar types, fixed width ------------------------------------------------------------------------
+# ctypes.wintypes maps DWORD/BOOL/ULONG to c_ulong/c_long: right on Windows (LLP64), 8 bytes on 64-bit Linux.
+# Fixed-width types give the Windows layout on every platform, so the structure sizes are tested on Linux.
+DWORD = ctypes.c_uint32
+ULONG = ctypes.c_uint32
+LONG = ctypes.c_int32
+BOOL = ctypes.c_int32
+UINT = ctypes.c_uint32
+WORD = ctypes.c_uint16
+ULONGLONG = ctypes.c_uint64
+HANDLE = ctypes.c_void_p  # also HWND, HINSTANCE, HKEY, SC_HANDLE, LPVOID: pointer-sized
+LPCWSTR = ctypes.c_wchar_p
+# WCHAR is 16-bit on Windows; c_wchar is 32-bit on Linux, so arrays of it use c_uint16 there
+WCHAR = ctypes.c_wchar if ctypes.sizeof(ctypes.c_wchar) == 2 else ctypes.c_uint16
+MAX_PATH = 260
 
 # -- constants ----------------------------------------------------------------------------------------------
 
@@ -25,9 +40,11 @@ ERROR_CANCELLED = 1223
 ERROR_SERVICE_DOES_NOT_EXIST = 1060
 WAIT_OBJECT_0 = 0x0
 WAIT_TIMEOUT = 0x102
+WAIT_FAILED = 0xFFFFFFFF
+INFINITE = 0xFFFFFFFF
 STILL_ACTIVE = 259
 TOKEN_QUERY = 0x0008
-TOKEN_ELEVATION_CLASS = 20
+TOKEN_ELEVATION_CLASS = 20  # TOKEN_INFORMATION_CLASS.TokenElevation
 SC_MANAGER_CONNECT = 0x0001
 SERVICE_QUERY_STATUS = 0x0004
 TH32CS_SNAPPROCESS = 0x00000002
@@ -42,47 +59,69 @@ WTD_CACHE_ONLY_URL_RETRIEVAL = 0x00001000
 KEY_WOW64_64KEY = 0x0100
 DRIVE_NO_ROOT_DIR = 1
 DRIVE_REMOTE = 4
+COINIT_APARTMENTTHREADED = 0x2
+COINIT_DISABLE_OLE1DDE = 0x4
+S_OK = 0
+S_FALSE = 1
+INVALID_HANDLE_VALUE = ctypes.c_void_p(-1).value
 
 # WinVerifyTrust results (HRESULTs as unsigned 32-bit)
 TRUST_E_NOSIGNATURE = 0x800B0100
 TRUST_E_SUBJECT_FORM_UNKNOWN = 0x800B0003
 TRUST_E_PROVIDER_UNKNOWN = 0x800B0001
+TRUST_E_ACTION_UNKNOWN = 0x800B0002
 TRUST_E_BAD_DIGEST = 0x80096010
+TRUST_E_CERT_SIGNATURE = 0x80096004
+TRUST_E_NO_SIGNER_CERT = 0x80096002
+TRUST_E_TIME_STAMP = 0x80096005
+TRUST_E_FAIL = 0x800B010B
 TRUST_E_EXPLICIT_DISTRUST = 0x800B0111
 TRUST_E_SUBJECT_NOT_TRUSTED = 0x800B0004
 CERT_E_UNTRUSTEDROOT = 0x800B0109
+CERT_E_UNTRUSTEDTESTROOT = 0x800B010D
 CERT_E_CHAINING = 0x800B010A
 CERT_E_EXPIRED = 0x800B0101
 CERT_E_REVOKED = 0x800B010C
+CERT_E_REVOCATION_FAILURE = 0x800B010E
+CERT_E_WRONG_USAGE = 0x800B0110
 CRYPT_E_SECURITY_SETTINGS = 0x80092026
+CRYPT_E_FILE_ERROR = 0x80092003
+E_ACCESSDENIED = 0x80070005
+HRESULT_SHARING_VIOLATION = 0x80070020
 
 
-# -- structures (wintypes imports on every platform) --------------------------------------------------------
+# -- structures ---------------------------------------------------------------------------------------------
+
+
+class _IconOrMonitor(ctypes.Union):
+    _fields_ = [("hIcon", HANDLE), ("hMonitor", HANDLE)]
 
 
 class SHELLEXECUTEINFOW(ctypes.Structure):
+    """shellapi.h; 112 bytes on 64-bit, 60 on 32-bit."""
+
+    _anonymous_ = ("DUMMYUNIONNAME",)
     _fields_ = [
-        ("cbSize", wintypes.DWORD),
-        ("fMask", wintypes.ULONG),
-        ("hwnd", wintypes.HWND),
-        ("lpVerb", wintypes.LPCWSTR),
-        ("lpFile", wintypes.LPCWSTR),
-        ("lpParameters", wintypes.LPCWSTR),
-        ("lpDirectory", wintypes.LPCWSTR),
+        ("cbSize", DWORD),
+        ("fMask", ULONG),
+        ("hwnd", HANDLE),
+        ("lpVerb", LPCWSTR),
+        ("lpFile", LPCWSTR),
+        ("lpParameters", LPCWSTR),
+        ("lpDirectory", LPCWSTR),
         ("nShow", ctypes.c_int),
-        ("hInstApp", wintypes.HINSTANCE),
+        ("hInstApp", HANDLE),
         ("lpIDList", ctypes.c_void_p),
-        ("lpClass", wintypes.LPCWSTR),
-        ("hkeyClass", wintypes.HKEY),
-        ("dwHotKey", wintypes.DWORD),
-        ("hIconOrMonitor", wintypes.HANDLE),
-        ("hProcess", wintypes.HANDLE),
+        ("lpClass", LPCWSTR),
+        ("hkeyClass", HANDLE),
+        ("dwHotKey", DWORD),
+        ("DUMMYUNIONNAME", _IconOrMonitor),
+        ("hProcess", HANDLE),
     ]
 
 
 class GUID(ctypes.Structure):
-    _fields_ = [("Data1", wintypes.DWORD), ("Data2", wintypes.WORD), ("Data3", wintypes.WORD),
-                ("Data4", ctypes.c_ubyte * 8)]
+    _fields_ = [("Data1", DWORD), ("Data2", WORD), ("Data3", WORD), ("Data4", ctypes.c_ubyte * 8)]
 
 
 # {00AAC56B-CD44-11d0-8CC2-00C04FC295EE}
@@ -92,56 +131,84 @@ WINTRUST_ACTION_GENERIC_VERIFY_V2 = GUID(
 
 
 class WINTRUST_FILE_INFO(ctypes.Structure):  # noqa: N801 (Win32 name)
-    _fields_ = [("cbStruct", wintypes.DWORD), ("pcwszFilePath", wintypes.LPCWSTR), ("hFile", wintypes.HANDLE),
+    """wintrust.h; 32 bytes on 64-bit, 16 on 32-bit."""
+
+    _fields_ = [("cbStruct", DWORD), ("pcwszFilePath", LPCWSTR), ("hFile", HANDLE),
                 ("pgKnownSubject", ctypes.POINTER(GUID))]
 
 
 class WINTRUST_DATA(ctypes.Structure):  # noqa: N801 (Win32 name)
+    """wintrust.h (Windows 8+ layout, with pSignatureSettings); 88 bytes on 64-bit, 52 on 32-bit."""
+
     _fields_ = [
-        ("cbStruct", wintypes.DWORD),
+        ("cbStruct", DWORD),
         ("pPolicyCallbackData", ctypes.c_void_p),
         ("pSIPClientData", ctypes.c_void_p),
-        ("dwUIChoice", wintypes.DWORD),
-        ("fdwRevocationChecks", wintypes.DWORD),
-        ("dwUnionChoice", wintypes.DWORD),
-        ("pFile", ctypes.POINTER(WINTRUST_FILE_INFO)),  # first member of the union
-        ("dwStateAction", wintypes.DWORD),
-        ("hWVTStateData", wintypes.HANDLE),
-        ("pwszURLReference", wintypes.LPWSTR),
-        ("dwProvFlags", wintypes.DWORD),
-        ("dwUIContext", wintypes.DWORD),
+        ("dwUIChoice", DWORD),
+        ("fdwRevocationChecks", DWORD),
+        ("dwUnionChoice", DWORD),
+        ("pFile", ctypes.POINTER(WINTRUST_FILE_INFO)),  # union of pointers: one pointer wide
+        ("dwStateAction", DWORD),
+        ("hWVTStateData", HANDLE),
+        ("pwszURLReference", ctypes.c_wchar_p),
+        ("dwProvFlags", DWORD),
+        ("dwUIContext", DWORD),
         ("pSignatureSettings", ctypes.c_void_p),
     ]
 
 
+class FILETIME(ctypes.Structure):
+    _fields_ = [("dwLowDateTime", DWORD), ("dwHighDateTime", DWORD)]
+
+
 class CRYPT_PROVIDER_CERT(ctypes.Structure):  # noqa: N801 -- leading members only; read through a pointer
-    _fields_ = [("cbStruct", wintypes.DWORD), ("pCert", ctypes.c_void_p)]
+    _fields_ = [("cbStruct", DWORD), ("pCert", ctypes.c_void_p)]
 
 
 class CRYPT_PROVIDER_SGNR(ctypes.Structure):  # noqa: N801 -- leading members only; read through a pointer
-    _fields_ = [("cbStruct", wintypes.DWORD), ("sftVerifyAsOf", wintypes.FILETIME), ("csCertChain", wintypes.DWORD),
+    _fields_ = [("cbStruct", DWORD), ("sftVerifyAsOf", FILETIME), ("csCertChain", DWORD),
                 ("pasCertChain", ctypes.POINTER(CRYPT_PROVIDER_CERT))]
 
 
+class TOKEN_ELEVATION(ctypes.Structure):  # noqa: N801 (Win32 name)
+    _fields_ = [("TokenIsElevated", DWORD)]
+
+
 class SERVICE_STATUS(ctypes.Structure):  # noqa: N801 (Win32 name)
-    _fields_ = [(name, wintypes.DWORD) for name in (
+    _fields_ = [(name, DWORD) for name in (
         "dwServiceType", "dwCurrentState", "dwControlsAccepted", "dwWin32ExitCode",
         "dwServiceSpecificExitCode", "dwCheckPoint", "dwWaitHint")]
 
 
 class PROCESSENTRY32W(ctypes.Structure):
+    """tlhelp32.h; 568 bytes on 64-bit, 556 on 32-bit."""
+
     _fields_ = [
-        ("dwSize", wintypes.DWORD),
-        ("cntUsage", wintypes.DWORD),
-        ("th32ProcessID", wintypes.DWORD),
-        ("th32DefaultHeapID", ctypes.c_size_t),
-        ("th32ModuleID", wintypes.DWORD),
-        ("cntThreads", wintypes.DWORD),
-        ("th32ParentProcessID", wintypes.DWORD),
-        ("pcPriClassBase", wintypes.LONG),
-        ("dwFlags", wintypes.DWORD),
-        ("szExeFile", wintypes.WCHAR * 260),
+        ("dwSize", DWORD),
+        ("cntUsage", DWORD),
+        ("th32ProcessID", DWORD),
+        ("th32DefaultHeapID", ctypes.c_size_t),  # ULONG_PTR
+        ("th32ModuleID", DWORD),
+        ("cntThreads", DWORD),
+        ("th32ParentProcessID", DWORD),
+        ("pcPriClassBase", LONG),
+        ("dwFlags", DWORD),
+        ("szExeFile", WCHAR * MAX_PATH),
     ]
+
+
+def wchar_array_text(array: Any) -> str:
+    """A NUL-terminated WCHAR[] field as str (c_wchar arrays read as str already; c_uint16 ones off Windows)."""
+    if isinstance(array, str):
+        return array
+    units = bytes(array)
+    end = next((i for i in range(0, len(units), 2) if units[i:i + 2] == b"\0\0"), len(units))
+    return units[:end].decode("utf-16-le", errors="replace")
+
+
+def hresult(code: int) -> int:
+    """An HRESULT (a signed LONG from ctypes) as the unsigned 32-bit value the documentation prints."""
+    return code & 0xFFFFFFFF
 
 
 class WinApi(Protocol):
@@ -152,8 +219,10 @@ class WinApi(Protocol):
         """(succeeded, last_error, hProcess or None)."""
     def create_process(self, command_line: str, directory: str | None) -> Any:
         """Start without elevation prompt (already elevated); returns a Popen-like object."""
-    def wait_process(self, handle: int, timeout_ms: int) -> bool: ...
-    def exit_code(self, handle: int) -> int | None: ...
+    def wait_process(self, handle: int, timeout_ms: int) -> bool:
+        """True once the process has ended; raises OSError when the wait itself fails."""
+    def exit_code(self, handle: int) -> int | None:
+        """Exit code of a process that has ended (None when Windows cannot tell)."""
     def close_handle(self, handle: int) -> None: ...
     def process_id(self, handle: int) -> int | None: ...
     def verify_trust(self, path: str) -> tuple[int, str | None]:
@@ -180,18 +249,33 @@ class Win32Api:
         self.kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         self.advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
         self.shell32 = ctypes.WinDLL("shell32", use_last_error=True)
+        self.user32 = ctypes.WinDLL("user32", use_last_error=True)
+        self.ole32 = ctypes.WinDLL("ole32", use_last_error=True)
         self.wintrust = ctypes.WinDLL("wintrust", use_last_error=True)
         self.crypt32 = ctypes.WinDLL("crypt32", use_last_error=True)
         self._declare()
 
     def _declare(self) -> None:
-        k, a, s, w, c = self.kernel32, self.advapi32, self.shell32, self.wintrust, self.crypt32
-        H, D, B = wintypes.HANDLE, wintypes.DWORD, wintypes.BOOL  # noqa: N806
-        s.ShellExecuteExW.argtypes = [ctypes.POINTER(SHELLEXECUTEINFOW)]
+        k, a, s, o, w, c = self.kernel32, self.advapi32, self.shell32, self.ole32, self.wintrust, self.crypt32
+        u = self.user32
+        H, D, B, P = HANDLE, DWORD, BOOL, ctypes.POINTER  # noqa: N806
+        s.ShellExecuteExW.argtypes = [P(SHELLEXECUTEINFOW)]
         s.ShellExecuteExW.restype = B
+        u.GetForegroundWindow.argtypes = []
+        u.GetForegroundWindow.restype = H
+        u.GetWindowThreadProcessId.argtypes = [H, P(D)]
+        u.GetWindowThreadProcessId.restype = D
+        k.GetConsoleWindow.argtypes = []
+        k.GetConsoleWindow.restype = H
+        k.GetCurrentProcessId.argtypes = []
+        k.GetCurrentProcessId.restype = D
+        o.CoInitializeEx.argtypes = [ctypes.c_void_p, D]
+        o.CoInitializeEx.restype = LONG
+        o.CoUninitialize.argtypes = []
+        o.CoUninitialize.restype = None
         k.WaitForSingleObject.argtypes = [H, D]
         k.WaitForSingleObject.restype = D
-        k.GetExitCodeProcess.argtypes = [H, ctypes.POINTER(D)]
+        k.GetExitCodeProcess.argtypes = [H, P(D)]
         k.GetExitCodeProcess.restype = B
         k.GetProcessId.argtypes = [H]
         k.GetProcessId.restype = D
@@ -201,76 +285,106 @@ class Win32Api:
         k.GetCurrentProcess.restype = H
         k.CreateToolhelp32Snapshot.argtypes = [D, D]
         k.CreateToolhelp32Snapshot.restype = H
-        k.Process32FirstW.argtypes = [H, ctypes.POINTER(PROCESSENTRY32W)]
+        k.Process32FirstW.argtypes = [H, P(PROCESSENTRY32W)]
         k.Process32FirstW.restype = B
-        k.Process32NextW.argtypes = [H, ctypes.POINTER(PROCESSENTRY32W)]
+        k.Process32NextW.argtypes = [H, P(PROCESSENTRY32W)]
         k.Process32NextW.restype = B
         k.GetOEMCP.argtypes = []
-        k.GetOEMCP.restype = wintypes.UINT
-        k.GetDriveTypeW.argtypes = [wintypes.LPCWSTR]
-        k.GetDriveTypeW.restype = wintypes.UINT
-        a.OpenProcessToken.argtypes = [H, D, ctypes.POINTER(H)]
+        k.GetOEMCP.restype = UINT
+        k.GetDriveTypeW.argtypes = [LPCWSTR]
+        k.GetDriveTypeW.restype = UINT
+        k.GetDiskFreeSpaceExW.argtypes = [LPCWSTR, P(ULONGLONG), P(ULONGLONG), P(ULONGLONG)]
+        k.GetDiskFreeSpaceExW.restype = B
+        a.OpenProcessToken.argtypes = [H, D, P(H)]
         a.OpenProcessToken.restype = B
-        a.GetTokenInformation.argtypes = [H, ctypes.c_int, ctypes.c_void_p, D, ctypes.POINTER(D)]
+        a.GetTokenInformation.argtypes = [H, ctypes.c_int, ctypes.c_void_p, D, P(D)]
         a.GetTokenInformation.restype = B
-        a.OpenSCManagerW.argtypes = [wintypes.LPCWSTR, wintypes.LPCWSTR, D]
-        a.OpenSCManagerW.restype = wintypes.SC_HANDLE
-        a.OpenServiceW.argtypes = [wintypes.SC_HANDLE, wintypes.LPCWSTR, D]
-        a.OpenServiceW.restype = wintypes.SC_HANDLE
-        a.QueryServiceStatus.argtypes = [wintypes.SC_HANDLE, ctypes.POINTER(SERVICE_STATUS)]
+        a.OpenSCManagerW.argtypes = [LPCWSTR, LPCWSTR, D]
+        a.OpenSCManagerW.restype = H
+        a.OpenServiceW.argtypes = [H, LPCWSTR, D]
+        a.OpenServiceW.restype = H
+        a.QueryServiceStatus.argtypes = [H, P(SERVICE_STATUS)]
         a.QueryServiceStatus.restype = B
-        a.CloseServiceHandle.argtypes = [wintypes.SC_HANDLE]
+        a.CloseServiceHandle.argtypes = [H]
         a.CloseServiceHandle.restype = B
-        w.WinVerifyTrust.argtypes = [wintypes.HWND, ctypes.POINTER(GUID), ctypes.POINTER(WINTRUST_DATA)]
-        w.WinVerifyTrust.restype = wintypes.LONG
+        w.WinVerifyTrust.argtypes = [H, P(GUID), P(WINTRUST_DATA)]
+        w.WinVerifyTrust.restype = LONG
         w.WTHelperProvDataFromStateData.argtypes = [H]
         w.WTHelperProvDataFromStateData.restype = ctypes.c_void_p
         w.WTHelperGetProvSignerFromChain.argtypes = [ctypes.c_void_p, D, B, D]
-        w.WTHelperGetProvSignerFromChain.restype = ctypes.POINTER(CRYPT_PROVIDER_SGNR)
-        c.CertGetNameStringW.argtypes = [ctypes.c_void_p, D, D, ctypes.c_void_p, wintypes.LPWSTR, D]
+        w.WTHelperGetProvSignerFromChain.restype = P(CRYPT_PROVIDER_SGNR)
+        w.WTHelperGetProvCertFromChain.argtypes = [P(CRYPT_PROVIDER_SGNR), D]
+        w.WTHelperGetProvCertFromChain.restype = P(CRYPT_PROVIDER_CERT)
+        c.CertGetNameStringW.argtypes = [ctypes.c_void_p, D, D, ctypes.c_void_p, ctypes.c_wchar_p, D]
         c.CertGetNameStringW.restype = D
 
     # -- elevation and launch -------------------------------------------------------------------------------
 
     def is_elevated(self) -> bool:
-        token = wintypes.HANDLE()
+        token = HANDLE()
         if not self.advapi32.OpenProcessToken(self.kernel32.GetCurrentProcess(), TOKEN_QUERY, ctypes.byref(token)):
             raise ctypes.WinError(ctypes.get_last_error())
         try:
-            elevation = wintypes.DWORD()
-            size = wintypes.DWORD()
+            elevation = TOKEN_ELEVATION()
+            size = DWORD()
             if not self.advapi32.GetTokenInformation(token, TOKEN_ELEVATION_CLASS, ctypes.byref(elevation),
                                                      ctypes.sizeof(elevation), ctypes.byref(size)):
                 raise ctypes.WinError(ctypes.get_last_error())
-            return bool(elevation.value)
+            return bool(elevation.TokenIsElevated)
         finally:
             self.kernel32.CloseHandle(token)
 
     def shell_execute_runas(self, exe: str, parameters: str, directory: str | None) -> tuple[bool, int, int | None]:
         info = SHELLEXECUTEINFOW()
         info.cbSize = ctypes.sizeof(info)
+        # NOASYNC: the calling (worker) thread may end right after; the shell must be done with the request first
         info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC | SEE_MASK_FLAG_NO_UI
+        info.hwnd = self._owner_window()
         info.lpVerb = "runas"
         info.lpFile = exe
         info.lpParameters = parameters
         info.lpDirectory = directory
         info.nShow = SW_HIDE
-        if not self.shell32.ShellExecuteExW(ctypes.byref(info)):
-            return False, ctypes.get_last_error(), None
+        # ShellExecuteEx may delegate to shell extensions, which need COM on the calling thread
+        com = hresult(self.ole32.CoInitializeEx(None, COINIT_APARTMENTTHREADED | COINIT_DISABLE_OLE1DDE))
+        try:
+            if not self.shell32.ShellExecuteExW(ctypes.byref(info)):
+                return False, ctypes.get_last_error(), None
+        finally:
+            if com in (S_OK, S_FALSE):  # both must be balanced; RPC_E_CHANGED_MODE: COM is already set up
+                self.ole32.CoUninitialize()
         return True, 0, info.hProcess or None  # hProcess may be NULL even on success
 
+    def _owner_window(self) -> int | None:
+        """The window the technician is looking at, if it is ours (the wizard) or our console (the CLI). Without an
+        owner window the UAC prompt only flashes in the taskbar, and a technician may wait for nothing."""
+        window = self.user32.GetForegroundWindow()
+        if not window:
+            return None
+        owner = DWORD()
+        self.user32.GetWindowThreadProcessId(window, ctypes.byref(owner))
+        if owner.value == self.kernel32.GetCurrentProcessId() or window == self.kernel32.GetConsoleWindow():
+            return window
+        return None
+
     def create_process(self, command_line: str, directory: str | None) -> Any:
-        # a string goes to CreateProcess verbatim: ccmsetup parses its own command line
-        return subprocess.Popen(command_line, cwd=directory, creationflags=CREATE_NO_WINDOW)
+        # a string goes to CreateProcess verbatim: ccmsetup parses its own command line. The std handles are
+        # not inherited: a windowed wizard has none, and ccmsetup writes to its log, not to stdout.
+        return subprocess.Popen(command_line, cwd=directory, creationflags=CREATE_NO_WINDOW,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_process(self, handle: int, timeout_ms: int) -> bool:
-        return self.kernel32.WaitForSingleObject(handle, timeout_ms) == WAIT_OBJECT_0
+        result = self.kernel32.WaitForSingleObject(handle, timeout_ms)
+        if result == WAIT_FAILED:
+            raise ctypes.WinError(ctypes.get_last_error())
+        return result == WAIT_OBJECT_0
 
     def exit_code(self, handle: int) -> int | None:
-        code = wintypes.DWORD()
+        # only asked once the wait succeeded, so STILL_ACTIVE (259) here is a real exit code
+        code = DWORD()
         if not self.kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
             return None
-        return None if code.value == STILL_ACTIVE else code.value
+        return int(code.value)
 
     def close_handle(self, handle: int) -> None:
         self.kernel32.CloseHandle(handle)
@@ -285,36 +399,42 @@ class Win32Api:
         data = WINTRUST_DATA()
         data.cbStruct = ctypes.sizeof(WINTRUST_DATA)
         data.dwUIChoice = WTD_UI_NONE
+        # No revocation check: technicians run this on devices that are not yet on the corporate network, and a
+        # CRL fetch can block for many seconds per URL. Digest, chain to a trusted root and timestamp are still
+        # checked; CACHE_ONLY keeps chain building (AIA) off the network too.
         data.fdwRevocationChecks = WTD_REVOKE_NONE
         data.dwUnionChoice = WTD_CHOICE_FILE
         data.pFile = ctypes.pointer(file_info)
         data.dwStateAction = WTD_STATEACTION_VERIFY
-        data.dwProvFlags = WTD_CACHE_ONLY_URL_RETRIEVAL  # never wait on the network for a CRL here
+        data.dwProvFlags = WTD_CACHE_ONLY_URL_RETRIEVAL
         action = GUID.from_buffer_copy(WINTRUST_ACTION_GENERIC_VERIFY_V2)
-        no_window = wintypes.HWND(ctypes.c_void_p(-1).value)  # INVALID_HANDLE_VALUE: no UI at all
-        result = self.wintrust.WinVerifyTrust(no_window, ctypes.byref(action), ctypes.byref(data)) & 0xFFFFFFFF
+        no_window = INVALID_HANDLE_VALUE  # hwnd INVALID_HANDLE_VALUE: no interactive user, never any UI
+        result = hresult(self.wintrust.WinVerifyTrust(no_window, ctypes.byref(action), ctypes.byref(data)))
         signer = None
         try:
             if data.hWVTStateData:
                 signer = self._signer_name(data.hWVTStateData)
         finally:
+            # VERIFY allocates state even when it fails; CLOSE releases it (harmless when there is none)
             data.dwStateAction = WTD_STATEACTION_CLOSE
             self.wintrust.WinVerifyTrust(no_window, ctypes.byref(action), ctypes.byref(data))
         return result, signer
 
     def _signer_name(self, state: int) -> str | None:
+        """Display name of the leaf certificate of the primary signer (e.g. "Microsoft Corporation")."""
         provider = self.wintrust.WTHelperProvDataFromStateData(state)
         if not provider:
             return None
         signer = self.wintrust.WTHelperGetProvSignerFromChain(provider, 0, False, 0)
         if not signer or not signer.contents.csCertChain:
             return None
-        cert = signer.contents.pasCertChain[0].pCert
-        if not cert:
+        cert = self.wintrust.WTHelperGetProvCertFromChain(signer, 0)  # index 0: the signing certificate
+        if not cert or not cert.contents.pCert:
             return None
         buffer = ctypes.create_unicode_buffer(512)
-        length = self.crypt32.CertGetNameStringW(cert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, None, buffer, 512)
-        return buffer.value if length > 1 else None
+        length = self.crypt32.CertGetNameStringW(cert.contents.pCert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, None,
+                                                 buffer, len(buffer))
+        return buffer.value if length > 1 else None  # length counts the NUL: 1 means an empty name
 
     # -- registry, services, processes ----------------------------------------------------------------------
 
@@ -324,7 +444,7 @@ class Win32Api:
         root_name, _, sub = key.partition("\\")
         roots = {"HKLM": winreg.HKEY_LOCAL_MACHINE, "HKEY_LOCAL_MACHINE": winreg.HKEY_LOCAL_MACHINE,
                  "HKCU": winreg.HKEY_CURRENT_USER, "HKEY_CURRENT_USER": winreg.HKEY_CURRENT_USER}
-        # 64-bit view: the CCM keys live there even when this Python is 32-bit
+        # 64-bit view: the CCM keys live there even when this Python is 32-bit (ignored on 32-bit Windows)
         return winreg.OpenKey(roots[root_name.upper()], sub, 0, winreg.KEY_READ | KEY_WOW64_64KEY)
 
     def reg_value(self, key: str, name: str) -> Any:
@@ -332,9 +452,12 @@ class Win32Api:
 
         try:
             with self._open_key(key) as handle:
-                return winreg.QueryValueEx(handle, name)[0]
-        except (FileNotFoundError, OSError):
+                value, kind = winreg.QueryValueEx(handle, name)
+        except OSError:  # FileNotFoundError (no key/value) and PermissionError alike: nothing to read
             return None
+        if kind == winreg.REG_EXPAND_SZ and isinstance(value, str):
+            return winreg.ExpandEnvironmentStrings(value)  # e.g. a LogDirectory of %WinDir%\CCM\Logs
+        return value
 
     def reg_key_exists(self, key: str) -> bool:
         try:
@@ -358,7 +481,7 @@ class Win32Api:
                 status = SERVICE_STATUS()
                 if not self.advapi32.QueryServiceStatus(service, ctypes.byref(status)):
                     raise ctypes.WinError(ctypes.get_last_error())
-                return status.dwCurrentState
+                return int(status.dwCurrentState)
             finally:
                 self.advapi32.CloseServiceHandle(service)
         finally:
@@ -366,7 +489,7 @@ class Win32Api:
 
     def process_ids(self, image_name: str) -> list[int]:
         snapshot = self.kernel32.CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0)
-        if not snapshot or snapshot == ctypes.c_void_p(-1).value:
+        if not snapshot or snapshot == INVALID_HANDLE_VALUE:
             raise ctypes.WinError(ctypes.get_last_error())
         found = []
         try:
@@ -374,7 +497,7 @@ class Win32Api:
             entry.dwSize = ctypes.sizeof(entry)
             ok = self.kernel32.Process32FirstW(snapshot, ctypes.byref(entry))
             while ok:
-                if entry.szExeFile.lower() == image_name.lower():
+                if wchar_array_text(entry.szExeFile).lower() == image_name.lower():
                     found.append(int(entry.th32ProcessID))
                 ok = self.kernel32.Process32NextW(snapshot, ctypes.byref(entry))
         finally:
@@ -384,8 +507,9 @@ class Win32Api:
     # -- misc -----------------------------------------------------------------------------------------------
 
     def run(self, args: list[str], timeout: float) -> tuple[int, bytes]:
-        done = subprocess.run(args, capture_output=True, timeout=timeout, creationflags=CREATE_NO_WINDOW,
-                              check=False)
+        # stdin from the null device: a windowed wizard has no console handle to pass on
+        done = subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout,
+                              creationflags=CREATE_NO_WINDOW, check=False)
         return done.returncode, done.stdout + done.stderr
 
     def oem_codepage(self) -> int:
@@ -395,9 +519,12 @@ class Win32Api:
         return int(self.kernel32.GetDriveTypeW(root))
 
     def disk_free(self, path: str) -> int:
-        import shutil
-
-        return shutil.disk_usage(path).free
+        # bytes available to this user (quotas applied), not the volume total that shutil.disk_usage reports
+        available, total, total_free = ULONGLONG(), ULONGLONG(), ULONGLONG()
+        if not self.kernel32.GetDiskFreeSpaceExW(path, ctypes.byref(available), ctypes.byref(total),
+                                                 ctypes.byref(total_free)):
+            raise ctypes.WinError(ctypes.get_last_error())
+        return int(available.value)
 
     def windir(self) -> Path:
         return Path(os.environ.get("SYSTEMROOT") or os.environ.get("WINDIR") or r"C:\Windows")

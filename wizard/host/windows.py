@@ -4,11 +4,13 @@ code below runs on Linux in tests with a fake layer."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import ntpath
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ RETRY_TASK_NAMES = (
     # KB 4018655: older clients created it in the root folder
     r"\Configuration Manager Client Retry Task",
 )
+# The Task Scheduler's own index: one key per task, named by its path (no localized text involved)
+_TASK_CACHE_TREE = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree"
 CCMSETUP_SERVICE = "ccmsetup"
 CCMEXEC_SERVICE = "CcmExec"
 
@@ -46,6 +50,7 @@ _REBOOT_KEYS = (
      "Windows Update: RebootRequired"),
 )
 _SESSION_MANAGER = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
+_RENAME_VALUES = ("PendingFileRenameOperations", "PendingFileRenameOperations2")
 _CURRENT_VERSION = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 _MOBILE_CLIENT = r"HKLM\SOFTWARE\Microsoft\SMS\Mobile Client"
 _CCMSETUP_KEY = r"HKLM\SOFTWARE\Microsoft\CCMSetup"
@@ -63,7 +68,23 @@ _TRUST_TEXT = {
     winapi.CERT_E_EXPIRED: ("invalid", "the signing certificate expired and the signature has no timestamp"),
     winapi.CERT_E_REVOKED: ("invalid", "the signing certificate was revoked"),
     winapi.CRYPT_E_SECURITY_SETTINGS: ("untrusted", "local security policy blocks this signature"),
+    winapi.TRUST_E_PROVIDER_UNKNOWN: ("error", "Windows has no trust provider to check this file"),
+    winapi.TRUST_E_ACTION_UNKNOWN: ("error", "Windows cannot run the Authenticode check on this file"),
+    winapi.TRUST_E_CERT_SIGNATURE: ("invalid", "the signing certificate's own signature does not verify"),
+    winapi.TRUST_E_NO_SIGNER_CERT: ("invalid", "the signature names no signing certificate"),
+    winapi.TRUST_E_TIME_STAMP: ("invalid", "the signature's timestamp does not verify"),
+    winapi.TRUST_E_FAIL: ("invalid", "the signature does not verify"),
+    winapi.CERT_E_UNTRUSTEDTESTROOT: ("untrusted", "the signature chains to a test root"),
+    winapi.CERT_E_WRONG_USAGE: ("untrusted", "the signing certificate is not valid for code signing"),
+    winapi.CERT_E_REVOCATION_FAILURE: ("untrusted", "the revocation status of the signing certificate is unknown"),
+    winapi.CRYPT_E_FILE_ERROR: ("error", "the file could not be read to check its signature"),
+    winapi.E_ACCESSDENIED: ("error", "access to the file was denied while checking its signature"),
+    winapi.HRESULT_SHARING_VIOLATION: ("error", "another program has the file open; try again"),
 }
+
+# WaitForSingleObject is called in slices so that poll() and close() from other threads never wait on a
+# thread blocked in an INFINITE wait
+_WAIT_SLICE_MS = 250
 
 
 class WinProcess:
@@ -80,13 +101,23 @@ class WinProcess:
         return self.wait(0)
 
     def wait(self, timeout: float | None = None) -> int | None:
-        with self._lock:
-            if self._exit is not None or self._handle is None:
-                return self._exit
-            timeout_ms = 0xFFFFFFFF if timeout is None else max(0, int(timeout * 1000))
-            if self._api.wait_process(self._handle, timeout_ms):
-                self._exit = self._api.exit_code(self._handle)
-            return self._exit
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        while True:
+            with self._lock:
+                if self._exit is not None or self._handle is None:
+                    return self._exit
+                left_ms = _WAIT_SLICE_MS if deadline is None else \
+                    min(_WAIT_SLICE_MS, max(0, int((deadline - time.monotonic()) * 1000)))
+                try:
+                    ended = self._api.wait_process(self._handle, left_ms)
+                except OSError:
+                    return None  # the wait itself failed: still unknown, the log decides
+                if ended:
+                    # None when Windows cannot report the code: the next poll asks again
+                    self._exit = self._api.exit_code(self._handle)
+                    return self._exit
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
 
     def close(self) -> None:
         with self._lock:
@@ -112,6 +143,14 @@ class WindowsHost(Host):
         self._run_dir: Path | None = None
         self._prober = prober or NetProbe()
 
+    def _system_tool(self, name: str) -> str:
+        """Full path of a Windows tool. By bare name CreateProcess would first look beside python.exe and in the
+        current folder (a USB stick, a download folder), so a planted dsregcmd.exe or shutdown.exe would run."""
+        windir = self.api.windir()
+        # a 32-bit Python on 64-bit Windows is redirected from System32 to SysWOW64; Sysnative is the way back
+        native = windir / "Sysnative" / name
+        return str(native if native.is_file() else windir / "System32" / name)
+
     # -- identity -------------------------------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -128,8 +167,8 @@ class WindowsHost(Host):
 
     def os_info(self) -> OsInfo:
         value = self.api.reg_value
-        build = int(str(value(_CURRENT_VERSION, "CurrentBuildNumber") or value(_CURRENT_VERSION, "CurrentBuild") or 0))
-        ubr = int(value(_CURRENT_VERSION, "UBR") or 0)
+        build = _int(value(_CURRENT_VERSION, "CurrentBuildNumber") or value(_CURRENT_VERSION, "CurrentBuild"))
+        ubr = _int(value(_CURRENT_VERSION, "UBR"))
         product = str(value(_CURRENT_VERSION, "ProductName") or "Windows")
         install_type = str(value(_CURRENT_VERSION, "InstallationType") or "")
         is_server = "server" in install_type.lower() or "server" in product.lower()
@@ -148,7 +187,7 @@ class WindowsHost(Host):
 
     def dsregcmd(self) -> DsregStatus:
         try:
-            code, output = self.api.run(["dsregcmd.exe", "/status"], 30)
+            code, output = self.api.run([self._system_tool("dsregcmd.exe"), "/status"], 30)
         except FileNotFoundError:
             return DsregStatus(error="dsregcmd.exe was not found (it ships with Windows 10 and later)")
         except OSError as exc:
@@ -187,20 +226,29 @@ class WindowsHost(Host):
         return SetupActivity(process_ids=pids, service=service if service.exists else None)
 
     def retry_task_exists(self) -> bool:
+        if any(self.api.reg_key_exists(_TASK_CACHE_TREE + name) for name in RETRY_TASK_NAMES):
+            return True
+        # The registry index may be unreadable without elevation: ask schtasks. Its CSV rows start with the task
+        # path, which no UI language translates; the column headers (left out by /NH) and dates are localized.
+        schtasks = self._system_tool("schtasks.exe")
         for name in RETRY_TASK_NAMES:
             try:
-                code, _ = self.api.run(["schtasks.exe", "/Query", "/TN", name], 15)
+                code, output = self.api.run([schtasks, "/Query", "/TN", name, "/FO", "CSV", "/NH"], 15)
             except (OSError, subprocess.TimeoutExpired):
                 continue
-            if code == 0:
-                return True
+            if code != 0:
+                continue  # not found (or not visible to this user)
+            paths = _csv_task_paths(decode_console_output(output, self._oem_codepage()))
+            if not paths or name.lower() in paths:
+                return True  # exit code 0 is schtasks saying "found"; a row, when printed, names the task
         return False
 
     def pending_reboot(self) -> list[str]:
         markers = [label for key, label in _REBOOT_KEYS if self.api.reg_key_exists(key)]
-        renames = self.api.reg_value(_SESSION_MANAGER, "PendingFileRenameOperations")
-        if renames and any(str(item).strip() for item in (renames if isinstance(renames, list) else [renames])):
-            markers.append("Session Manager: PendingFileRenameOperations")
+        for value_name in _RENAME_VALUES:
+            renames = self.api.reg_value(_SESSION_MANAGER, value_name)
+            if renames and any(str(item).strip() for item in (renames if isinstance(renames, list) else [renames])):
+                markers.append(f"Session Manager: {value_name}")
         volatile = self.api.reg_value(r"HKLM\SOFTWARE\Microsoft\Updates", "UpdateExeVolatile")
         if volatile not in (None, 0, "0"):
             markers.append("Updates: UpdateExeVolatile")
@@ -279,7 +327,7 @@ class WindowsHost(Host):
     def launch(self, exe: str | Path, argv: list[str], *, noservice: bool) -> LaunchResult:
         from wizard.core.render import command_line
 
-        exe_path = Path(exe)
+        exe_path = Path(os.path.abspath(exe))  # the elevated process starts elsewhere: no relative paths
         if not exe_path.is_file():
             return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
         parameters = command_line(argv)
@@ -313,8 +361,16 @@ class WindowsHost(Host):
                             elevated_via_uac=True)
 
     def restart(self) -> None:
-        self.api.run(["shutdown.exe", "/r", "/t", "30", "/c", "Restart requested by ccmsetup-wizard to finish "
-                      "the Configuration Manager client installation."], 30)
+        """Restart in 30 s; raises OSError (the UI shows it) when Windows refuses."""
+        try:
+            code, output = self.api.run([self._system_tool("shutdown.exe"), "/r", "/t", "30", "/c",
+                                         "Restart requested by ccmsetup-wizard to finish the Configuration "
+                                         "Manager client installation."], 30)
+        except subprocess.TimeoutExpired as exc:
+            raise OSError(f"shutdown.exe did not answer: {exc}") from exc
+        if code != 0:  # e.g. 1190: a shutdown is already scheduled; 5 or 1314: not allowed for this user
+            text = decode_console_output(output, self._oem_codepage()).strip()
+            raise OSError(f"shutdown.exe exited with {code}: {text or _win_error_text(code)}")
 
     def open_folder(self, path: str | Path) -> None:
         self.api.start_file(str(path))
@@ -325,6 +381,19 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value).strip()) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+def _csv_task_paths(text: str) -> set[str]:
+    """Task paths (lower case) from `schtasks /Query /FO CSV /NH` output: the first field of each row."""
+    rows = csv.reader(line for line in text.splitlines() if line.strip())
+    return {row[0].strip().lower() for row in rows if row and row[0].strip().startswith("\\")}
 
 
 def _win_error_text(code: int) -> str:
