@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import datetime as _dt
-import functools
 import json
 import os
 import re
@@ -23,17 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.core.catalog import load_catalog
 from wizard.core.logparse import decode_bytes, parse_bytes
 from wizard.core.plan import InstallPlan
-from wizard.core.render import MASK, build_argv, command_line
+from wizard.core.redact import redact
+from wizard.core.render import build_argv, command_line
 from wizard.host.base import Host
 from wizard.host.checks import CheckResult
 
 CCM_LOG_NAMES = ("ClientIDManagerStartup", "ClientLocation", "LocationServices", "ADALOperationProvider",
                  "CcmMessaging")
 MAX_LOG_BYTES = 32 << 20  # keep the last 32 MB of a huge log
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _COMMAND_LINE = re.compile(r"Ccmsetup command line:\s*(.+)", re.IGNORECASE)
 
 
@@ -42,41 +40,6 @@ class CollectResult:
     path: Path
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@functools.cache
-def _secret_patterns() -> tuple[re.Pattern[str], ...]:
-    patterns = []
-    for entry in load_catalog():
-        if not entry.secret:
-            continue
-        bare = re.escape(entry.name.lstrip("/"))
-        if entry.kind == "parameter":
-            patterns.append(re.compile(rf'(?i)(/{bare}:)("[^"]*"|[^\s"]+)'))
-        else:
-            patterns.append(re.compile(rf'(?i)(?<![A-Za-z0-9_])({bare}=)("[^"]*"|[^\s"]+)'))
-    return tuple(patterns)
-
-
-def redact(text: str, plan: InstallPlan | None = None) -> str:
-    """Mask secrets: `/regtoken:<value>`, other catalog secrets, any JWT, and the plan's own secret values."""
-    for value in _plan_secrets(plan):
-        text = text.replace(value, MASK)
-    for pattern in _secret_patterns():
-        text = pattern.sub(lambda m: m.group(1) + MASK, text)
-    return _JWT.sub(MASK, text)
-
-
-def _plan_secrets(plan: InstallPlan | None) -> list[str]:
-    if plan is None:
-        return []
-    values = [plan.regtoken] if plan.regtoken else []
-    catalog = load_catalog()
-    for name, value in (*plan.parameters, *plan.properties):
-        entry = catalog.get(name)
-        if value and entry is not None and entry.secret:
-            values.append(value)
-    return [v for v in values if len(v) >= 4]  # never mask tiny strings everywhere
 
 
 def redacted_command(plan: InstallPlan, exe: str = "ccmsetup.exe") -> str:
