@@ -70,9 +70,69 @@ def test_install_without_yes_and_without_console_refuses(capsys):
     assert "--yes" in err
 
 
-def test_install_already_running_preset_exits_8(capsys):
-    assert main(["install", "--demo=setup-running", "--speed", "80", "--yes"]) == 8
+def test_install_already_running_preset_exits_8_when_the_failed_check_is_overridden(capsys):
+    assert main(["install", "--demo=setup-running", "--speed", "80", "--yes", "--ignore-failed-checks"]) == 8
     assert "already running" in capsys.readouterr().out
+
+
+def test_install_yes_refuses_past_failed_checks_and_names_them(capsys):
+    assert main(["install", "--demo=setup-running", "--speed", "80", "--yes"]) == 2
+    captured = capsys.readouterr()
+    assert "No ccmsetup already running" in captured.err and "--ignore-failed-checks" in captured.err
+    assert "Exit code" not in captured.out  # nothing was launched
+
+
+def test_install_json_records_the_failed_checks_override(capsys):
+    assert main(["install", "--demo=setup-running", "--speed", "80", "--yes", "--json"]) == 2
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["checks_overridden"] is False and refused["launch"] is None
+    assert refused["refused"] == "failed-checks"
+    assert main(["install", "--demo=setup-running", "--speed", "80", "--yes", "--ignore-failed-checks",
+                 "--json"]) == 8
+    assert json.loads(capsys.readouterr().out)["checks_overridden"] is True
+    assert main(["install", "--demo", "--speed", "80", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["checks_overridden"] is False
+
+
+RULE_BREAKERS = [
+    ("ccmsetup.exe /mp:cmg.contoso.com/CCM_Proxy_MutualAuth/1 CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/1 "
+     "SMSSITECODE=P01 AADTENANTID=aaaabbbb-0000-cccc-1111-dddd2222eeee", "cmg-mp-scheme"),
+    ("ccmsetup.exe CCMHOSTNAME=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1 SMSSITECODE=P01 "
+     "AADTENANTID=aaaabbbb-0000-cccc-1111-dddd2222eeee", "cmg-hostname-scheme"),
+    ("ccmsetup.exe /mp:mp01.contoso.com SMSSITECODE=P0", "site-code"),
+]
+
+
+@pytest.mark.parametrize(("command", "rule"), RULE_BREAKERS)
+def test_install_with_rule_errors_is_not_launched(command, rule, capsys):
+    assert main(["install", "--demo", "--from", command, "--speed", "80", "--yes"]) == 2
+    captured = capsys.readouterr()
+    assert rule in captured.err and "not started" in captured.err
+    assert "Exit code" not in captured.out and "Command:" not in captured.out
+
+
+@pytest.mark.parametrize(("command", "rule"), RULE_BREAKERS)
+def test_check_reports_rule_errors_first_and_fails(command, rule, capsys):
+    assert main(["check", "--demo", "--from", command]) == 1
+    out = capsys.readouterr().out
+    assert f"error: {rule}" in out
+    assert out.index(f"error: {rule}") < out.index("[")  # before the first check row
+    assert main(["check", "--demo", "--from", command, "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["id"] == "rules" and rows[0]["status"] == "fail"
+    assert rule in [row.get("rule") for row in rows if row["id"] == "rules"]
+    assert all({"id", "status", "title", "detail", "fix", "seconds"} <= set(row) for row in rows)
+    assert any(row["id"] == "disk-space" for row in rows)
+
+
+def test_missing_exe_messages_use_cli_wording(tmp_path, capsys):
+    missing = str(tmp_path / "nowhere" / "ccmsetup.exe")
+    assert main(["check", "--demo", "--ccmsetup", missing]) == 1
+    out = capsys.readouterr().out
+    assert "--ccmsetup PATH" in out and "Choose the ccmsetup.exe" not in out
+    main(["install", "--demo", "--ccmsetup", missing, "--speed", "80", "--yes", "--ignore-failed-checks"])
+    out = capsys.readouterr().out
+    assert "pass --ccmsetup PATH" in out and "choose the" not in out.lower()
 
 
 @pytest.mark.parametrize(
@@ -116,3 +176,14 @@ def test_collect_demo_after_install(tmp_path, capsys):
         names = archive.namelist()
     assert "logs/ccmsetup/ccmsetup.log" in names and "summary.md" in names
     assert main(["collect", "--demo", "--output", str(tmp_path / "bundle.txt")]) == 2
+
+
+def test_a_broken_demo_preset_file_does_not_break_other_subcommands(monkeypatch, capsys):
+    from wizard.host import demo
+
+    def broken():
+        raise demo.PresetError("demo_presets.json: preset 'x' has unknown keys")
+
+    monkeypatch.setattr(demo, "preset_names", broken)
+    assert main(["lint", "ccmsetup.exe /mp:mp01.contoso.com SMSSITECODE=P01"]) == 0
+    assert "No problems found" in capsys.readouterr().out

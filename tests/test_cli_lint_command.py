@@ -171,3 +171,35 @@ def test_save_profile_into_an_unwritable_place_exits_2(capsys, tmp_path):
     blocker.write_text("x")
     code, out, err = run(capsys, "command", "--from", SEED, "--save-profile", str(blocker / "p.json"))
     assert code == 2 and "p.json" in err and out == ""
+
+
+@pytest.mark.parametrize("fmt", ["windows", "cmd", "powershell", "intune", "intune-msi", "json"])
+def test_masked_token_gets_a_note_on_stderr(capsys, fmt):
+    base = ("command", "--set", f"CCMHOSTNAME={CMG}", "--set", "SMSSITECODE=ABC", "--set", f"/regtoken={TOKEN}",
+            "--format", fmt)
+    code, out, err = run(capsys, *base)
+    assert code == 0, err
+    assert "the registration token is masked" in err and "--show-secrets" in err and TOKEN not in err
+    code, out, err = run(capsys, *base, "--show-secrets")
+    assert code == 0 and "masked" not in err
+    code, out, err = run(capsys, "command", "--from", SEED, "--format", fmt)
+    assert code == 0 and "masked" not in err
+
+
+def test_token_message_without_keyring_shows_length_and_expiry_only(capsys, tmp_path, monkeypatch):
+    from wizard.host import credentials
+
+    monkeypatch.setattr(credentials, "open_credential_store", lambda: credentials.MemoryStore())
+    code, out, err = run(capsys, "command", "--set", f"CCMHOSTNAME={CMG}", "--set", "SMSSITECODE=ABC",
+                         "--set", f"/regtoken={TOKEN}", "--save-profile", str(tmp_path / "p.json"))
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "registration token (" in line)
+    assert f"{len(TOKEN)} characters" in line and "2100-01-01" in line
+    assert TOKEN[:4] not in line and TOKEN[-4:] not in line
+
+
+def test_unreadable_three_part_token_is_not_said_to_lack_three_parts(capsys):
+    code, out, _ = run(capsys, "lint", "--json", f"ccmsetup.exe CCMHOSTNAME={CMG} SMSSITECODE=ABC "
+                                                  "/regtoken:abc.def.ghi")
+    finding = next(f for f in json.loads(out) if f["rule"] == "regtoken-format")
+    assert "three parts" not in finding["message"] and "base64url-encoded JSON" in finding["message"]

@@ -170,3 +170,50 @@ def test_noservice_run_launcher_code_is_the_result(tmp_path, capsys):
     assert follow.returncode == 7 and "reboot-required" in out
     data = json.loads(run_inprocess(["log", "summary", str(log), "--json"], capsys).stdout)
     assert data["outcome"]["state"] == "reboot-required" and data["outcome"]["return_code"] == 7
+
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiJ9.c2lnbmF0dXJlLXNlY3JldA"
+
+
+def test_follow_from_start_never_prints_the_registration_token(tmp_path, capsys):
+    from wizard.core.simulator import ccm_line
+
+    log = tmp_path / "ccmsetup.log"
+    log.write_text("".join(ccm_line(message) for message in (
+        "==========[ ccmsetup started in process 10 ]==========",
+        f'Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /noservice /regtoken:{JWT} SMSSITECODE=P01',
+        f"Token {JWT} cached",
+        "CcmSetup is exiting with return code 0",
+    )), encoding="utf-8")
+    proc = run_inprocess(["log", "follow", str(log), "--from-start", "--poll", "0.05"], capsys)
+    assert proc.returncode == 0, proc.stderr
+    assert "Ccmsetup command line" in proc.stdout and "/regtoken:********" in proc.stdout
+    assert JWT not in proc.stdout and JWT.split(".")[1] not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("content", [b"", bytes(range(256)) * 4, None, "legacy_cmg.log", "plain_cp1252.log"])
+def test_summary_without_a_ccmsetup_run_is_unknown(tmp_path, capsys, content):
+    if isinstance(content, str):
+        path = FIXTURES / content
+    elif content is None:
+        path = FIXTURES / "client.msi.log"
+    else:
+        path = tmp_path / "some.log"
+        path.write_bytes(content)
+    data = json.loads(run_inprocess(["log", "summary", str(path), "--json"], capsys).stdout)
+    assert set(data) == {"records", "errors", "warnings", "phase", "outcome"}
+    assert data["outcome"]["state"] == "unknown" and data["outcome"]["final"] is False
+    text = run_inprocess(["log", "summary", str(path)], capsys)
+    assert text.returncode == 0
+    assert "no ccmsetup run found in this file" in text.stdout and "running" not in text.stdout
+
+
+def test_summary_offset_past_the_end_warns_about_rotation(capsys):
+    path = FIXTURES / "ccmsetup_two_process_404.log"
+    size = path.stat().st_size
+    proc = run_inprocess(["log", "summary", str(path), "--since-offset", str(size + 10), "--json"], capsys)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["outcome"]["state"] == "unknown"
+    assert f"is {size} bytes; was the log rotated?" in proc.stderr
+    quiet = run_inprocess(["log", "summary", str(path), "--since-offset", str(size)], capsys)
+    assert "rotated" not in quiet.stderr

@@ -76,3 +76,32 @@ def test_subcommand_exit_code_is_returned(capsys):
     code = cli_main.main(["lint", "ccmsetup.exe SMSSITECODE=AUX"])
     assert code == 1
     assert "site-code" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--demo=offline", "check", "--from", "ccmsetup.exe SMSSITECODE=P01"],
+         "put --demo after the subcommand: ccmsetup-wizard check --demo=offline"),
+        (["--demo", "offline", "install", "--yes"], "put --demo after the subcommand: ccmsetup-wizard install"),
+        (["--profile", "site.json", "command"], "put --profile after the subcommand: ccmsetup-wizard command "
+                                                "--profile=site.json"),
+        (["--demo", "lint", "ccmsetup.exe SMSSITECODE=P01"], "'lint' is a subcommand, not a demo preset"),
+        (["--demo", "lint"], "'lint' has no --demo option"),
+        (["--demo", "check", "--from", "x"], "put --demo after the subcommand: ccmsetup-wizard check --demo="),
+        (["--profile=p.json", "lint", "x"], "'lint' has no --profile option"),
+    ],
+)
+def test_gui_option_before_a_subcommand_is_an_error(argv, expected, capsys, monkeypatch):
+    import wizard.ui.app as app
+
+    monkeypatch.setattr(app, "run", lambda **kwargs: pytest.fail(f"the GUI must not open: {kwargs}"))
+    assert cli_main.main(argv) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("argv", [["--demo", "offline"], ["--demo"], ["--demo=offline", "--self-test"],
+                                  ["--profile", "p.json"]])
+def test_gui_options_alone_are_not_misplaced(argv):
+    assert cli_main.misplaced_gui_option(argv) is None

@@ -138,3 +138,17 @@ def test_redact_masks_a_plan_secret_that_is_not_a_jwt():
     plan = parse_command("ccmsetup.exe CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/1 SMSSITECODE=P01 "
                          "/regtoken:opaque-secret-value").plan
     assert "opaque-secret-value" not in redact("line echoing opaque-secret-value here", plan)
+
+
+def test_summary_records_a_failed_checks_override(installed, tmp_path):
+    from wizard.host.checks import CheckResult
+
+    host, plan, session = installed
+    failed = [CheckResult("disk-space", "Free disk space", "fail", "1.0 GB free.")]
+    overridden = read_all(collect_evidence(host, tmp_path / "o.zip", plan=plan, session=session,
+                                           check_results=failed, checks_overridden=True).path)
+    text = overridden["summary.md"].decode()
+    assert "**Checks overridden**" in text and "Free disk space" in text.split("## Checks")[0]
+    plain = read_all(collect_evidence(host, tmp_path / "p.zip", plan=plan, session=session,
+                                      check_results=failed).path)
+    assert "overridden" not in plain["summary.md"].decode()

@@ -146,3 +146,43 @@ def test_a_property_given_twice_uses_the_last_value_and_says_so():
     assert parsed.plan.sitecode == "XYZ"
     finding = next(f for f in parsed.findings if f.rule == "duplicate")
     assert finding.field == "SMSSITECODE" and finding.severity == "warning"
+
+
+LOGGED = r'"C:\WINDOWS\ccmsetup\ccmsetup.exe" /runservice "/mp:server.dmz" FSP="primary.lan" SMSSITECODE="abc"'
+
+
+@pytest.mark.parametrize(
+    ("text", "executable"),
+    [
+        (r'& "C:\Temp\ccmsetup.exe" /mp:server.dmz FSP=primary.lan SMSSITECODE=abc', r"C:\Temp\ccmsetup.exe"),
+        (r"& 'C:\My Files\ccmsetup.exe' /mp:server.dmz FSP=primary.lan SMSSITECODE=abc",
+         r"C:\My Files\ccmsetup.exe"),
+        (r"& .\ccmsetup.exe /mp:server.dmz FSP=primary.lan SMSSITECODE=abc", r".\ccmsetup.exe"),
+        (f"Ccmsetup command line: {LOGGED}", r"C:\WINDOWS\ccmsetup\ccmsetup.exe"),
+        (f"15:31:46.376\tCcmsetup command line: {LOGGED}\tccmsetup\t11/26/2026 3:31:46 PM\t4992 (0x1380)",
+         r"C:\WINDOWS\ccmsetup\ccmsetup.exe"),
+        (f"Ccmsetup command line: {LOGGED}\tccmsetup\t11/26/2026 3:31:46 PM\t4992 (0x1380)\n",
+         r"C:\WINDOWS\ccmsetup\ccmsetup.exe"),
+        (f'<![LOG[Ccmsetup command line: {LOGGED}]LOG]!><time="15:31:46.376+00" date="11-26-2026" '
+         'component="ccmsetup" context="" type="1" thread="4992" file="ccmsetup.cpp:9">',
+         r"C:\WINDOWS\ccmsetup\ccmsetup.exe"),
+        (f"Ccmsetup command line: {LOGGED} $$<ccmsetup><11-26-2026 15:31:46.376+00><thread=4992 (0x1380)>",
+         r"C:\WINDOWS\ccmsetup\ccmsetup.exe"),
+    ],
+)
+def test_powershell_call_and_log_line_pastes_are_accepted(text, executable):
+    parsed = parse_command(text)
+    assert parsed.executable == executable
+    assert parsed.plan.mp == ("server.dmz",) and parsed.plan.sitecode == "abc"
+    assert parsed.plan.properties == (("FSP", "primary.lan"),)
+    assert all(f.rule != "unknown-argument" for f in parsed.findings)
+
+
+def test_command_line_text_inside_a_value_is_not_a_log_line():
+    parsed = parse_command('ccmsetup.exe /mp:x FSP="see command line: here" SMSSITECODE=ABC')
+    assert parsed.plan.property("FSP") == "see command line: here"
+
+
+def test_log_line_without_a_command_says_what_to_paste():
+    with pytest.raises(CommandParseError, match="command line:"):
+        parse_command("Ccmsetup command line:")

@@ -316,3 +316,13 @@ def test_reused_demo_run_folder_remembers_the_installed_client(tmp_path):
     assert later.service("CcmExec").status == "running"
     assert later.client_info() is not None
     assert DemoHost("entra-joined", base_dir=tmp_path / "fresh", latency=0).client_info() is None
+
+
+def test_missing_exe_message_uses_the_front_ends_wording(tmp_path):
+    from wizard.host.session import CLI_MISSING_EXE_HINT
+
+    host = demo(tmp_path)
+    gui = InstallSession(host, plan_of(SERVICE_COMMAND), tmp_path / "nope.exe").start()
+    assert "choose the file to run" in gui.message
+    cli = InstallSession(host, plan_of(SERVICE_COMMAND), None, missing_exe_hint=CLI_MISSING_EXE_HINT).start()
+    assert cli.status == "missing-exe" and "pass --ccmsetup PATH" in cli.message and "choose" not in cli.message

@@ -2,7 +2,7 @@ import base64
 import json
 from datetime import UTC, datetime
 
-from wizard.core.token import decode_token_expiry, decode_token_payload, mask_secret
+from wizard.core.token import decode_token_expiry, decode_token_payload, describe_token, mask_secret
 
 
 def make_jwt(payload: dict) -> str:
@@ -26,10 +26,19 @@ def test_unreadable_tokens_give_none():
     assert decode_token_expiry(make_jwt({"exp": True})) is None
 
 
-def test_mask_secret_keeps_only_the_ends_of_long_values():
+def test_mask_secret_shows_the_length_and_none_of_the_characters():
     token = make_jwt({"exp": 1})
     masked = mask_secret(token)
-    assert token not in masked and masked.startswith(token[:4]) and masked.endswith(token[-4:])
-    assert str(len(token)) in masked
+    assert masked == f"********({len(token)} characters)"
+    assert token[:4] not in masked and token[-4:] not in masked
     assert mask_secret("short") == "********"
     assert mask_secret(None) == ""
+
+
+def test_describe_token_gives_length_and_expiry_never_characters():
+    token = make_jwt({"exp": 4102444800})  # 2100-01-01
+    text = describe_token(token, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert text == f"{len(token)} characters, expires 2100-01-01 00:00 UTC"
+    assert describe_token(token, now=datetime(2101, 1, 1, tzinfo=UTC)).endswith("expired 2100-01-01 00:00 UTC")
+    assert describe_token("abc.def.ghi") == "11 characters, expiry unreadable"
+    assert describe_token(None) == "no token"

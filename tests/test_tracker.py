@@ -183,3 +183,18 @@ def test_warning_that_setup_got_past_does_not_explain_a_later_failure():
                rec("CcmSetup failed with error code 0x80004005", "200")]
     t.feed(BOOTSTRAP + service)
     assert t.outcome.explanation.code == "0x80004005"
+
+
+def test_run_seen_only_for_ccmsetup_records():
+    from wizard.core.tracker import NOTHING_SEEN
+
+    other = [LogRecord("MSI (s) (A0:B4) Return value 3.", "", "", 3, "", "", "msi", 0),
+             LogRecord("ERROR: Failed to connect", "SMS_CLOUD_PROXYCONNECTOR", "", 3, "1", "", "legacy", 0)]
+    assert track_last_run(other).run_seen is False
+    assert track_last_run([]).run_seen is False
+    plain_echo = LogRecord('Ccmsetup command line: ccmsetup.exe /mp:x', "", "", 1, "", "", "plain", 0)
+    assert track_last_run([plain_echo]).run_seen is True
+    assert track_last_run(BOOTSTRAP).run_seen is True
+    assert NOTHING_SEEN.state == "unknown" and "no ccmsetup run found" in NOTHING_SEEN.summary
+    assert NOTHING_SEEN.as_dict() == {"state": "unknown", "return_code": None, "error_code": None, "final": False,
+                                      "explanation": None}

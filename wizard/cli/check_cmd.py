@@ -1,16 +1,21 @@
-"""`ccmsetup-wizard check [--profile FILE | --from "<command>"] [--demo[=PRESET]] [--json]`: run the prerequisite
-checks for a command on this device (or a simulated one). Exit 0 when nothing failed, 1 otherwise, 2 on bad input.
+"""`ccmsetup-wizard check [--profile FILE | --from "<command>"] [--demo[=PRESET]] [--json]`: lint the command
+(rule errors are reported first) and run the prerequisite checks for it on this device (or a simulated one).
+Exit 0 when nothing failed and the command has no rule errors, 1 otherwise, 2 on bad input.
 
 Also holds the option and plan helpers the install and collect subcommands share."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
+from wizard.core.findings import Finding, sort_findings
 from wizard.core.parse import CommandParseError, parse_command
 from wizard.core.plan import InstallPlan
+from wizard.core.redact import redact
+from wizard.core.rules import lint
 from wizard.host import get_host
 from wizard.host.base import Host
 from wizard.host.checks import CheckResult, any_failed, run_checks, summarize
@@ -23,10 +28,14 @@ class UsageError(Exception):
 
 
 def add_demo_option(parser: argparse.ArgumentParser) -> None:
-    from wizard.host.demo import preset_names
+    from wizard.host.demo import PresetError, preset_names
 
+    try:
+        presets = ", ".join(preset_names())
+    except PresetError as exc:  # a broken preset file must not take down every subcommand; --demo reports it
+        presets = f"(unavailable: {exc})"
     parser.add_argument("--demo", nargs="?", const="entra-joined", metavar="PRESET",
-                        help="use a simulated device instead of this one; presets: " + ", ".join(preset_names())
+                        help="use a simulated device instead of this one; presets: " + presets
                         + " (default: entra-joined)")
 
 
@@ -75,7 +84,37 @@ def print_banner(host: Host, where: str, *, stream=None) -> None:
     print(f"Plan from {where}.", file=stream)
 
 
+def rule_errors(plan: InstallPlan) -> list[Finding]:
+    """The plan's rule errors (wizard.core.rules.lint), most important first."""
+    return [f for f in sort_findings(lint(plan)) if f.severity == "error"]
+
+
+def format_finding(finding: Finding) -> str:
+    where = f" [{finding.field}]" if finding.field else ""
+    return f"{finding.severity}: {finding.rule}{where}: {finding.message} Fix: {finding.fix}"
+
+
+def findings_json(findings: list[Finding]) -> list[dict]:
+    """Rule errors as entries of the check list: id "rules", status "fail", the rule id in "rule" and the title."""
+    return [{"id": "rules", "status": "fail", "title": f"Command rule {f.rule}", "detail": f.message, "fix": f.fix,
+             "seconds": 0.0, "rule": f.rule, "field": f.field} for f in findings]
+
+
+def cli_wording(result: CheckResult) -> CheckResult:
+    """A check result as the terminal shows it: any token a detail quotes (e.g. a retry task's old command line)
+    masked, and the GUI's "choose the file" advice given as the --ccmsetup option."""
+    detail = redact(result.detail)
+    if detail != result.detail:
+        result = dataclasses.replace(result, detail=detail)
+    gui_start = "Choose the ccmsetup.exe to run"
+    if result.id == "ccmsetup-exe" and result.fix and result.fix.startswith(gui_start):
+        return dataclasses.replace(result, fix="Pass --ccmsetup PATH (the ccmsetup.exe to run)"
+                                   + result.fix[len(gui_start):])
+    return result
+
+
 def format_result(result: CheckResult) -> str:
+    result = cli_wording(result)
     line = f"[{_SYMBOL[result.status]:>5}] {result.title} ({result.seconds:.1f} s): {result.detail}"
     if result.fix and result.status in ("warn", "fail", "error"):
         line += f"\n         fix: {result.fix}"
@@ -92,22 +131,25 @@ def print_table(results: list[CheckResult], stream=None) -> None:
 
 def results_json(results: list[CheckResult]) -> list[dict]:
     return [{"id": r.id, "status": r.status, "title": r.title, "detail": r.detail, "fix": r.fix,
-             "seconds": r.seconds} for r in results]
+             "seconds": r.seconds} for r in map(cli_wording, results)]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "check",
         help="run the prerequisite checks for an install on this device",
-        description="Run the prerequisite checks (device, Entra join, network, ccmsetup.exe) for a ccmsetup "
-                    "command. Exit 0: nothing failed; 1: a check failed; 2: bad input.",
+        description="Check a ccmsetup command against the rules (the same as `lint`), then run the prerequisite "
+                    "checks (device, Entra join, network, ccmsetup.exe) for it. Exit 0: nothing failed; 1: a rule "
+                    "error or a failed check; 2: bad input.",
     )
     add_plan_options(parser)
     add_demo_option(parser)
     parser.add_argument("--ccmsetup", metavar="PATH", help="the ccmsetup.exe to verify (default: found beside "
                                                             "the wizard)")
     parser.add_argument("--json", action="store_true",
-                        help='print a JSON list of {"id","status","title","detail","fix","seconds"}')
+                        help='print a JSON list of {"id","status","title","detail","fix","seconds"}; each rule '
+                             'error of the command comes first as {"id":"rules","status":"fail","rule":RULE,'
+                             '"field":NAME,...}')
     parser.set_defaults(func=run)
     return parser
 
@@ -120,11 +162,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"ccmsetup-wizard check: {exc}", file=sys.stderr)
         return 2
     print_banner(host, where, stream=sys.stderr if args.json else sys.stdout)
+    errors = rule_errors(plan)
+    if not args.json:
+        for finding in errors:
+            print(format_finding(finding), flush=True)
+        if errors:
+            print(f"{len(errors)} rule error(s) in the command; ccmsetup would fail or misbehave with it.", flush=True)
     on_result = None if args.json else (lambda r: print(format_result(r), flush=True))
     results = run_checks(host, plan, on_result=on_result, exe=args.ccmsetup)
     if args.json:
-        print(json.dumps(results_json(results), indent=2, ensure_ascii=False))
+        print(json.dumps(findings_json(errors) + results_json(results), indent=2, ensure_ascii=False))
     else:
         counts = summarize(results)
-        print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    return 1 if any_failed(results) else 0
+        print(", ".join(f"{n} {s}" for s, n in counts.items() if n)
+              + (f"; {len(errors)} rule error(s)" if errors else ""))
+    return 1 if errors or any_failed(results) else 0

@@ -16,7 +16,7 @@ from wizard.core.plan import SCENARIOS, InstallPlan, field_for_name, infer_scena
 from wizard.core.profiles import Profile, ProfileError, load_profile, save_profile
 from wizard.core.render import FORMATS, render
 from wizard.core.rules import lint
-from wizard.core.token import mask_secret
+from wizard.core.token import describe_token
 
 _PLAN_FIELDS = ("scenario", "mp", "ccmhostname", "sitecode", "smsmp", "aadtenantid", "aadclientappid",
                 "aadresourceuri", "regtoken")
@@ -188,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     output = render(plan, args.format, show_secrets=args.show_secrets, exe=args.exe)
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    if plan.regtoken and not args.show_secrets:
+        # A script or Intune command with ******** in it would fail on the device: say so, but keep exit 0.
+        print("note: the registration token is masked (/regtoken:********); add --show-secrets to write it.",
+              file=err)
     return 0
 
 
@@ -218,6 +222,6 @@ def _save(path: str, loaded: Profile | None, plan: InstallPlan) -> int:
         store.set(credential_key_for_profile(path), plan.regtoken)
         where = store.description if store.secure else (
             f"{store.description}; pass it again with --set /regtoken=... next time")
-        print(f"The registration token ({mask_secret(plan.regtoken)}) was not written to the profile: {where}.",
+        print(f"The registration token ({describe_token(plan.regtoken)}) was not written to the profile: {where}.",
               file=err)
     return 0

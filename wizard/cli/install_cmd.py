@@ -1,10 +1,13 @@
 """`ccmsetup-wizard install [--profile FILE | --from "<command>"] [--ccmsetup PATH] [--demo[=PRESET]]
-[--outcome NAME] [--speed X] [--yes] [--json]`: the unattended install for scripts and RMM tools.
+[--outcome NAME] [--speed X] [--yes [--ignore-failed-checks]] [--json]`: the unattended install for scripts and
+RMM tools.
 
-Runs the checks, shows the command (secrets masked), asks unless --yes, launches ccmsetup (elevated when
-needed), follows the log with a phase/progress line, and exits with ccmsetup's return code: 0 success,
-7 restart required, 6/9/10 failures, 8 already running, 1223 when the UAC prompt was cancelled, 1 when the result
-is unknown (stalled or no result logged), 2 for bad input or a refused start."""
+Lints the command (rule errors: printed with their ids, nothing is started, exit 2), runs the checks, shows the
+command (secrets masked), asks unless --yes (with --yes a failed check refuses the start unless
+--ignore-failed-checks is given), launches ccmsetup (elevated when needed), follows the log with a phase/progress
+line, and exits with ccmsetup's return code: 0 success, 7 restart required, 6/9/10 failures, 8 already running,
+1223 when the UAC prompt was cancelled, 1 when the result is unknown (stalled or no result logged), 2 for bad
+input, rule errors or a refused start."""
 
 from __future__ import annotations
 
@@ -17,15 +20,18 @@ from wizard.cli.check_cmd import (
     UsageError,
     add_demo_option,
     add_plan_options,
+    format_finding,
     format_result,
     load_plan,
     make_host,
     print_banner,
     results_json,
+    rule_errors,
 )
-from wizard.host.ccmsetup_exe import choose_ccmsetup
+from wizard.core.redact import redact
+from wizard.host.ccmsetup_exe import CLI_MISSING_HINT, choose_ccmsetup
 from wizard.host.checks import run_checks
-from wizard.host.session import InstallSession
+from wizard.host.session import CLI_MISSING_EXE_HINT, InstallSession
 
 _REFUSED = 2
 
@@ -46,7 +52,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="demo only: how the simulated install ends: " + ", ".join(OUTCOMES))
     parser.add_argument("--speed", type=float, metavar="X",
                         help="demo only: time factor of the simulated install (1 = about a minute, 20 = 3 s)")
-    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (unattended)")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (unattended); a failed "
+                                                           "check then refuses the start (exit 2)")
+    parser.add_argument("--ignore-failed-checks", action="store_true",
+                        help="with --yes: install even when checks failed (recorded as checks_overridden in --json)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress goes to "
                                                             "stderr)")
     parser.set_defaults(func=run)
@@ -61,17 +70,39 @@ def run(args: argparse.Namespace) -> int:
         return _REFUSED
     out = sys.stderr if args.json else sys.stdout
     print_banner(host, where, stream=out)
+    errors = rule_errors(plan)
+    if errors:
+        # ccmsetup would fail (or register wrongly) with this command: never launch it, even unattended.
+        for finding in errors:
+            print(format_finding(finding), file=sys.stderr)
+        print(f"ccmsetup-wizard install: not started: the command has {len(errors)} rule error(s) "
+              f"({', '.join(dict.fromkeys(f.rule for f in errors))}); fix them and run again.", file=sys.stderr)
+        return _REFUSED
 
-    choice = choose_ccmsetup(host, plan, user_path=args.ccmsetup, profile_path=getattr(args, "profile", None))
+    choice = choose_ccmsetup(host, plan, user_path=args.ccmsetup, profile_path=getattr(args, "profile", None),
+                             missing_hint=CLI_MISSING_HINT)
     print(f"ccmsetup.exe: {choice.detail}", file=out)
     results = run_checks(host, plan, exe=choice.path, on_result=lambda r: print(format_result(r), file=out,
                                                                                   flush=True))
     failed = [r for r in results if r.status in ("fail", "error")]
 
     session = InstallSession(host, plan, choice.path, poll_interval=_poll_interval(args),
-                             stall_after=timedelta(minutes=10))
+                             stall_after=timedelta(minutes=10), missing_exe_hint=CLI_MISSING_EXE_HINT)
     print(f"Command: {session.command_preview()}", file=out)
-    if not args.yes:
+    overridden = False
+    if args.yes:
+        if failed and not args.ignore_failed_checks:
+            names = ", ".join(r.title for r in failed)
+            print(f"ccmsetup-wizard install: not started: {len(failed)} check(s) failed: {names}. Fix them, or add "
+                  "--ignore-failed-checks to install anyway.", file=sys.stderr)
+            if args.json:
+                _print_json(code=_REFUSED, session=session, results=results, overridden=False,
+                            refused="failed-checks")
+            return _REFUSED
+        if failed:
+            overridden = True
+            print(f"Installing despite {len(failed)} failed check(s) (--ignore-failed-checks).", file=out)
+    else:
         question = (f"{len(failed)} check(s) failed. Install anyway? [y/N] " if failed
                     else "Start the installation? [y/N] ")
         answer = _ask(question, out)
@@ -82,11 +113,12 @@ def run(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Not started.", file=out)
             return _REFUSED
+        overridden = bool(failed)
 
     launch = session.start()
-    print(launch.message, file=out)
+    print(redact(launch.message, plan), file=out)
     if not launch.started:
-        return _finish(args, session, results, out)
+        return _finish(args, session, results, out, overridden)
 
     progress = _Progress(out)
     try:
@@ -97,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     progress.end()
-    return _finish(args, session, results, out)
+    return _finish(args, session, results, out, overridden)
 
 
 def _prepare(args: argparse.Namespace):
@@ -146,7 +178,7 @@ class _Progress:
         percent = f" {snap.percent}%" if snap.percent is not None and snap.phase == "download" else ""
         text = f"[{snap.phase_title}{percent}] {snap.elapsed:.0f} s"
         if snap.log_problem:
-            text += f" - {snap.log_problem.message}"
+            text += f" - {redact(snap.log_problem.message, session.plan)}"
         if self.tty:
             print("\r" + text.ljust(len(self.last)), end="", file=self.out, flush=True)
             self.last = text
@@ -159,27 +191,38 @@ class _Progress:
             print(file=self.out)
 
 
-def _finish(args: argparse.Namespace, session: InstallSession, results, out) -> int:
+def _finish(args: argparse.Namespace, session: InstallSession, results, out, overridden: bool) -> int:
     code = session.exit_code()
     outcome = session.outcome
     launch = session.launch_result
     if launch is not None and launch.started:
-        print(f"Result: {outcome.summary}", file=out)
+        print(f"Result: {redact(outcome.summary, session.plan)}", file=out)
         if outcome.explanation is not None and outcome.state != "succeeded":
             print(f"  {outcome.explanation.title}: {outcome.explanation.meaning}", file=out)
             if outcome.explanation.action:
                 print(f"  What to do: {outcome.explanation.action}", file=out)
         if session.log_problem:
-            print(f"  {session.log_problem.message}\n  fix: {session.log_problem.fix}", file=out)
+            print(f"  {redact(session.log_problem.message, session.plan)}\n  fix: {session.log_problem.fix}",
+                  file=out)
         print(f"Log: {session.host.log_dir() / 'ccmsetup.log'}", file=out)
     print(f"Exit code {code}.", file=out)
     if args.json:
-        print(json.dumps({
-            "exit_code": code,
-            "launch": {"status": launch.status, "message": launch.message} if launch else None,
-            "outcome": outcome.as_dict() | {"summary": outcome.summary},
-            "command": session.command_preview(),
-            "demo": session.host.is_demo,
-            "checks": results_json(results),
-        }, indent=2, ensure_ascii=False))
+        _print_json(code=code, session=session, results=results, overridden=overridden)
     return code
+
+
+def _print_json(*, code: int, session: InstallSession, results, overridden: bool, refused: str | None = None) -> None:
+    launch = session.launch_result
+    outcome = session.outcome if launch is not None else None
+    document = {
+        "exit_code": code,
+        "launch": {"status": launch.status, "message": redact(launch.message, session.plan)} if launch else None,
+        "outcome": outcome.as_dict() | {"summary": outcome.summary} if outcome is not None else None,
+        "command": session.command_preview(),
+        "demo": session.host.is_demo,
+        "checks": results_json(results),
+        "checks_overridden": overridden,
+    }
+    if refused:
+        document["refused"] = refused
+    print(json.dumps(document, indent=2, ensure_ascii=False))

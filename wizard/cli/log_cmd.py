@@ -10,8 +10,9 @@ import threading
 import time
 
 from wizard.core.logparse import LogRecord, parse_file
+from wizard.core.redact import redact
 from wizard.core.tail import DEFAULT_HINT_INTERVAL, DEFAULT_POLL_INTERVAL, LogTailer, file_size
-from wizard.core.tracker import InstallTracker, Outcome, track_last_run
+from wizard.core.tracker import NOTHING_SEEN, InstallTracker, Outcome, track_last_run
 
 # CMTrace colours: errors red with yellow text, warnings on yellow.
 _COLOURS = {3: "\x1b[41;93m", 2: "\x1b[43;30m"}
@@ -45,13 +46,19 @@ def add_parser(subparsers) -> None:
     follow.set_defaults(func=run_follow)
 
 
+def judged_outcome(tracker: InstallTracker) -> Outcome:
+    """The tracker's outcome, or NOTHING_SEEN (state `unknown`) when the records hold no ccmsetup run: a
+    summary of an empty file or of another log must not claim an install is running."""
+    return tracker.outcome if tracker.run_seen else NOTHING_SEEN
+
+
 def summary_dict(records: list[LogRecord], tracker: InstallTracker) -> dict:
     return {
         "records": len(records),
         "errors": sum(1 for r in records if r.type == 3),
         "warnings": sum(1 for r in records if r.type == 2),
         "phase": tracker.phase,
-        "outcome": tracker.outcome.as_dict(),
+        "outcome": judged_outcome(tracker).as_dict(),
     }
 
 
@@ -65,13 +72,22 @@ def run_summary(args: argparse.Namespace) -> int:
         print(f"log summary: cannot read {args.file!r}: {exc.strerror or exc}. Check the path (ccmsetup writes "
               "%WinDir%\\ccmsetup\\Logs\\ccmsetup.log).", file=sys.stderr)
         return 2
+    if args.since_offset:
+        size = file_size(args.file)
+        if args.since_offset > size:
+            print(f"log summary: warning: --since-offset {args.since_offset} is past the end: {args.file} is "
+                  f"{size} bytes; was the log rotated? (ccmsetup renames a full log to ccmsetup.lo_ and starts a "
+                  "new one; summarise that file, or use a smaller offset.)", file=sys.stderr)
     tracker = track_last_run(records)
     data = summary_dict(records, tracker)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
-    outcome = tracker.outcome
+    outcome = judged_outcome(tracker)
     print(f"{args.file}: {data['records']} records, {data['errors']} errors, {data['warnings']} warnings")
+    if not tracker.run_seen:
+        print(f"Outcome: unknown: {outcome.summary}")
+        return 0
     print(f"Phase:   {tracker.phase_title}")
     print(f"Outcome: {outcome.state}{' (final)' if outcome.final else ' (not final yet)'}"
           + (f", return code {outcome.return_code}" if outcome.return_code is not None else "")
@@ -95,7 +111,8 @@ def _print_explanation(outcome: Outcome, out) -> None:
 def format_record(record: LogRecord, colour: bool) -> str:
     when = record.time_text.split("+")[0].split("-")[0] if record.fmt == "ccm" else ""
     prefix = f"{when:<12} " if when else ""
-    text = prefix + record.message.replace("\n", "\n" + " " * len(prefix))
+    # ccmsetup echoes its command line, /regtoken included, into the log: mask it before it reaches a terminal.
+    text = prefix + redact(record.message).replace("\n", "\n" + " " * len(prefix))
     if colour and record.type in _COLOURS:
         return f"{_COLOURS[record.type]}{text}{_RESET}"
     return text

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 # Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
 COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate")
 DEFAULT_DEMO_ARG = "entra-joined"  # the preset `--demo` alone opens
+# The subcommands that take their own --demo / --profile (see check_cmd.add_demo_option / add_plan_options).
+_TAKES_OPTION = {"--demo": ("check", "install", "collect"), "--profile": ("check", "install", "collect", "command")}
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
@@ -54,6 +56,10 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    problem = misplaced_gui_option(argv)
+    if problem is not None:
+        print(f"ccmsetup-wizard: {problem}", file=sys.stderr)
+        return 2
     # Opening the GUI must not pay for importing every subcommand, nor, for the usual spellings, for
     # argparse itself (~10 ms; start-up budget: 1.3x a bare QWizard).
     gui_options = None if _names_a_command(argv) else plain_gui_options(argv)
@@ -83,6 +89,47 @@ def _names_a_command(argv: list[str]) -> bool:
         if not arg.startswith("-"):
             return True
     return False
+
+
+def misplaced_gui_option(argv: list[str]) -> str | None:
+    """The error for a GUI option (--demo / --profile) written before a subcommand, where it would be silently
+    ignored (`--demo=offline check ...`) or eat the subcommand's name (`--demo lint ...`); None when argv is fine."""
+    given: list[tuple[str, str]] = []  # (option, how it was written)
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if arg == "--":
+            return None
+        name, equals, value = arg.partition("=")
+        if name in ("--demo", "--profile"):
+            if not equals and index < len(argv) and not argv[index].startswith("-"):
+                value = argv[index]
+                index += 1
+                if value in COMMANDS:
+                    return _misplaced_message(name, f"{name}", value, preset_was_command=True)
+            given.append((name, f"{name}={value}" if value else name))
+            continue
+        if arg.startswith("-"):
+            continue
+        if arg in COMMANDS and given:
+            name, written = given[0]
+            return _misplaced_message(name, written, arg, preset_was_command=False)
+        return None
+    return None
+
+
+def _misplaced_message(option: str, written: str, command: str, *, preset_was_command: bool) -> str:
+    what = "a demo preset" if option == "--demo" else "a profile file"
+    lead = (f"{option} {command}: '{command}' is a subcommand, not {what}; " if preset_was_command
+            else f"{written} before the subcommand '{command}' is ignored by it; ")
+    if command not in _TAKES_OPTION[option]:
+        return lead + f"'{command}' has no {option} option, leave it out: ccmsetup-wizard {command} ..."
+    example = written if not preset_was_command else ("--demo=entra-joined" if option == "--demo"
+                                                      else "--profile FILE")
+    if example == "--profile":
+        example = "--profile FILE"
+    return lead + f"put {option} after the subcommand: ccmsetup-wizard {command} {example} ..."
 
 
 def plain_gui_options(argv: list[str]) -> dict | None:

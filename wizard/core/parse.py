@@ -2,8 +2,10 @@
 
 Accepts: `ccmsetup.exe ...` with or without a (quoted) exe path; just the arguments; msiexec /
 ccmsetup.msi lines with `CCMSETUPCMD="..."`; the form ccmsetup writes to its own log
-(`"C:\\Windows\\ccmsetup\\ccmsetup.exe" /runservice "/mp:server.dmz" FSP="primary.lan"`); the .cmd and
-PowerShell scripts and the JSON that render.py writes. Arguments are split with the CommandLineToArgvW
+(`"C:\\Windows\\ccmsetup\\ccmsetup.exe" /runservice "/mp:server.dmz" FSP="primary.lan"`), also as a whole log line
+copied from the log or CMTrace (`Ccmsetup command line: ...`, a raw `<![LOG[...]LOG]!>` record, CMTrace's tab
+columns); the PowerShell call form `& "C:\\Temp\\ccmsetup.exe" ...`; the .cmd and PowerShell scripts and the JSON
+that render.py writes. Arguments are split with the CommandLineToArgvW
 rules; names are case-insensitive; internal switches are reported as info and dropped.
 """
 
@@ -28,6 +30,13 @@ _PS_EXECUTABLE = re.compile(r"^\s*\$Executable\s*=.*'((?:[^']|'')*)'\s*$")
 # CommandLineToArgvW only separates on space and tab; other Unicode blanks (e.g. U+00A0) are value text.
 _BLANKS = " \t\r\n\f\v"
 _PS_QUOTE_PAIR = re.compile("(['\u2018\u2019\u201a\u201b])\\1")
+# ccmsetup logs its own command line as "Ccmsetup command line: <exe> <arguments>".
+_LOG_COMMAND_LINE = re.compile(r"(?i)(?:\bccmsetup\s+)?\bcommand\s+line:[ \t]*")
+_CCM_RECORD = re.compile(r"(?s)\s*<!\[LOG\[(.*?)\]LOG\]!>")
+# What may come before "command line:" in a copied log row: a time, a date, CMTrace columns (tabs).
+_LOG_PREFIX = re.compile(r"(?i)^[\d:./\-+ \tAPM]*$")
+# PowerShell's call operator before the exe: `& "C:\Temp\ccmsetup.exe" ...` or `& 'C:\Temp\ccmsetup.exe' ...`.
+_PS_CALL = re.compile(r"^&[ \t]+(?:'((?:[^']|'')*)'(?=[ \t]|$)|(?=\S))")
 
 
 class CommandParseError(ValueError):
@@ -200,6 +209,29 @@ def _script_line(lines: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _unwrap_paste(line: str) -> str:
+    """The command inside a pasted log line (a raw CCM record, CMTrace's tab columns, a leading timestamp,
+    "Ccmsetup command line:", a legacy `$$<` suffix) or after PowerShell's `&` call operator; any other line is
+    returned unchanged. Only the start of the line decides, so argument values are never cut."""
+    record = _CCM_RECORD.match(line)
+    if record:
+        line = record.group(1)
+    marker = _LOG_COMMAND_LINE.search(line)
+    if marker and _LOG_PREFIX.match(line[: marker.start()]):
+        line = line[marker.end():]
+        if "\t" in line:  # CMTrace copies a row as tab-separated columns (message, component, time, thread)
+            line = line.split("\t", 1)[0]
+        if " $$<" in line:  # the legacy log format puts component, time and thread after "$$"
+            line = line[: line.index(" $$<")]
+    line = line.strip(_BLANKS)
+    call = _PS_CALL.match(line)
+    if call:
+        if call.group(1) is not None:  # a single-quoted PowerShell path; '' is a literal quote
+            return '"' + call.group(1).replace("''", "'") + '"' + line[call.end():]
+        return line[call.end():]
+    return line
+
+
 def parse_command(text: str) -> ParsedCommand:
     """Parse a pasted command into a plan plus the parser's findings. Raises CommandParseError."""
     if text is None or not text.strip(_BLANKS + "\ufeff"):
@@ -224,6 +256,10 @@ def parse_command(text: str) -> ParsedCommand:
             source_format, line = "cmd", script_line
         else:
             line = " ".join(part.strip(_BLANKS).rstrip("^").strip(_BLANKS) for part in lines)  # a wrapped paste
+    unwrapped = _unwrap_paste(line)
+    if line.strip(_BLANKS) and not unwrapped:
+        raise CommandParseError("The pasted line holds no command after \"command line:\": paste the whole line.")
+    line = unwrapped
 
     wrapper = _find_wrapper(line)
     if wrapper:

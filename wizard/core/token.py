@@ -40,11 +40,27 @@ def decode_token_expiry(token: str) -> datetime | None:
         return None
 
 
-def mask_secret(value: str | None, *, keep: int = 4) -> str:
-    """"eyJh…(812 characters)…x9Q" style: enough to recognise which token it is, not enough to use it.
-    Short values are fully hidden."""
+def mask_secret(value: str | None, *, keep: int = 0) -> str:
+    """"********(812 characters)": says a value is there and how long it is, never any of its characters
+    (even the ends of a token narrow it down, and they end up in terminals, RMM logs and tickets).
+    `keep` is accepted for old callers and ignored."""
+    del keep
     if not value:
         return ""
-    if len(value) <= keep * 4:
+    if len(value) <= 16:
         return "*" * 8
-    return f"{value[:keep]}…({len(value)} characters)…{value[-keep:]}"
+    return f"********({len(value)} characters)"
+
+
+def describe_token(token: str | None, *, now: datetime | None = None) -> str:
+    """What a message may say about a registration token: its length and expiry, never its characters.
+    E.g. "812 characters, expires 2026-12-01 10:00 UTC" or "... expired 2026-11-01 10:00 UTC"."""
+    if not token:
+        return "no token"
+    text = f"{len(token)} characters"
+    expiry = decode_token_expiry(token)
+    if expiry is None:
+        return text + ", expiry unreadable"
+    now = now or datetime.now(UTC)
+    verb = "expired" if expiry <= now else "expires"
+    return f"{text}, {verb} {expiry:%Y-%m-%d %H:%M} UTC"

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from wizard.core.explain import Explanation, explain_code, explain_message, explain_return_code
 
-__all__ = ["PHASES", "PHASE_TITLES", "InstallTracker", "Outcome", "Registration", "STATES", "track_last_run"]
+__all__ = ["NOTHING_SEEN", "PHASES", "PHASE_TITLES", "InstallTracker", "Outcome", "Registration", "STATES",
+           "track_last_run"]
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("bootstrap", "Starting ccmsetup"),
@@ -38,6 +39,10 @@ _PROCESS_START = re.compile(r"ccmsetup started in process (\d+)", re.I)
 _PERCENT = re.compile(r"File download (\d{1,3})% complete", re.I)
 _REGISTERED = re.compile(r"Client is registered\. Server assigned ClientID is (GUID:[0-9A-Fa-f-]+)"
                          r"(?:\.\s*Approval status (\d+))?", re.I)
+# Lines only a ccmsetup run writes: without any of them (and without a record from the ccmsetup component) the
+# records are some other log (client.msi.log, a site server log) or no log at all.
+_RUN_MARKER = re.compile(r"ccmsetup started in process|ccmsetup is exiting with return code|ccmsetup failed with "
+                         r"error code|ccmsetup command line:|started the ccmsetup service|in servicemain", re.I)
 _REG_GUID = re.compile(r"GUID:[0-9A-Fa-f-]{36}")
 
 # Ordered (phase, lower-case substrings). The phase only moves forward.
@@ -71,6 +76,10 @@ class Outcome:
         return {"state": self.state, "return_code": self.return_code, "error_code": self.error_code,
                 "final": self.final,
                 "explanation": self.explanation.as_dict() if self.explanation else None}
+
+
+# The outcome of records that hold no ccmsetup run at all (empty file, another log, an offset past the end).
+NOTHING_SEEN = Outcome("unknown", None, None, False, None, "no ccmsetup run found in this file.")
 
 
 @dataclass
@@ -110,6 +119,7 @@ class InstallTracker:
         self.last_record_time: datetime | None = None
         self.stalled = False
         self.records_seen = 0
+        self.run_seen = False  # a record only a ccmsetup run writes was seen (see _RUN_MARKER)
         self.errors = 0
         self.warnings = 0
         self.registration: Registration | None = None
@@ -223,6 +233,9 @@ class InstallTracker:
             self.errors += 1
         elif record.type == 2:
             self.warnings += 1
+        component = getattr(record, "component", None) or ""
+        if not self.run_seen and (component.lower().startswith("ccmsetup") or _RUN_MARKER.search(message)):
+            self.run_seen = True
         when = record.time
         if when is not None:
             self.last_record_time = when

@@ -13,6 +13,9 @@ from wizard.host.base import Host
 from wizard.host.netprobe import ccmsetup_url
 
 Source = Literal["user", "profile", "wizard", "download"]
+# What to do about a missing file, in the words of the front end: the GUI has a file chooser, the CLI an option.
+GUI_MISSING_HINT = "choose the ccmsetup.exe to run"
+CLI_MISSING_HINT = "pass --ccmsetup PATH (the ccmsetup.exe to run)"
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,15 @@ def download_source(plan: InstallPlan) -> str | None:
 
 
 def locate_ccmsetup(host: Host, *, user_path: str | Path | None = None,
-                    profile_path: str | Path | None = None) -> ExeChoice:
-    """Find ccmsetup.exe without touching the network."""
+                    profile_path: str | Path | None = None, missing_hint: str = GUI_MISSING_HINT) -> ExeChoice:
+    """Find ccmsetup.exe without touching the network. `missing_hint` ends the message when the file is missing."""
     if user_path:
         path = Path(user_path).expanduser()
         if path.is_dir():
             path = path / "ccmsetup.exe"
         if path.is_file():
             return ExeChoice(path.resolve(), "user", f"chosen: {path}")
-        return ExeChoice(path, "user", f"{path} does not exist; choose the ccmsetup.exe to run")
+        return ExeChoice(path, "user", f"{path} does not exist; {missing_hint}")
     if profile_path:
         beside = host.find_ccmsetup(Path(profile_path).expanduser().resolve().parent)
         if beside is not None and beside.parent == Path(profile_path).expanduser().resolve().parent:
@@ -55,7 +58,7 @@ def locate_ccmsetup(host: Host, *, user_path: str | Path | None = None,
     found = host.find_ccmsetup()
     if found is not None:
         return ExeChoice(found, "wizard", f"found: {found}")
-    return ExeChoice(None, None, "no ccmsetup.exe chosen or found beside the wizard or the profile")
+    return ExeChoice(None, None, f"no ccmsetup.exe chosen or found beside the wizard or the profile; {missing_hint}")
 
 
 def fetch_ccmsetup(host: Host, plan: InstallPlan, *, timeout: float = 120.0) -> ExeChoice:
@@ -72,9 +75,10 @@ def fetch_ccmsetup(host: Host, plan: InstallPlan, *, timeout: float = 120.0) -> 
 
 
 def choose_ccmsetup(host: Host, plan: InstallPlan, *, user_path: str | Path | None = None,
-                    profile_path: str | Path | None = None, allow_download: bool = True) -> ExeChoice:
+                    profile_path: str | Path | None = None, allow_download: bool = True,
+                    missing_hint: str = GUI_MISSING_HINT) -> ExeChoice:
     """locate_ccmsetup(), then fetch_ccmsetup() when nothing was found (and no explicit path was given)."""
-    choice = locate_ccmsetup(host, user_path=user_path, profile_path=profile_path)
+    choice = locate_ccmsetup(host, user_path=user_path, profile_path=profile_path, missing_hint=missing_hint)
     if choice.found or user_path or not allow_download or download_source(plan) is None:
         return choice
     return fetch_ccmsetup(host, plan)

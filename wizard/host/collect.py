@@ -157,12 +157,15 @@ def collect_evidence(
     session: Any = None,
     run_checks_if_missing: bool = True,
     timeout: float | None = None,
+    checks_overridden: bool = False,
 ) -> CollectResult:
     """Write the evidence zip and return where it went, what it holds and what could not be included.
 
     `output` defaults to `ccmsetup-evidence-<timestamp>.zip` in the current folder. Without `check_results` the
     checks are run now (for `plan`, or device-only checks when there is no plan). `session` (an InstallSession)
-    adds the launch and outcome. Raises OSError only when the zip itself cannot be written.
+    adds the launch and outcome. `checks_overridden` says the install was started although checks failed (the
+    technician chose to go on); summary.md states it next to the checks. Raises OSError only when the zip itself
+    cannot be written.
     """
     stamp = _dt.datetime.now(_dt.UTC)
     target = Path(output) if output else Path.cwd() / f"ccmsetup-evidence-{stamp:%Y%m%d-%H%M%S}.zip"
@@ -202,7 +205,7 @@ def collect_evidence(
         result.warnings.append(f"no ccmsetup logs found in {host.log_dir()}")
 
     entries["summary.md"] = _summary(host, stamp, facts, results, command, session, plan,
-                                     sorted(entries), result.warnings).encode("utf-8")
+                                     sorted(entries), result.warnings, checks_overridden).encode("utf-8")
     _write_zip_atomic(target, entries, stamp)
     result.files = sorted(entries)
     return result
@@ -221,7 +224,7 @@ def _session_facts(session: Any) -> dict[str, Any]:
 
 def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: list[CheckResult],
              command: str | None, session: Any, plan: InstallPlan | None, files: list[str],
-             warnings: list[str]) -> str:
+             warnings: list[str], checks_overridden: bool = False) -> str:
     lines = [f"# ccmsetup evidence: {stamp:%Y-%m-%d %H:%M} UTC", ""]
     if host.is_demo:
         lines += [f"> **DEMO**: simulated device (preset `{host.preset}`); nothing here comes from a real device.", ""]
@@ -249,6 +252,11 @@ def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: li
             lines.append(f"- {outcome.explanation.title}: {outcome.explanation.meaning} "
                          f"What to do: {outcome.explanation.action}")
         lines.append("")
+    if checks_overridden:
+        failed = [r.title for r in results if r.status in ("fail", "error")]
+        which = f" ({', '.join(failed)})" if failed else ""
+        lines += ["> **Checks overridden**: the install was started although checks failed" + which
+                  + "; the technician chose to go on.", ""]
     if results:
         lines += ["## Checks", "", "| Status | Check | Detail |", "|---|---|---|"]
         for r in results:

@@ -53,13 +53,17 @@ class SessionSnapshot:
 
 
 HINT_INTERVAL_S = 0.05
+# What to do when no ccmsetup.exe is there, in the words of the front end showing it (the CLI passes its own).
+GUI_MISSING_EXE_HINT = "choose the file to run"
+CLI_MISSING_EXE_HINT = "pass --ccmsetup PATH"
 
 
 class InstallSession:
     def __init__(self, host: Host, plan: InstallPlan, exe: str | Path | None, *,
                  stall_after: timedelta | float = timedelta(minutes=10), poll_interval: float = 0.5,
-                 settle_seconds: float = _SETTLE_SECONDS) -> None:
+                 settle_seconds: float = _SETTLE_SECONDS, missing_exe_hint: str = GUI_MISSING_EXE_HINT) -> None:
         self.host = host
+        self.missing_exe_hint = missing_exe_hint
         self.plan = plan
         self.exe = Path(exe) if exe else None
         self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
@@ -111,7 +115,7 @@ class InstallSession:
     def _refuse_reason(self) -> LaunchResult | None:
         if self.exe is None or not self.exe.is_file():
             where = str(self.exe) if self.exe else "no ccmsetup.exe was chosen"
-            return LaunchResult("missing-exe", f"ccmsetup.exe not found ({where}); choose the file to run.")
+            return LaunchResult("missing-exe", f"ccmsetup.exe not found ({where}); {self.missing_exe_hint}.")
         signature = self.host.verify_signature(self.exe)
         if not signature.is_microsoft:
             return LaunchResult("unsigned-exe", f"{self.exe} is not signed by Microsoft ({signature.detail}); it will "
