@@ -200,3 +200,68 @@ def test_old_demo_runs_are_pruned(tmp_path):
     assert host.run_dir().name in remaining and "not-a-run" in remaining
     assert len(remaining) == KEEP_DEMO_RUNS + 1
     assert "20200101-000000" not in remaining
+
+
+# The simulated run each preset ends with when no outcome was asked for: the failure its failed check predicts.
+DEFAULT_OUTCOMES = {
+    "entra-joined": "success",
+    "hybrid-joined": "success",
+    "not-joined": "aad-resource-mismatch",
+    "tenant-mismatch": "aad-resource-mismatch",
+    "no-prt": "aad-resource-mismatch",
+    "client-installed": "success",
+    "setup-running": "already-running",
+    "pending-reboot": "reboot",
+    "low-disk": "msi-1603",
+    "offline": "download-404",
+}
+
+
+def _simulated_outcome(host: DemoHost, command: str) -> str:
+    from wizard.core.render import build_argv
+
+    argv = build_argv(parse_command(command).plan, show_secrets=True)
+    simulator = host.simulator_command(argv)
+    return simulator[simulator.index("--outcome") + 1]
+
+
+@pytest.mark.parametrize("preset", sorted(DEFAULT_OUTCOMES))
+def test_each_preset_defaults_to_the_outcome_its_device_predicts(preset, tmp_path):
+    host = make(preset, tmp_path)
+    assert host.outcome == DEFAULT_OUTCOMES[preset]
+    assert _simulated_outcome(host, host.sample_command()) == DEFAULT_OUTCOMES[preset]
+    assert host.preset_data.default_outcome_reason  # the presets file says why, for the trainer
+
+
+@pytest.mark.parametrize("preset", sorted(DEFAULT_OUTCOMES))
+def test_an_outcome_asked_for_wins_over_the_preset_default(preset, tmp_path):
+    host = make(preset, tmp_path, outcome="prereq-failed")
+    assert _simulated_outcome(host, host.sample_command()) == "prereq-failed"
+    assert get_host(preset, base_dir=tmp_path, outcome="success").outcome == "success"
+
+
+@pytest.mark.parametrize("preset", ["not-joined", "tenant-mismatch", "no-prt"])
+def test_entra_failures_follow_only_commands_that_use_entra(preset, tmp_path):
+    host = make(preset, tmp_path)
+    token = ("ccmsetup.exe /mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 "
+             "CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 SMSSITECODE=P01 "
+             "/regtoken:eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+    assert _simulated_outcome(host, token) == "success"
+    assert _simulated_outcome(host, "ccmsetup.exe /mp:https://mp01.contoso.com SMSSITECODE=P01") == "success"
+
+
+def test_an_unknown_outcome_is_refused_with_the_choices(tmp_path):
+    with pytest.raises(ValueError, match="download-404"):
+        make("entra-joined", tmp_path, outcome="explode")
+
+
+def test_low_disk_run_without_an_outcome_fails_like_the_device_predicts(tmp_path):
+    host = make("low-disk", tmp_path, speed=200)
+    result = host.launch(host.demo_exe, ["/noservice", "SMSSITECODE=P01"], noservice=True)
+    assert result.started
+    try:
+        assert result.process.wait(60) != 0
+        log = (host.log_dir() / "ccmsetup.log").read_text(encoding="utf-8-sig")
+        assert "CcmSetup is exiting with return code 0" not in log
+    finally:
+        host.stop_children()

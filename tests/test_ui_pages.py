@@ -494,15 +494,51 @@ def test_options_write_switches_download_settings_and_table_values(make_wizard):
     page.bits.setCurrentIndex(page.bits.findData("LOW"))
     page.source.setText(r"\\server\share\Client")
     page.table.item(page.row_of("CCMLOGLEVEL"), 1).setText("0")
-    page.table.item(page.row_of("/AllowMetered"), 1).setCheckState(Qt.CheckState.Checked)
+    page.table.item(page.row_of("/IgnoreSkipUpgrade"), 1).setCheckState(Qt.CheckState.Checked)
+    page.switches["/AllowMetered"].setChecked(True)
+    page.switches["/logon"].setChecked(True)
     wizard.next()
     plan = wizard.plan
     assert plan.has_switch("/NoCRLCheck")
     assert plan.parameter("/BITSPriority") == (True, "LOW")
     assert plan.parameter("/source") == (True, r"\\server\share\Client")
     assert plan.property("CCMLOGLEVEL") == "0"
-    assert plan.has_switch("/AllowMetered")
+    assert plan.has_switch("/IgnoreSkipUpgrade")
+    assert plan.has_switch("/AllowMetered") and plan.has_switch("/logon")
     assert plan.property("FOOBAR") == "1"
+
+
+def test_logon_and_allow_metered_are_common_checkboxes_not_table_rows(make_wizard):
+    wizard = make_wizard(plan=InstallPlan(scenario="cmg").with_parameter("/AllowMetered"))
+    go_to(wizard, PageId.OPTIONS)
+    page = wizard.currentPage()
+    for name in ("/logon", "/AllowMetered"):
+        assert page.switches[name].isVisible() and page.switches[name].accessibleName() == name
+        assert page.row_of(name) == -1
+    assert page.switches["/AllowMetered"].isChecked() and not page.switches["/logon"].isChecked()
+
+
+def test_logon_with_forceinstall_shows_the_conflict_on_the_options_page(make_wizard):
+    wizard = make_wizard(plan=InstallPlan(scenario="cmg"))
+    go_to(wizard, PageId.OPTIONS)
+    page = wizard.currentPage()
+    assert not page.findings_message.isVisible()
+    page.switches["/forceinstall"].setChecked(True)
+    assert not page.findings_message.isVisible()
+    page.switches["/logon"].setChecked(True)
+    assert page.findings_message.isVisible()
+    assert [f.rule for f in page.findings_message.findings()] == ["conflicting-switches"]
+    assert "/logon" in page.findings_message.text() and "/forceinstall" in page.findings_message.text()
+    page.switches["/forceinstall"].setChecked(False)
+    assert not page.findings_message.isVisible()
+    # A table switch conflicting with a common one shows too, and so does a plan that arrives with both.
+    page.switches["/noservice"].setChecked(True)
+    page.table.item(page.row_of("/service"), 1).setCheckState(Qt.CheckState.Checked)
+    assert "/noservice" in page.findings_message.text()
+    wizard.back()
+    wizard.set_plan(wizard.plan.with_parameter("/forceinstall").with_parameter("/logon"))
+    wizard.next()
+    assert "/forceinstall" in page.findings_message.text()
 
 
 def test_unknown_entries_pass_through_options_unchanged_until_unticked(make_wizard):

@@ -280,3 +280,55 @@ def test_after_the_first_paint_callbacks_run_once_in_order(first_window, qtbot):
     wizard.update()
     qtbot.wait(100)
     assert calls == ["report", "load"]
+
+
+BAD_PROFILES = {
+    "corrupt.json": ('{"schema_version": 1, "name": "Contoso', "is not valid JSON"),
+    "future.json": ('{"schema_version": 99, "name": "From a newer wizard"}', "schema_version 99"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PROFILES))
+def test_self_test_with_a_bad_profile_prints_the_problem_and_exits_1(tmp_path, name):
+    # Its own process: before the fix this hung on a modal error dialog, which the timeout turns into a failure.
+    content, problem = BAD_PROFILES[name]
+    profile = tmp_path / name
+    profile.write_text(content, encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", "import sys; from wizard.cli.main import main; sys.exit(main())",
+                           "--self-test", "--demo", "entra-joined", "--profile", str(profile)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1, done.stderr
+    assert str(profile) in done.stderr and problem in done.stderr
+    assert "self-test: ok" not in done.stdout
+    assert profile.read_text(encoding="utf-8") == content  # the file is left as it was
+
+
+@pytest.mark.parametrize("name", sorted(BAD_PROFILES))
+def test_a_bad_profile_is_shown_and_the_wizard_opens_without_it(first_window, tmp_path, monkeypatch, name):
+    from wizard.host.credentials import MemoryStore
+
+    content, problem = BAD_PROFILES[name]
+    profile = tmp_path / name
+    profile.write_text(content, encoding="utf-8")
+    shown = []
+    monkeypatch.setattr(dialogs, "show_error", lambda parent, title, text: shown.append((title, text)))
+    wizard = first_window()
+    wizard.finish_loading(demo_host(tmp_path), MemoryStore(), profile=profile)
+    assert len(shown) == 1
+    title, text = shown[0]
+    assert "profile" in title.lower() and str(profile) in text and problem in text
+    assert wizard.is_ready and wizard.isVisible()
+    assert wizard.profile_path is None and wizard.profile_name == ""
+    assert profile.read_text(encoding="utf-8") == content
+
+
+def test_headless_dialogs_report_instead_of_blocking(monkeypatch):
+    # (ask_yes_no is replaced by this module's autouse fixture, so the two message boxes stand for it here)
+    monkeypatch.setattr(dialogs, "QMessageBox", None)  # a real dialog would fail here instead of blocking
+    said = []
+    with dialogs.headless(said.append):
+        dialogs.show_error(None, "Cannot load profile", "Profile x.json: is not valid JSON")
+        dialogs.show_info(None, "Saved", "The evidence zip is in x.zip")
+    assert said == ["Cannot load profile: Profile x.json: is not valid JSON", "Saved: The evidence zip is in x.zip"]

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wizard.core.logparse import parse_file
+from wizard.core.simulator import OUTCOMES
 from wizard.core.tail import file_size
 from wizard.core.tracker import track_last_run
 from wizard.host.base import (
@@ -70,6 +71,11 @@ class DemoPreset:
     online: bool
     elevated: bool
     mapped_drives: tuple[str, ...]
+    # What a simulated ccmsetup run ends with when no outcome was asked for (training: the failure the
+    # device's failed check predicts); see "default_outcome_note" in the presets file.
+    default_outcome: str = "success"
+    default_outcome_reason: str = ""
+    default_outcome_needs_entra: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,8 @@ class DemoCatalog:
 
 
 _PRESET_KEYS = {"title", "description", "computer_name", "os", "dsregcmd", "client", "setup_running", "retry_task",
-                "pending_reboot", "free_disk_mb", "online", "elevated", "mapped_drives"}
+                "pending_reboot", "free_disk_mb", "online", "elevated", "mapped_drives", "default_outcome",
+                "default_outcome_reason", "default_outcome_needs_entra"}
 
 
 @functools.cache
@@ -98,6 +105,10 @@ def load_demo_catalog() -> DemoCatalog:
             unknown = set(entry) - _PRESET_KEYS
             if unknown:
                 raise PresetError(f"{where}: preset {name!r} has unknown keys {sorted(unknown)}")
+            default_outcome = entry.get("default_outcome", "success")
+            if default_outcome not in OUTCOMES:
+                raise PresetError(f"{where}: preset {name!r} has default_outcome {default_outcome!r}; use one of: "
+                                  f"{', '.join(OUTCOMES)}")
             presets[name] = DemoPreset(
                 name=name,
                 title=entry["title"],
@@ -115,6 +126,9 @@ def load_demo_catalog() -> DemoCatalog:
                 online=bool(entry.get("online", True)),
                 elevated=bool(entry.get("elevated", False)),
                 mapped_drives=tuple(d.upper() for d in entry.get("mapped_drives", ())),
+                default_outcome=default_outcome,
+                default_outcome_reason=entry.get("default_outcome_reason", ""),
+                default_outcome_needs_entra=bool(entry.get("default_outcome_needs_entra", False)),
             )
         return DemoCatalog(data["sample_command"], tuple(t.lower() for t in data["onboarded_tenants"]), presets)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -258,11 +272,16 @@ class DemoHost(Host):
     is_demo = True
 
     def __init__(self, preset: str = DEFAULT_PRESET, *, base_dir: str | Path | None = None,
-                 outcome: str = "success", speed: float = 1.0, latency: float = 0.15,
+                 outcome: str | None = None, speed: float = 1.0, latency: float = 0.15,
                  uac_cancel: bool = False, run_dir: str | Path | None = None) -> None:
         self.preset_data = get_preset(preset)
         self.preset = preset
-        self.outcome = outcome  # what the simulated ccmsetup run ends with (see wizard.core.simulator.OUTCOMES)
+        if outcome is not None and outcome not in OUTCOMES:
+            raise ValueError(f"outcome: unknown simulator outcome {outcome!r}; use one of: {', '.join(OUTCOMES)}")
+        # What the simulated ccmsetup run ends with (wizard.core.simulator.OUTCOMES): the one asked for, else
+        # the preset's default, so a trainee who overrides a failed check sees the failure it predicted.
+        self.outcome_requested = outcome
+        self.outcome = outcome if outcome is not None else self.preset_data.default_outcome
         self.speed = speed
         self.uac_cancel = uac_cancel  # training: the next launch behaves as if UAC was answered No
         self._restarted = False
@@ -450,10 +469,18 @@ class DemoHost(Host):
     def run_dir(self) -> Path:
         return self._root
 
+    def outcome_for(self, argv: list[str]) -> str:
+        """The simulator outcome for a run of `argv`: the one asked for, else the preset's default. An Entra
+        failure (not joined, other tenant, no PRT) only follows when the command uses Entra authentication;
+        a bulk token or an on-prem MP install does not need the join, so it succeeds."""
+        if self.outcome_requested is not None or not self.preset_data.default_outcome_needs_entra:
+            return self.outcome
+        return self.outcome if uses_entra_auth(argv) else "success"
+
     def simulator_command(self, argv: list[str]) -> list[str]:
         """How to start the simulator: `python -m wizard.core.simulator` or, frozen, `<app> simulate`."""
-        options = ["--log-dir", str(self.log_dir()), "--ccm-log-dir", str(self.ccm_log_dir()), "--outcome", self.outcome, "--speed", f"{self.speed:g}",
-                   "--", *argv]
+        options = ["--log-dir", str(self.log_dir()), "--ccm-log-dir", str(self.ccm_log_dir()),
+                   "--outcome", self.outcome_for(argv), "--speed", f"{self.speed:g}", "--", *argv]
         if getattr(sys, "frozen", False):
             return [sys.executable, "simulate", *options]
         return [sys.executable, "-m", "wizard.core.simulator", *options]
@@ -509,6 +536,16 @@ class DemoHost(Host):
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait(5)
+
+
+def uses_entra_auth(argv: list[str]) -> bool:
+    """True when a ccmsetup command authenticates with Entra ID: an AAD* property, or a CMG
+    (CCMHOSTNAME) without a bulk registration token."""
+    upper = [arg.upper() for arg in argv]
+    if any(arg.startswith("/REGTOKEN:") for arg in upper):
+        return False
+    return any(arg.startswith(("AADTENANTID=", "AADCLIENTAPPID=", "AADRESOURCEURI=", "CCMHOSTNAME="))
+               for arg in upper)
 
 
 def prune_demo_runs(root: Path, *, keep: int, current: Path | None = None) -> None:

@@ -216,7 +216,9 @@ def _dispose(wizard) -> None:
 
 
 def _self_test(wizard, demo: str | None = None, profile: str | None = None) -> int:
-    """Bundle smoke test: paint the first page, load the rest, check icons and that keyring loads."""
+    """Bundle smoke test: paint the first page, load the rest, check icons and that keyring loads. Never
+    shows a modal dialog: what it would say is printed on stderr and the test fails (exit 1)."""
+    from wizard.ui import dialogs
     from wizard.ui.icons import missing_icons, resources_dir
 
     problems = []
@@ -228,7 +230,9 @@ def _self_test(wizard, demo: str | None = None, profile: str | None = None) -> i
     elif os.environ.get(FIRST_PAINT_ENV) == "1":
         _report_first_paint()
     try:
-        complete_wizard(wizard, demo, profile)
+        # Nobody is there to close a modal dialog: a problem it would show (a bad --profile) fails the test.
+        with dialogs.headless(problems.append):
+            complete_wizard(wizard, demo, profile)
     except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
         print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
         return 2

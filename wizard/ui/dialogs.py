@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
@@ -24,7 +26,25 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("dialogs", text)
 
 
+# While set (`headless()`), no modal dialog opens: a run without a user (--self-test) would hang on one.
+_headless_report: Callable[[str], None] | None = None
+
+
+@contextmanager
+def headless(report: Callable[[str], None]) -> Iterator[None]:
+    """No modal dialogs inside this block: errors and notes go to `report(text)`, questions are answered No."""
+    global _headless_report
+    previous, _headless_report = _headless_report, report
+    try:
+        yield
+    finally:
+        _headless_report = previous
+
+
 def ask_yes_no(parent: QWidget | None, title: str, text: str, *, default_yes: bool = False) -> bool:
+    if _headless_report is not None:
+        _headless_report(f"{title}: {text} (answered No: no one to ask)")
+        return False
     default = QMessageBox.StandardButton.Yes if default_yes else QMessageBox.StandardButton.No
     answer = QMessageBox.question(
         parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, default
@@ -33,10 +53,16 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str, *, default_yes: bo
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
+    if _headless_report is not None:
+        _headless_report(f"{title}: {text}")
+        return
     QMessageBox.critical(parent, title, text)
 
 
 def show_info(parent: QWidget | None, title: str, text: str) -> None:
+    if _headless_report is not None:
+        _headless_report(f"{title}: {text}")
+        return
     QMessageBox.information(parent, title, text)
 
 

@@ -279,6 +279,43 @@ class FindingsView(QTextBrowser):
         return list(self._findings)
 
 
+class InlineFindings(QWidget):
+    """Rule findings shown in place (icon of the most severe, then each message and fix), hidden when there
+    are none: the page-level counterpart of the message under a field, never a dialog."""
+
+    def __init__(self, accessible_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.icon = QLabel()
+        self.icon.setFixedWidth(18)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setAccessibleName(accessible_name)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.message, 1)
+        self._findings: list[Any] = []
+        self.setVisible(False)
+
+    def set_findings(self, findings: Iterable[Any]) -> None:
+        self._findings = sorted(findings, key=lambda f: ("error", "warning", "info").index(f.severity))
+        if not self._findings:
+            self.message.clear()
+            self.setVisible(False)
+            return
+        icon_name = _SEVERITY_ICON.get(self._findings[0].severity, "info")
+        self.icon.setPixmap(icons.pixmap(icon_name, 14, self.devicePixelRatioF()))
+        self.message.setText("\n".join(f"{f.message} {f.fix}".strip() for f in self._findings))
+        self.setVisible(True)
+
+    def findings(self) -> list[Any]:
+        return list(self._findings)
+
+    def text(self) -> str:
+        return self.message.text() if self._findings else ""
+
+
 # ---- fields --------------------------------------------------------------------------------------
 
 

@@ -266,31 +266,19 @@ class FinishPage(QWizardPage):
             path += ".zip"
         host, plan, session = wizard.host, wizard.plan, getattr(wizard, "session", None)
         results = list(getattr(wizard, "check_results", []) or [])
-        if getattr(wizard, "checks_overridden", False):
-            results.append(self._override_record(results))
+        overridden = bool(getattr(wizard, "checks_overridden", False))
 
         def write() -> Any:
             from wizard.host.collect import collect_evidence
 
-            return collect_evidence(host, Path(path), plan=plan, check_results=results or None, session=session)
+            return collect_evidence(host, Path(path), plan=plan, check_results=results or None, session=session,
+                                    checks_overridden=overridden)
 
         self.evidence_button.setEnabled(False)
         self.action_status.setText(self.tr("Saving the evidence zip…"))
         self._evidence_call = BackgroundCall(write, self._evidence_written, self._evidence_failed, self)
         self._evidence_target = path
         return True
-
-    def _override_record(self, results: list[Any]) -> Any:
-        """The expert override as one more line of the checks table, so the zip's summary shows it."""
-        from wizard.host.checks import CheckResult
-
-        failed = ", ".join(r.title for r in results if getattr(r, "failed", False)) or self.tr("(not recorded)")
-        return CheckResult(
-            "checks-overridden",
-            "Continued despite failed checks (expert override)",
-            "warn",
-            f"The technician chose 'Continue anyway' on the Checks page. Failed checks: {failed}.",
-        )
 
     def _evidence_written(self, result: Any) -> None:
         self.evidence_button.setEnabled(True)

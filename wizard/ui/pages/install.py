@@ -325,6 +325,8 @@ class InstallPage(QWizardPage):
         self.progress_bar.setValue(0)
         self.log_view.clear()
         self.log_view.scenario = plan.scenario
+        # ccmsetup writes its command line, token included, into the log we show.
+        self.log_view.model.set_redaction_plan(plan)
         self.phase_label.setText(
             self.tr("Starting setup… Windows may ask for administrator permission.")
             if not getattr(wizard.host, "is_demo", False)

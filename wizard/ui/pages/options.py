@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -27,7 +28,7 @@ from wizard.core.catalog import CatalogEntry, load_catalog
 from wizard.ui import dialogs
 from wizard.ui.icons import icon
 from wizard.ui.pages import PlanPage
-from wizard.ui.widgets import run_in_background, wrapped_label
+from wizard.ui.widgets import InlineFindings, run_in_background, wrapped_label
 
 # Download settings get their own controls; every other non-common entry is a table row.
 DOWNLOAD_PARAMETERS = ("/BITSPriority", "/source", "/skipprereq")
@@ -49,8 +50,17 @@ def table_entries() -> list[CatalogEntry]:
     return entries
 
 
+# Display order of the common switches (two columns, read left to right): switches that belong together sit
+# side by side (/logon contradicts /forceinstall; CCMALLOWSILENTREBOOT goes with /forcereboot). Common switches
+# not listed here follow in catalog order.
+COMMON_ORDER = ("/forceinstall", "/logon", "/forcereboot", "CCMALLOWSILENTREBOOT", "/NoCRLCheck", "/AllowMetered",
+                "/noservice")
+
+
 def common_entries() -> list[CatalogEntry]:
-    return [e for e in load_catalog() if e.common and not e.internal and e.is_flag]
+    entries = [e for e in load_catalog() if e.common and not e.internal and e.is_flag]
+    rank = {name.upper(): at for at, name in enumerate(COMMON_ORDER)}
+    return sorted(entries, key=lambda e: rank.get(e.name.upper(), len(rank)))  # stable: catalog order after
 
 
 def entry_value(plan, entry: CatalogEntry) -> tuple[bool, str]:
@@ -106,20 +116,41 @@ class OptionsPage(PlanPage):
                                  "with what it does."))
         common_box = QGroupBox(self.tr("Common switches"))
         common_grid = QGridLayout(common_box)
+        common_grid.setVerticalSpacing(4)
+        common_grid.setHorizontalSpacing(18)
+        common_grid.setContentsMargins(9, 6, 9, 6)
         self.switches: dict[str, QCheckBox] = {}
-        for index, entry in enumerate(common_entries()):
+        # The help sits under its checkbox, aligned with the checkbox text, in the full column width:
+        # beside it, the longer texts wrapped to four lines in a narrow column.
+        style = self.style()
+        indent = (style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+                  + style.pixelMetric(QStyle.PixelMetric.PM_CheckBoxLabelSpacing))
+        entries = common_entries()
+        for index, entry in enumerate(entries):
             box = QCheckBox(entry.name)
             box.setToolTip(entry.help)
             box.setAccessibleName(entry.name)
             box.setAccessibleDescription(entry.help)
+            box.toggled.connect(self.relint)
             self.switches[entry.name] = box
             help_label = wrapped_label(entry.help)
             help_label.setBuddy(box)
+            help_label.setContentsMargins(indent, 0, 0, 0)
+            small = help_label.font()
+            small.setPointSizeF(small.pointSizeF() * 0.9)
+            help_label.setFont(small)
+            cell = QVBoxLayout()
+            cell.setSpacing(0)
+            cell.addWidget(box)
+            cell.addWidget(help_label)
             row, column = divmod(index, 2)
-            common_grid.addWidget(box, row, column * 2, Qt.AlignmentFlag.AlignTop)
-            common_grid.addWidget(help_label, row, column * 2 + 1, Qt.AlignmentFlag.AlignTop)
+            common_grid.addLayout(cell, row, column, Qt.AlignmentFlag.AlignTop)
+        common_grid.setColumnStretch(0, 1)
         common_grid.setColumnStretch(1, 1)
-        common_grid.setColumnStretch(3, 1)
+        # Rule findings about the switches on this page (e.g. /logon with /forceinstall), shown as they are ticked.
+        self.findings_message = InlineFindings(self.tr("Findings about these options"))
+        common_grid.addWidget(self.findings_message, (len(entries) + 1) // 2, 0, 1, 2)
+        self._relint_paused = False
 
         download_box = QGroupBox(self.tr("Download"))
         grid = QGridLayout(download_box)
@@ -167,6 +198,9 @@ class OptionsPage(PlanPage):
         grid.addWidget(self.source, 1, 1, 1, 3)
         grid.addWidget(self.browse, 1, 4)
         grid.setColumnStretch(3, 1)
+        self.bits.currentIndexChanged.connect(self.relint)
+        self.source.textChanged.connect(self.relint)
+        self.skipprereq.textChanged.connect(self.relint)
 
         self.filter = QLineEdit()
         self.filter.setPlaceholderText(self.tr("Type to filter by name or description"))
@@ -194,6 +228,7 @@ class OptionsPage(PlanPage):
         header.setSectionResizeMode(VALUE_COLUMN, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(HELP_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(VALUE_COLUMN, 190)
+        self.table.itemChanged.connect(self._table_item_changed)
         self.lock_note = wrapped_label()
         self.lock_note.setVisible(False)
         self._lock_actions: dict[QLineEdit, object] = {}
@@ -266,6 +301,14 @@ class OptionsPage(PlanPage):
     # ---- page life cycle -------------------------------------------------------------------------
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
+        self._relint_paused = True
+        try:
+            self._load()
+        finally:
+            self._relint_paused = False
+        self.relint()
+
+    def _load(self) -> None:
         wiz = self.wiz()
         plan = self.plan
         catalog = load_catalog()
@@ -347,7 +390,29 @@ class OptionsPage(PlanPage):
         widget.setToolTip(f"{reason}\n{help_text}" if locked else help_text)
         widget.setAccessibleDescription(f"{reason} {help_text}" if locked else help_text)
 
-    def store(self) -> None:
+    def names_on_page(self) -> set[str]:
+        """Upper-case names of every switch, parameter and property this page edits."""
+        names = {name.upper() for name in (*self.switches, *DOWNLOAD_PARAMETERS)}
+        names.update(self.table.item(row, NAME_COLUMN).text().upper() for row in range(self.table.rowCount()))
+        return names
+
+    def relint(self) -> None:
+        """Show the rule findings about this page's options for what is ticked and typed now."""
+        if self._relint_paused or self.wizard() is None:
+            return
+        from wizard.core.findings import sort_findings
+        from wizard.core.rules import lint
+
+        names = self.names_on_page()
+        findings = [f for f in lint(self.edited_plan()) if f.field and f.field.upper() in names]
+        self.findings_message.set_findings(sort_findings(findings))
+
+    def _table_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == VALUE_COLUMN:
+            self.relint()
+
+    def edited_plan(self):
+        """The wizard's plan with this page's widgets written in (nothing is stored)."""
         wiz = self.wiz()
         plan = self.plan
         for name, box in self.switches.items():
@@ -363,6 +428,8 @@ class OptionsPage(PlanPage):
         for row in range(self.table.rowCount()):
             name_item = self.table.item(row, NAME_COLUMN)
             value_item = self.table.item(row, VALUE_COLUMN)
+            if name_item is None or value_item is None:  # a row being built
+                continue
             name = name_item.text()
             if wiz.is_locked(name):
                 continue
@@ -377,6 +444,11 @@ class OptionsPage(PlanPage):
             else:
                 text = value_item.text()
                 plan = set_entry(plan, name, kind, text != "", text or None)
+        return plan
+
+    def store(self) -> None:
+        wiz = self.wiz()
+        plan = self.edited_plan()
         wiz.exe_path = self.exe.text().strip() or None
         if plan != self.plan:
             wiz.set_plan(plan)
