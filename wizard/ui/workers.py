@@ -294,7 +294,7 @@ class SessionWorker(_ThreadWorker):
         _emit(self, "progress", str(tracker.phase), tracker.percent, bool(tracker.stalled), elapsed)
 
 
-class PostInstallWatcher(QObject):
+class PostInstallWatcher(_ThreadWorker):
     """After setup ended: keeps reading the client service state and ClientIDManagerStartup.log (registration
     comes minutes after ccmsetup exits) off the UI thread, for the Finish page.
 
@@ -316,10 +316,6 @@ class PostInstallWatcher(QObject):
         self._destroyed = threading.Event()
         _cancel_when_destroyed(self, self._destroyed)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def start(self, host: Any, session: Any = None) -> None:
         self.shutdown()
         install_main_thread_gc()
@@ -333,16 +329,7 @@ class PostInstallWatcher(QObject):
     def stop(self) -> None:
         self._stop.set()
 
-    def wait(self, timeout: float | None = JOIN_TIMEOUT_S) -> bool:
-        thread = self._thread
-        if thread is None:
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
-
-    def shutdown(self) -> None:
-        self.stop()
-        self.wait()
+    stop_thread = stop
 
     def _body(self, host: Any, session: Any, stop: threading.Event) -> None:
         from wizard.core.tail import LogTailer
