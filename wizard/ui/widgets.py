@@ -13,7 +13,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -408,6 +408,12 @@ class FieldWithMessage(QWidget):
     def set_locked(self, locked: bool, reason: str = "") -> None:
         self.edit.setReadOnly(locked)
         self.lock_icon.setVisible(locked)
+        # A read-only QLineEdit looks editable: give it the window background so the lock is seen at a glance.
+        # Only Base is overridden (and dropped again on unlock), so the rest still follows the system palette.
+        shaded = QPalette()
+        if locked:
+            shaded.setColor(QPalette.ColorRole.Base, self.palette().color(QPalette.ColorRole.Window))
+        self.edit.setPalette(shaded)
         if locked:
             self.lock_icon.setPixmap(icons.pixmap("lock", 16, self.devicePixelRatioF()))
             tip = self.tr("Locked by the profile: %s") % reason if reason else self.tr("Locked by the profile")
@@ -507,6 +513,9 @@ class ScenarioCard(QFrame):
         super().mousePressEvent(event)
 
 
+OVER_LIMIT_COLOUR = "#c42b1c"  # a strong red: white bar text stays readable on it in light and dark palettes
+
+
 class LengthGauge(QWidget):
     """Shows how long a command is against a hard limit (Intune's 1024 characters)."""
 
@@ -539,8 +548,12 @@ class LengthGauge(QWidget):
         self._length = length
         self.bar.setValue(min(length, self.limit))
         self.bar.setFormat(self.tr("%1 / %2 characters").replace("%1", str(length)).replace("%2", str(self.limit)))
+        # Over the limit the bar turns red (only Highlight is overridden, so it still follows the palette).
+        bar_palette = QPalette()
         if self.over_limit:
+            bar_palette.setColor(QPalette.ColorRole.Highlight, QColor(OVER_LIMIT_COLOUR))
             self.status.setText(self.tr("Too long: Intune fails commands over %d characters.") % self.limit)
         else:
             self.status.setText(self.tr("%d characters to spare.") % (self.limit - length))
+        self.bar.setPalette(bar_palette)
         self.bar.setAccessibleDescription(self.bar.format() + " " + self.status.text())

@@ -199,6 +199,7 @@ class ChecksPage(QWizardPage):
         self._rows: dict[str, CheckRow] = {}
         self._order: list[str] = []
         self._running = False
+        self._full_run = False
         self._engine_error = ""
         self.worker = ChecksWorker(self)
         self.worker.resultReady.connect(self._on_result)
@@ -228,8 +229,11 @@ class ChecksPage(QWizardPage):
         self.scroll.setAccessibleName(self.tr("Check results"))
 
         self.override_box = QCheckBox(
-            self.tr("Continue anyway (expert): install despite the failed checks. This is recorded."), self
+            self.tr("&Continue anyway (expert): install despite the failed checks. The choice is recorded in "
+                    "the evidence summary."), self
         )
+        self.override_box.setToolTip(self.tr("Only when you know why the check fails and that ccmsetup will "
+                                             "still succeed (for example a check that cannot see through a proxy)."))
         self.override_box.setAccessibleName(self.tr("Continue anyway despite failed checks"))
         self.override_box.setVisible(False)
         self.override_box.toggled.connect(self._override_toggled)
@@ -335,6 +339,7 @@ class ChecksPage(QWizardPage):
     def _start(self, only: tuple[str, ...] | None) -> None:
         wizard = self.wizard()
         self._running = True
+        self._full_run = only is None
         self._set_busy(True)
         self._update_summary()
         self.completeChanged.emit()
@@ -390,13 +395,41 @@ class ChecksPage(QWizardPage):
                 row.rerun_button.setEnabled(True)
         self._set_busy(False)
         self._update_summary()
-        # With a dozen checks the failure may be below the fold: bring the first one into view.
         attention = self.failed_ids() or self.warning_ids()
-        if attention:
+        if self._full_run:
+            self._put_attention_first()
+            # The rows needing attention are now at the top (row geometry is only updated later, so
+            # ensureWidgetVisible would aim at the old positions).
+            self.scroll.verticalScrollBar().setValue(0)
+        elif attention:  # after a single Re-run: bring the first remaining failure into view
             self.scroll.ensureWidgetVisible(self._rows[attention[0]])
         self.completeChanged.emit()
         self.resultsChanged.emit()
         self.checksFinished.emit()
+
+    def visible_order(self) -> list[str]:
+        """Check ids top to bottom as shown (check_ids() keeps the engine's order)."""
+        rows = {row: check_id for check_id, row in self._rows.items()}
+        items = (self.rows_layout.itemAt(i).widget() for i in range(self.rows_layout.count()))
+        return [rows[widget] for widget in items if widget in rows]
+
+    def _put_attention_first(self) -> None:
+        """After a full pass, failures then warnings move to the top, so the technician sees what to fix
+        without scrolling past a dozen passes. Only full passes reorder: a single Re-run leaves rows in place
+        so the row being worked on does not jump away."""
+        rank = {"fail": 0, "warn": 1}
+        ordered = sorted(self._order, key=lambda i: rank.get(self._rows[i].kind, 2))  # stable within a rank
+        if ordered == self.visible_order():
+            return
+        for check_id in ordered:
+            self.rows_layout.removeWidget(self._rows[check_id])
+        for check_id in ordered:
+            self.rows_layout.insertWidget(self.rows_layout.count() - 1, self._rows[check_id])
+        previous: QWidget = self.rerun_all_button
+        for check_id in ordered:  # Tab follows the rows as shown
+            QWidget.setTabOrder(previous, self._rows[check_id].rerun_button)
+            previous = self._rows[check_id].rerun_button
+        QWidget.setTabOrder(previous, self.override_box)
 
     def _override_toggled(self, _checked: bool) -> None:
         self._update_summary()
@@ -421,7 +454,8 @@ class ChecksPage(QWizardPage):
                 "%1", str(failed)
             )
         elif failed:
-            text = self.tr("%1 check(s) failed. Fix them and press Re-run, or go Back to change the values.")
+            text = self.tr("%1 check(s) failed (listed first). Fix the cause and press Re-run, go Back to change "
+                           "the values, or tick Continue anyway below.")
             text = text.replace("%1", str(failed))
         elif warnings:
             text = self.tr("No failures, %1 warning(s). You can continue.").replace("%1", str(warnings))

@@ -92,7 +92,7 @@ class EntraPage(PlanPage):
             "Paste the bulk registration token an administrator created with BulkRegistrationTokenTool.exe. It "
             "is valid for 3 days by default (7 at most) and cannot be renewed. It is masked everywhere and never "
             "written to a profile."))
-        self.token_label = QLabel(self.tr("&Bulk registration token (/regtoken)"))
+        self.token_label = QLabel(self.tr("Bulk registration &token (/regtoken)"))  # Alt+B is Back
         self.token = SecretEdit(self.tr("Bulk registration token"))
         self.token_label.setBuddy(self.token.edit)
         self.token_message = FieldWithMessage("")  # reuses the inline message row only

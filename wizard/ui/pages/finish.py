@@ -388,6 +388,8 @@ class FinishPage(QWizardPage):
             approval = getattr(registration, "approval_status", None)
             if approval is not None:
                 text += self.tr(", approval status %1").replace("%1", str(approval))
+                if approval == 3:  # ClientIDManagerStartup.log's value for a device registered through Entra ID
+                    text += self.tr(" (Entra ID registration)")
             return text
         if state in ("pending", "registering"):
             return self.tr("Registration with the site: in progress (ClientIDManagerStartup.log).")

@@ -39,6 +39,10 @@ EXPORTS = (
 PROFILE_FILTER = "Wizard profiles (*.json)"
 
 
+COMMAND_MIN_LINES = 3
+COMMAND_MAX_LINES = 12
+
+
 class ReviewPage(PlanPage):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -55,7 +59,9 @@ class ReviewPage(PlanPage):
         self.command.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.command.setAccessibleName(self.tr("ccmsetup command"))
         self.command.setTabChangesFocus(True)
-        self.command.setMaximumHeight(96)
+        # Sized to its text (3 to COMMAND_MAX_LINES lines, then it scrolls): a long command is read whole,
+        # a short one leaves the room to the findings.
+        self._fit_command_height()
         command_label.setBuddy(self.command)
         self.show_secrets = QCheckBox(self.tr("Sho&w secrets"))
         self.show_secrets.setAccessibleName(self.tr("Show the token in the command"))
@@ -189,6 +195,23 @@ class ReviewPage(PlanPage):
 
     def refresh_command(self) -> None:
         self.command.setPlainText(self.command_text())
+        self._fit_command_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_command_height()
+
+    def _fit_command_height(self) -> None:
+        # The font is monospace, so lines = characters / characters per line (word wrapping may add one).
+        metrics = self.command.fontMetrics()
+        document_margin = 2 * self.command.document().documentMargin()
+        usable = self.command.width() - 2 * self.command.frameWidth() - document_margin - 20  # scroll bar room
+        per_line = max(20, int(usable // max(1, metrics.horizontalAdvance("x"))))
+        text = self.command.toPlainText()
+        wrapped = sum(max(1, -(-len(line) // per_line)) for line in text.splitlines() or [""])
+        lines = max(COMMAND_MIN_LINES, min(COMMAND_MAX_LINES, wrapped + (1 if wrapped > 1 else 0)))
+        height = lines * metrics.lineSpacing() + document_margin + 2 * self.command.frameWidth() + 4
+        self.command.setFixedHeight(int(height))
 
     def copy_command(self) -> None:
         QGuiApplication.clipboard().setText(self.command_text())
