@@ -105,3 +105,19 @@ def test_gui_option_before_a_subcommand_is_an_error(argv, expected, capsys, monk
                                   ["--profile", "p.json"]])
 def test_gui_options_alone_are_not_misplaced(argv):
     assert cli_main.misplaced_gui_option(argv) is None
+
+
+def test_closed_output_pipe_ends_quietly():
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that already exited
+    try:
+        done = subprocess.run([sys.executable, "-m", "wizard.cli.main", "lint", "ccmsetup.exe SMSSITECODE=ABC"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr

@@ -177,3 +177,26 @@ def test_findings_are_sorted_errors_first():
 
 def test_lint_field_scenario():
     assert [f.rule for f in lint_field(cmg_plan(scenario="onprem-mp"), "scenario", now=NOW)] == ["scenario-mismatch"]
+
+
+@pytest.mark.parametrize(
+    "mp",
+    ["bad_host!", "https://" + "a" * 64 + ".contoso.com", "https://" + "a" * 64 + ".cloudapp.net/CCM_Proxy_MutualAuth/1",
+     "mp 01.contoso.com"],
+)
+def test_mp_sources_must_name_a_host(mp):
+    plan = InstallPlan(scenario="onprem-mp", mp=(mp,), sitecode="ABC")
+    assert any(f.rule == "invalid-value" and f.field == "/mp" for f in lint(plan))
+
+
+@pytest.mark.parametrize("mp", ["mp01", "mp01.contoso.com", "https://mp02.contoso.com:443", "10.0.0.5",
+                                "https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975"])
+def test_valid_mp_sources_pass_the_host_rule(mp):
+    plan = InstallPlan(scenario="onprem-mp", mp=(mp,), sitecode="ABC")
+    assert not any(f.rule == "invalid-value" and f.field == "/mp" for f in lint(plan))
+
+
+def test_cmg_hostname_with_an_overlong_label_is_not_a_host():
+    host = "a" * 64 + ".cloudapp.net/CCM_Proxy_MutualAuth/1"
+    plan = InstallPlan(scenario="cmg", mp=("https://" + host,), ccmhostname=host, sitecode="ABC")
+    assert any(f.rule == "invalid-value" and f.field == "CCMHOSTNAME" for f in lint(plan))

@@ -132,6 +132,24 @@ def _check_resource_uri(plan: InstallPlan) -> Iterator[Finding]:
         yield make_finding("resource-uri", "format", "AADRESOURCEURI", value=value)
 
 
+def _is_host(text: str) -> bool:
+    return bool(_HOST.match(text) or _IPV4.match(text))
+
+
+def _check_mp_hosts(plan: InstallPlan) -> Iterator[Finding]:
+    """Each /mp source names a server: a DNS name (labels of at most 63 letters, digits or hyphens) or an IPv4
+    address, optionally with http(s)://; for a CMG the host part of the address. A typo here only shows up
+    minutes later as "No valid source or MP locations"."""
+    for entry in plan.mp:
+        bare = strip_scheme(entry).strip()
+        cmg = split_cmg_address(bare)
+        host = cmg[0] if cmg is not None else bare.rstrip("/")
+        if cmg is None and is_cmg_address(entry):
+            continue  # a malformed CMG address is the cmg-address rule's to explain
+        if host and not _is_host(host):
+            yield make_finding("invalid-value", "host", "/mp", name="/mp", value=entry)
+
+
 def _check_cmg(plan: InstallPlan) -> Iterator[Finding]:
     cmg_scenario = plan.scenario in ("cmg", "cmg-token")
     for entry in plan.mp:
@@ -158,6 +176,8 @@ def _check_cmg(plan: InstallPlan) -> Iterator[Finding]:
                 yield make_finding("cmg-address", "serverauth", "CCMHOSTNAME")
             elif split_cmg_address(bare) is None:
                 yield make_finding("cmg-address", "hostname", "CCMHOSTNAME", value=hostname)
+            elif not _is_host(split_cmg_address(bare)[0]):
+                yield make_finding("invalid-value", "host", "CCMHOSTNAME", name="CCMHOSTNAME", value=hostname)
             else:
                 cmg_mps = [m for m in plan.mp if split_cmg_address(strip_scheme(m)) is not None]
                 target = split_cmg_address(bare)
@@ -365,6 +385,7 @@ _CHECKS = (
     _check_site_code,
     _check_guids,
     _check_resource_uri,
+    _check_mp_hosts,
     _check_cmg,
     _check_pki_with_entra,
     _check_regtoken_with_mp,
