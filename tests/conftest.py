@@ -1,4 +1,5 @@
-"""Shared test set-up: Qt offscreen, and an in-memory keyring backend fixture."""
+"""Shared test set-up: Qt offscreen, a private config folder per test, dialogs that answer Yes, and an in-memory
+keyring backend fixture."""
 
 import os
 
@@ -42,3 +43,17 @@ def memory_keyring():
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_config(tmp_path, monkeypatch):
+    """Profiles, recent-profile lists and default folders live under the test's own config folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def dialogs_answer_yes(monkeypatch):
+    """Questions (e.g. closing the window while setup runs) answer Yes, so no test blocks on a modal dialog."""
+    from wizard.ui import dialogs
+
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)

@@ -70,8 +70,7 @@ def test_reapply_locked_removes_what_the_old_plan_did_not_have():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_wizard_next_id_follows_the_plan(qtbot, tmp_path, monkeypatch, scenario):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def test_wizard_next_id_follows_the_plan(qtbot, tmp_path, scenario):
     from wizard.host.credentials import MemoryStore
     from wizard.host.demo import DemoHost
     from wizard.ui.wizard import SetupWizard

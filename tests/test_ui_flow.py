@@ -27,11 +27,8 @@ def make_token() -> str:
     return f"{part({'alg': 'RS256'})}.{part(payload)}.c2lnbmF0dXJl"
 
 
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    # Closing the window while something runs would ask; answer Yes so teardown never blocks on a dialog.
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)
+# Closing the window while something runs would ask; answer Yes so teardown never blocks on a dialog.
+pytestmark = pytest.mark.usefixtures("dialogs_answer_yes")
 
 
 @pytest.fixture

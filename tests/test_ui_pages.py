@@ -40,12 +40,6 @@ def make_token(expires_in: float = 3 * 86400) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(payload)}.c2lnbmF0dXJlLWJ5dGVz"
 
 
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    # Recent profiles and default folders live under the test's own config dir.
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def make_wizard(qtbot, tmp_path):
     from wizard.host.credentials import MemoryStore

@@ -13,16 +13,12 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel, QWizard
 
 from wizard.core.plan import InstallPlan
-from wizard.ui import dialogs
 from wizard.ui.wizard import PageId, SetupWizard
 
 CMG_HOST = "cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975"
 
 
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)
+pytestmark = pytest.mark.usefixtures("dialogs_answer_yes")
 
 
 @pytest.fixture

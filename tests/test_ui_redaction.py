@@ -95,7 +95,6 @@ def token_wizard(qtbot, tmp_path, monkeypatch):
     from wizard.ui import dialogs
     from wizard.ui.wizard import PageId, SetupWizard
 
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)
     token = make_token()
     plan = InstallPlan(scenario="cmg-token", ccmhostname=CMG, sitecode="P01", regtoken=token)

@@ -22,10 +22,8 @@ FLOW_TIMEOUT_MS = 60000
 
 
 @pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def isolated_cache(tmp_path, monkeypatch, dialogs_answer_yes):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)
 
 
 @pytest.fixture

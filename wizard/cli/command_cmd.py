@@ -74,7 +74,7 @@ def apply_assignment(plan: InstallPlan, assignment: str) -> tuple[InstallPlan, b
         if field is not None and not has_value:
             raise UsageError(f"--set {name} needs a value ({name}=VALUE; {name}= removes it)")
         if field == "mp":
-            return plan.update(mp=tuple(value.split(";")) if value else ()), False
+            return plan.with_parameter("/mp", value), False
         if field is not None:
             return plan.update(**{field: value or None}), False
         catalog = load_catalog()

@@ -265,6 +265,7 @@ class SimulatedNetwork(Prober):
 # -- the host ---------------------------------------------------------------------------------------------
 
 
+_INSTALLED_STATES = ("succeeded", "reboot-required")
 _INSTALLING_VERSION = re.compile(r"Installing version (\S+) of the client")
 
 
@@ -369,7 +370,7 @@ class DemoHost(Host):
         client, judged from its log like a real run; None before that or when it failed."""
         with self._lock:
             if self._simulated_client is not None:
-                return self._simulated_client
+                return self._simulated_client if self._simulated_client[0] in _INSTALLED_STATES else None
             offset = self._launch_offset
         if offset is None and self._reused_run_dir:
             offset = 0  # an earlier demo run's folder (`collect --demo`): judge the last run in its log
@@ -380,13 +381,12 @@ class DemoHost(Host):
         except OSError:
             return None
         outcome = track_last_run(records).outcome
-        if outcome.state not in ("succeeded", "reboot-required"):
-            return None
         version = next((m.group(1) for r in records
                         if (m := _INSTALLING_VERSION.search(r.message))), None)
-        with self._lock:
-            self._simulated_client = (outcome.state, version)
-        return self._simulated_client
+        if outcome.final:  # the Finish page asks every second: read the log once per finished run
+            with self._lock:
+                self._simulated_client = (outcome.state, version)
+        return (outcome.state, version) if outcome.state in _INSTALLED_STATES else None
 
     def _service_running(self) -> bool:
         if self.preset_data.setup_running:

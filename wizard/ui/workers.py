@@ -109,13 +109,19 @@ def _default_run_checks() -> Callable[..., Any]:
 
 
 class _ThreadWorker(QObject):
-    """A QObject that owns one Python thread at a time: `running`, `wait()` and `shutdown()` for both workers."""
+    """A QObject that owns one Python thread at a time, ended by setting `_stop` (each run gets a fresh event):
+    `running`, `stop()`, `wait()` and `shutdown()` for every worker here."""
 
     _thread: threading.Thread | None = None
+    _stop: threading.Event
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Ask the running thread to end (the work it drives, e.g. setup itself, goes on)."""
+        self._stop.set()
 
     def wait(self, timeout: float | None = JOIN_TIMEOUT_S) -> bool:
         """Join the thread; True when it ended."""
@@ -125,11 +131,8 @@ class _ThreadWorker(QObject):
         thread.join(timeout)
         return not thread.is_alive()
 
-    def stop_thread(self) -> None:  # each worker names what ends its thread (cancel / stop)
-        raise NotImplementedError
-
     def shutdown(self) -> None:
-        self.stop_thread()
+        self.stop()
         self.wait()
 
 
@@ -149,10 +152,10 @@ class ChecksWorker(_ThreadWorker):
         super().__init__(parent)
         self._run_checks = run_checks
         self._thread: threading.Thread | None = None
-        self._cancel = threading.Event()
+        self._stop = threading.Event()
         self._generation = 0
         self._destroyed = threading.Event()
-        self._current = {"cancel": self._cancel}
+        self._current = {"cancel": self._stop}
         _cancel_when_destroyed(self, self._destroyed, current=self._current)
 
     def start(self, host: Any, plan: Any, *, only: Collection[str] | None = None, exe: Any = None) -> None:
@@ -161,10 +164,10 @@ class ChecksWorker(_ThreadWorker):
         self.cancel()
         install_main_thread_gc()
         run_checks = self._run_checks or _default_run_checks()
-        self._cancel = threading.Event()
-        self._current["cancel"] = self._cancel
+        self._stop = threading.Event()
+        self._current["cancel"] = self._stop
         self._generation += 1
-        generation, cancel = self._generation, self._cancel
+        generation, cancel = self._generation, self._stop
 
         def emit_result(result: Any) -> None:
             # A cancelled or superseded run may still finish a check; its result no longer belongs on screen.
@@ -192,9 +195,7 @@ class ChecksWorker(_ThreadWorker):
 
     def cancel(self) -> None:
         """Ask the running pass to stop; results still in flight are dropped."""
-        self._cancel.set()
-
-    stop_thread = cancel
+        self.stop()
 
 
 def _stall_warning_after(session: Any) -> float:
@@ -244,11 +245,6 @@ class SessionWorker(_ThreadWorker):
         self._thread = threading.Thread(target=self._body, name="ccmsetup-wizard-session", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop following (setup itself goes on: it runs as a service)."""
-        self._stop.set()
-
-    stop_thread = stop
 
     def _body(self) -> None:
         session = self.session
@@ -326,10 +322,6 @@ class PostInstallWatcher(_ThreadWorker):
         )
         self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    stop_thread = stop
 
     def _body(self, host: Any, session: Any, stop: threading.Event) -> None:
         from wizard.core.tail import LogTailer
