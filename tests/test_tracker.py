@@ -198,3 +198,16 @@ def test_run_seen_only_for_ccmsetup_records():
     assert NOTHING_SEEN.state == "unknown" and "no ccmsetup run found" in NOTHING_SEEN.summary
     assert NOTHING_SEEN.as_dict() == {"state": "unknown", "return_code": None, "error_code": None, "final": False,
                                       "explanation": None}
+
+
+def test_track_runs_lists_every_run_in_order():
+    from wizard.core.tracker import track_runs
+
+    records = parse_file(FIXTURES / "ccmsetup_two_process_404.log")
+    runs = track_runs(records)
+    assert [r.outcome.state for r in runs] == ["succeeded", "failed"]
+    assert runs[0].first_index == 0 and runs[0].last_index == 3
+    assert runs[1].first_index == 4 and runs[1].last_index == len(records) - 1
+    assert runs[1].start_record is records[4] and runs[1].end_record is records[-1]
+    assert runs[1].started == records[4].time and runs[1].ended == records[-1].time
+    assert runs[1].outcome.error_code == "0x80190194" and runs[1].tracker.phase == "done"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from wizard.core.explain import Explanation, explain_code, explain_message, explain_return_code
 
 __all__ = ["NOTHING_SEEN", "PHASES", "PHASE_TITLES", "InstallTracker", "Outcome", "Registration", "STATES",
-           "track_last_run"]
+           "TrackedRun", "track_last_run", "track_runs"]
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("bootstrap", "Starting ccmsetup"),
@@ -358,3 +358,43 @@ def track_last_run(records, *, noservice: bool = False, scenario: str | None = N
             current = InstallTracker(noservice=noservice, stall_after=current.stall_after, scenario=scenario)
         current.feed((record,), now)
     return current
+
+
+@dataclass(frozen=True)
+class TrackedRun:
+    """One ccmsetup run of a log (a bootstrap and its service are one run; a retry or a later upgrade/repair is
+    another). Indexes point into the record sequence given to `track_runs`; `started`/`ended` are the local
+    naive times of the first/last record (None when not parseable); use `start_record.utc_time` for UTC."""
+
+    first_index: int
+    last_index: int
+    started: datetime | None
+    ended: datetime | None
+    start_record: object
+    end_record: object
+    outcome: Outcome
+    tracker: InstallTracker
+
+
+def track_runs(records, *, noservice: bool = False, scenario: str | None = None) -> list[TrackedRun]:
+    """Every ccmsetup run in `records` (any iterable, read once), in order."""
+    runs: list[TrackedRun] = []
+    current: InstallTracker | None = None
+    first = last = None
+    first_index = last_index = 0
+    now = _utcnow()
+
+    def close() -> None:
+        if current is not None and current.run_seen:
+            runs.append(TrackedRun(first_index, last_index, first.time, last.time, first, last, current.outcome,
+                                   current))
+
+    for index, record in enumerate(records):
+        if current is None or current.starts_new_run(record):
+            close()
+            current = InstallTracker(noservice=noservice, scenario=scenario)
+            first, first_index = record, index
+        current.feed((record,), now)
+        last, last_index = record, index
+    close()
+    return runs
