@@ -422,9 +422,7 @@ class InstallTracker:
             return True
         if proc.kind == "unknown" and proc.order > 0:
             return True  # a later process of a run is its service
-        if self.noservice and proc.order == 0:
-            return True  # the plan says /noservice and this is the launched process
-        return False
+        return self.noservice and proc.order == 0  # the plan says /noservice: the launched process decides
 
     def _feed_one(self, record) -> None:
         self.records_seen += 1
@@ -742,6 +740,8 @@ class RunSplitter:
             run.take(index, record)
             return
         pending = self._pending
+        if pending is not None and (record.component or "").lower().startswith("clientidmanager"):
+            pending = None  # ClientIDManagerStartup.log lines tell nothing about ccmsetup's processes
         if pending is not None and (thread == pending.thread or thread not in self._thread_run):
             pending.records.append((index, record))
             low = message.lower()
