@@ -210,8 +210,8 @@ class InstallTracker:
         self.percent: int | None = None
         self.created_at = _utcnow()
         self.last_activity: datetime | None = None
-        self.last_record_time: datetime | None = None
-        self.first_record_time: datetime | None = None
+        self._first_record = None  # timestamps are parsed only when asked for (they cost more than the rest)
+        self._last_record = None
         self.stalled = False
         self.records_seen = 0
         self.run_seen = False  # a record only a ccmsetup run writes was seen (see _RUN_MARKER)
@@ -291,6 +291,16 @@ class InstallTracker:
         since = self.last_activity or self.created_at  # nothing written since the launch counts too
         self.stalled = not self._final and now - since >= self.stall_after
         return self.stalled
+
+    @property
+    def first_record_time(self) -> datetime | None:
+        """Local time of the first record fed (None when it has none)."""
+        return self._first_record.time if self._first_record is not None else None
+
+    @property
+    def last_record_time(self) -> datetime | None:
+        """Local time of the last record fed (None when it has none)."""
+        return self._last_record.time if self._last_record is not None else None
 
     @property
     def result_logged(self) -> bool:
@@ -434,11 +444,9 @@ class InstallTracker:
         component = getattr(record, "component", None) or ""
         if not self.run_seen and (component.lower().startswith("ccmsetup") or _RUN_MARKER.search(message)):
             self.run_seen = True
-        when = record.time
-        if when is not None:
-            self.last_record_time = when
-            if self.first_record_time is None:
-                self.first_record_time = when
+        if self._first_record is None:
+            self._first_record = record
+        self._last_record = record
         low = message.lower()
 
         if "regtask" in low or "aadjoinstatustask" in low or "registering client" in low:
@@ -496,10 +504,10 @@ class InstallTracker:
             self._set_phase("service")
             return
         if failed:
-            self._failure_line(proc, failed, message, when)
+            self._failure_line(proc, failed, message, record.time)
             return
         if exited:
-            self._exit_line(proc, int(exited.group(1)), when)
+            self._exit_line(proc, int(exited.group(1)), record.time)
             return
         if "windows installer has requested a reboot" in low:
             self.reboot_requested = True
