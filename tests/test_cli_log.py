@@ -263,13 +263,20 @@ def test_follow_on_a_finished_log_says_what_the_last_run_ended_with(tmp_path):
     follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        with pytest.raises(subprocess.TimeoutExpired):
-            follow.communicate(timeout=2)  # a finished run is not what it waits for
+        # Append only once it has read the finished run and says it waits (on a loaded machine the start-up
+        # alone can take seconds; appending earlier would make the new run part of what it read first).
+        said = []
+        while not any("Waiting for a new ccmsetup run" in line for line in said):
+            line = follow.stderr.readline()
+            assert line, f"log follow ended early: {''.join(said)}"
+            said.append(line)
+        assert follow.poll() is None  # a finished run is not what it waits for
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(ccm_line("==========[ ccmsetup started in process 30 ]==========", 300, "11:00:00.000"))
             fh.write(ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 300, "11:00:00.000"))
             fh.write(ccm_line("CcmSetup is exiting with return code 7", 300, "11:00:05.000"))
-        out, err = follow.communicate(timeout=60)
+        out, rest = follow.communicate(timeout=60)
+        err = "".join(said) + rest
     finally:
         if follow.poll() is None:
             follow.kill()
