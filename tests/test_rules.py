@@ -163,6 +163,7 @@ def test_intune_length_uses_the_real_length_and_is_an_error_for_intune_formats()
     intune = [f for f in lint(plan, fmt="intune-msi", now=NOW) if f.rule == "intune-length"]
     assert intune and intune[0].severity == "error"
     assert not [f for f in lint(seed_plan(), fmt="intune", now=NOW) if f.rule == "intune-length"]
+    assert not [f for f in lint(plan, fmt="windows", now=NOW) if f.rule == "intune-length"]  # not an Intune line
 
 
 def test_secrets_never_appear_in_findings():

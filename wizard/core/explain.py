@@ -48,7 +48,7 @@ _AADSTS_IN_TEXT = re.compile(r"aadsts(\d{5,7})(?!\d)")
 _HEX_INPUT = re.compile(r"0x([0-9a-f]{1,8})")
 _BARE_HEX_INPUT = re.compile(r"[0-9a-f]{8}")
 _AADSTS_INPUT = re.compile(r"aadsts\s*:?\s*(\d{1,7})")
-_NAME_INPUT = re.compile(r"[a-z_][a-z0-9_]*")
+_NAME_INPUT = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")  # a symbol: ERROR_TIMEOUT, CERT_E_UNTRUSTEDROOT, INVALID_CA
 # An HTTP status in a log line: DataTransferService "HTTP code 405", CCMHTTP "StatusCode=500", BITS "HTTP status 404",
 # dsregcmd "Https Status : 400", IIS-style "405 Method Not Allowed".
 _HTTP_STATUS = re.compile(

@@ -277,7 +277,8 @@ def _check_missing_required(plan: InstallPlan) -> Iterator[Finding]:
             name = name_for_field(field)
             yield make_finding("missing-required", "field", name, name=name, scenario=title, hint=hint)
     if (plan.scenario == "onprem-mp" and not any(_given(m) for m in plan.mp) and not plan.has_switch("/source")
-            and not plan.has_switch("/uninstall") and not plan.has_property("DNSSUFFIX")):
+            and not plan.has_switch("/uninstall") and not plan.has_switch("/?")
+            and not plan.has_property("DNSSUFFIX")):
         # Without /mp ccmsetup looks in AD, then DNS: DNSSUFFIX names the DNS domain (the doc's workgroup example).
         yield make_finding("missing-required", "onprem-source", "/mp")
 
@@ -430,6 +431,8 @@ def _check_scenario(plan: InstallPlan) -> Iterator[Finding]:
 
 
 def _check_intune_length(plan: InstallPlan, fmt: str | None) -> Iterator[Finding]:
+    if fmt in EXE_FORMATS:
+        return  # a ccmsetup.exe command line isn't limited by Intune
     length = intune_length(plan)
     if length > INTUNE_MAX_LENGTH:
         finding = make_finding("intune-length", "long", None, length=length)
