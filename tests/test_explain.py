@@ -4,7 +4,7 @@ honest generic decoding."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from wizard.core.explain import (
@@ -109,6 +109,10 @@ def test_every_decimal_up_to_99999_is_a_whole_code():
 
 
 @given(st.integers(min_value=0, max_value=99999))
+@example(1901)  # used to be read as part of 0x80190194 ("HTTP 404")
+@example(4005)  # ... of 0x80004005
+@example(8007)  # ... of 0x80070643
+@example(9001)  # ... of 0xd0090016
 def test_decimal_codes_property(n):
     assert _decimal_is_whole(n)
 
