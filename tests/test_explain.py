@@ -272,3 +272,12 @@ def test_table_integrity():
         assert entry.cause.get("default") and entry.action.get("default")
         assert set(entry.cause) <= {"default", "onprem-mp", "cmg", "internet-mp", "cmg-token"}
         assert set(entry.action) <= {"default", "onprem-mp", "cmg", "internet-mp", "cmg-token"}
+
+
+def test_aadsts_and_numbered_texts_match_whole_codes():
+    assert explain_message("AADSTS500011: The resource principal named https://x was not found").code == \
+        "AADSTS500011"
+    assert explain_message("Details 'AADSTS50001: The application was not found'").code == "AADSTS50001"
+    other = explain_message("MSI (s) (A0:B4) Product: X -- Error 16030. Something")
+    assert other is None or other.code != "1603"
+    assert explain_message("Installation failed. Error 1603.").code == "1603"

@@ -305,7 +305,7 @@ def explain_message(text: str, scenario: str | None = None, *,
     table = load_error_table()
     best: int | None = None
     for pattern, index in table.phrases:  # in table order: the first hit is the most specific
-        if pattern in low:
+        if pattern in low and (not pattern[-1].isdigit() or _whole_number_at_end(low, pattern)):
             best = index
             break
     first_hex: str | None = None
@@ -330,15 +330,29 @@ def explain_message(text: str, scenario: str | None = None, *,
                     best = index if best is None else min(best, index)
                 elif first_hex is None:
                     first_hex = key
-    if "aadsts" in low and best is None:
-        m = _AADSTS_IN_TEXT.search(low)
-        if m:
-            return explain_code(f"AADSTS{m.group(1)}", scenario, context=context)
+    if "aadsts" in low:
+        for number in _AADSTS_IN_TEXT.findall(low):
+            index = table.by_code.get(f"aadsts{int(number)}")
+            if index is not None:
+                best = index if best is None else min(best, index)
+            elif best is None:
+                return explain_code(f"AADSTS{number}", scenario, context=context)
     if best is not None:
         return _in_context(table.entries[best].explain(scenario), context)
     if first_hex is not None:
         return decode_hresult(first_hex)
     return None
+
+
+def _whole_number_at_end(low: str, pattern: str) -> bool:
+    """A text pattern ending in a number ("error 1603") matches only where no further digit follows."""
+    start = low.find(pattern)
+    while start != -1:
+        end = start + len(pattern)
+        if end == len(low) or not low[end].isdigit():
+            return True
+        start = low.find(pattern, start + 1)
+    return False
 
 
 def _decode_win32(number: int) -> Explanation:

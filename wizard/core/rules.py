@@ -373,7 +373,10 @@ def _check_catalog_values(plan: InstallPlan) -> Iterator[Finding]:
             yield make_finding("internal-switch", "internal", entry.name, name=entry.name)
         else:
             if entry.undocumented:
-                yield make_finding("undocumented", entry.name.lstrip("/").lower(), entry.name, name=entry.name)
+                variant = entry.name.lstrip("/").lower()
+                if variant not in load_rule_texts()["undocumented"]["texts"]:
+                    variant = "parameter"
+                yield make_finding("undocumented", variant, entry.name, name=entry.name)
             yield from _check_value(entry, entry.name, value)
     for name, value in plan.properties:
         entry = catalog.property(name)
