@@ -437,9 +437,9 @@ _STATUS_CAUSES = {
           "Check the client's authentication: Entra token, bulk registration token or PKI certificate."),
     403: ("The server refused this client (HTTP 403 Forbidden): its authentication (Entra token, bulk registration "
           "token or PKI certificate) wasn't accepted, or the CMG doesn't let this client in.",
-          "Check the authentication in the lines above (token lines, certificate selection) and the CMG's client "
-          "settings ('Enable clients to use a cloud management gateway'); an expired or blocked bulk token also ends "
-          "here."),
+          "Check the authentication in the lines above (token lines, certificate selection), the client setting "
+          "'Enable clients to use a cloud management gateway', and for a bulk token whether it expired or was "
+          "blocked (Administration > Security > Certificates)."),
     404: ("The server didn't find the file or path (HTTP 404): the content isn't where the client was sent.",
           "Distribute the client package to a distribution point (or content-enabled CMG) the device can reach."),
     405: ("The distribution point refused the WebDAV request (HTTP 405 Method Not Allowed): the IIS 'WebDAV "
@@ -447,9 +447,9 @@ _STATUS_CAUSES = {
           "support.",
           "Remove WebDAV Publishing from the distribution point (Server Manager > Remove Roles and Features), "
           "then retry."),
-    500: ("The server failed internally (HTTP 500); on a management point this is often its database "
-          "connection.",
-          "Check the management point's logs (MP_Status.log, mpcontrol.log) and its SQL connection."),
+    500: ("The server failed internally (HTTP 500).",
+          "Check the management point's logs (MP_*.log, mpcontrol.log) and IIS; a broken database connection of the "
+          "MP is one known cause."),
     503: ("The server is unavailable (HTTP 503): the site system or CMG service is down or overloaded.",
           "Check that the management point / CMG is running, then retry."),
 }
