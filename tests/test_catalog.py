@@ -6,7 +6,7 @@ DOCUMENTED_PARAMETERS = (
     "/?", "/AllowMetered", "/AlwaysExcludeUpgrade", "/BITSPriority", "/config", "/downloadtimeout",
     "/ExcludeFeatures", "/forceinstall", "/forcereboot", "/logon", "/mp", "/NoCRLCheck", "/noservice",
     "/regtoken", "/retry", "/service", "/skipprereq", "/source", "/uninstall", "/UsePKICert",
-    "/IgnoreSkipUpgrade", "/UpgradeToLatest",
+    "/IgnoreSkipUpgrade",
 )
 DOCUMENTED_PROPERTIES = (
     "AADCLIENTAPPID", "AADRESOURCEURI", "AADTENANTID", "CCMADMINS", "CCMALLOWSILENTREBOOT", "CCMALWAYSINF",
@@ -18,7 +18,7 @@ DOCUMENTED_PROPERTIES = (
     "SMSMP", "SMSMPLIST", "SMSPUBLICROOTKEY", "SMSROOTKEYPATH", "SMSSIGNCERT", "SMSSITECODE", "CCMSETUPCMD",
 )
 LEGACY = ("CCMHTTPSSTATE", "AADTENANTNAME", "SMSSLP", "PATCH", "SMSDIRECTORYLOOKUP")
-INTERNAL = ("/debug", "/runservice", "/RetryWinTask")
+INTERNAL = ("/runservice",)
 
 
 @pytest.mark.parametrize("name", DOCUMENTED_PARAMETERS)
@@ -63,7 +63,8 @@ def test_entries_are_complete_and_well_formed():
     for entry in catalog:
         assert entry.value_type in VALUE_TYPES
         assert entry.help and "\n" not in entry.help and len(entry.help) < 160, entry.name
-        assert entry.doc.startswith("https://learn.microsoft.com/"), entry.name
+        assert entry.doc.startswith("https://"), entry.name
+        assert entry.source and all(s["title"] and s["kind"] for s in entry.source), entry.name
         assert entry.value_type != "enum" or entry.choices, entry.name
         assert set(entry.scenarios) <= {"onprem-mp", "cmg", "internet-mp", "cmg-token"}
         assert entry.name.upper() not in names
@@ -78,3 +79,23 @@ def test_dedicated_fields_are_mapped():
     assert catalog.for_field("sitecode").name == "SMSSITECODE"
     assert catalog.for_field("mp").name == "/mp"
     assert catalog.for_field("regtoken").secret
+
+
+def test_switches_without_a_public_source_are_gone():
+    catalog = load_catalog()
+    assert catalog.get("/debug") is None and catalog.get("/RetryWinTask") is None
+    assert catalog.get("CCMHTTPSCERTNAME") is None and catalog.get("/AutoUpgrade") is None  # no source found
+
+
+def test_upgradetolatest_is_marked_undocumented_and_has_no_invented_values():
+    catalog = load_catalog()
+    parameter = catalog.get("/UpgradeToLatest")
+    assert parameter.undocumented and not parameter.legacy and not parameter.internal
+    prop = catalog.property("UPGRADETOLATEST")
+    assert prop.status == "documented" and prop.choices == () and "no values" in prop.help
+
+
+def test_retry_shows_its_observed_default():
+    entry = load_catalog().get("/retry")
+    assert entry.default == "10" and "10" in entry.help
+    assert any(s["kind"] in ("real-log", "community") for s in entry.source)

@@ -62,10 +62,25 @@ VIOLATIONS = [
     ("cmg-address", lambda: cmg_plan(ccmhostname=CMG.replace("MutualAuth", "ServerAuth")), "CCMHOSTNAME", "error"),
     ("cmg-address", lambda: cmg_plan(ccmhostname="OTHER.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500"),
      "/mp", "error"),
-    ("pki-with-entra", lambda: cmg_plan().with_parameter("/UsePKICert"), "/UsePKICert", "error"),
+    ("cmg-address", lambda: InstallPlan(scenario="internet-mp", ccmhostname="CONTOSO.CLOUDAPP.NET", sitecode="ABC"),
+     "CCMHOSTNAME", "error"),
+    ("cmg-address", lambda: InstallPlan(scenario="internet-mp", ccmhostname="cmg1.eastus.cloudapp.azure.com",
+                                        sitecode="ABC"), "CCMHOSTNAME", "error"),
+    ("cmg-address", lambda: InstallPlan(scenario="internet-mp", ccmhostname="cmg.usgovcloudapp.net", sitecode="ABC"),
+     "CCMHOSTNAME", "error"),
+    ("cmg-address", lambda: cmg_plan(ccmhostname="cmg.contoso.com"), "CCMHOSTNAME", "error"),
+    ("cmg-address", lambda: cmg_plan(mp=("https://CONTOSO.CLOUDAPP.NET",)), "/mp", "error"),
+    ("cmg-address", lambda: InstallPlan(scenario="onprem-mp", mp=("https://cmg1.westeurope.cloudapp.azure.com",),
+                                        sitecode="ABC"), "/mp", "error"),
+    ("cmg-address", lambda: cmg_plan(ccmhostname="cmg.contoso.com/CCM_Proxy_MutualAuth/1",
+                                     mp=("https://cmg.contoso.com",)), "/mp", "error"),
+    ("cmg-address", lambda: cmg_plan(mp=("https://" + CMG.replace("MutualAuth", "ServerAuth"),)), "/mp", "error"),
+    ("pki-with-entra", lambda: cmg_plan().with_parameter("/UsePKICert"), "/UsePKICert", "warning"),
+    ("entra-app-pair", lambda: cmg_plan(aadclientappid=None), "AADCLIENTAPPID", "warning"),
+    ("entra-app-pair", lambda: cmg_plan(aadresourceuri=None), "AADRESOURCEURI", "warning"),
     ("regtoken-with-mp", lambda: cmg_plan(scenario="cmg-token", regtoken=jwt(NOW + timedelta(days=2)),
                                           aadtenantid=None, aadclientappid=None, aadresourceuri=None), "/mp",
-     "warning"),
+     "info"),
     ("auto-with-hostname", lambda: cmg_plan(sitecode="AUTO"), "SMSSITECODE", "error"),
     ("smsmp-without-sitecode", lambda: InstallPlan(mp=("mp1.contoso.com",), smsmp="mp1.contoso.com"),
      "SMSSITECODE", "error"),
@@ -77,6 +92,18 @@ VIOLATIONS = [
     ("unknown-parameter", lambda: cmg_plan().with_parameter("/nocrl"), "/nocrl", "warning"),
     ("internal-switch", lambda: cmg_plan().with_parameter("/runservice"), "/runservice", "warning"),
     ("legacy-property", lambda: cmg_plan().with_property("CCMHTTPSSTATE", "31"), "CCMHTTPSSTATE", "info"),
+    ("undocumented", lambda: cmg_plan().with_parameter("/UpgradeToLatest"), "/UpgradeToLatest", "warning"),
+    ("msi-only-property", lambda: cmg_plan().with_property("CCMSETUPCMD", "/mp:x"), "CCMSETUPCMD", "error"),
+    ("msi-only-property", lambda: cmg_plan().with_property("PROVISIONTS", "PRI20001"), "PROVISIONTS", "warning"),
+    ("cache-settings", lambda: cmg_plan().with_property("SMSCACHEFLAGS", "PERCENTDISKSPACE;PERCENTFREEDISKSPACE")
+     .with_property("SMSCACHESIZE", "20"), "SMSCACHEFLAGS", "error"),
+    ("cache-settings", lambda: cmg_plan().with_property("SMSCACHEFLAGS", "PERCENTFREEDISKSPACE")
+     .with_property("SMSCACHESIZE", "5120"), "SMSCACHESIZE", "warning"),
+    ("cache-settings", lambda: cmg_plan().with_property("SMSCACHEFLAGS", "percentdiskspace;NTFSONLY")
+     .with_property("SMSCACHESIZE", "0"), "SMSCACHESIZE", "warning"),
+    ("internet-without-hostname", lambda: InstallPlan(mp=("mp1.contoso.com",), sitecode="ABC",
+                                                      properties=(("CCMALWAYSINF", "1"),)), "CCMHOSTNAME",
+     "warning"),
     ("missing-required", lambda: InstallPlan(scenario="cmg", sitecode="ABC"), "CCMHOSTNAME", "error"),
     ("missing-required", lambda: InstallPlan(scenario="cmg", ccmhostname=CMG), "SMSSITECODE", "error"),
     ("missing-required", lambda: InstallPlan(scenario="cmg-token", ccmhostname=CMG, sitecode="ABC"), "/regtoken",
@@ -121,10 +148,8 @@ def test_rule_fires_on_its_violation(rule, make_plan, field, severity):
 
 
 def test_listed_rule_ids_are_all_exercised():
-    listed = {"site-code", "guid", "resource-uri", "cmg-mp-scheme", "cmg-hostname-scheme", "cmg-address",
-              "pki-with-entra", "regtoken-with-mp", "auto-with-hostname", "smsmp-without-sitecode",
-              "conflicting-switches", "unknown-property", "missing-required", "smsmp-recommended"}
-    assert listed <= {v[0] for v in VIOLATIONS}
+    parser_only = {"params-before-properties", "unknown-argument", "duplicate", "intune-length"}
+    assert set(RULE_IDS) - parser_only <= {v[0] for v in VIOLATIONS}
 
 
 def test_intune_length_uses_the_real_length_and_is_an_error_for_intune_formats():
@@ -138,6 +163,7 @@ def test_intune_length_uses_the_real_length_and_is_an_error_for_intune_formats()
     intune = [f for f in lint(plan, fmt="intune-msi", now=NOW) if f.rule == "intune-length"]
     assert intune and intune[0].severity == "error"
     assert not [f for f in lint(seed_plan(), fmt="intune", now=NOW) if f.rule == "intune-length"]
+    assert not [f for f in lint(plan, fmt="windows", now=NOW) if f.rule == "intune-length"]  # not an Intune line
 
 
 def test_secrets_never_appear_in_findings():
@@ -200,3 +226,65 @@ def test_cmg_hostname_with_an_overlong_label_is_not_a_host():
     host = "a" * 64 + ".cloudapp.net/CCM_Proxy_MutualAuth/1"
     plan = InstallPlan(scenario="cmg", mp=("https://" + host,), ccmhostname=host, sitecode="ABC")
     assert any(f.rule == "invalid-value" and f.field == "CCMHOSTNAME" for f in lint(plan))
+
+
+# ---- issue 11: false positives removed, wording --------------------------------------------------------
+
+def rules_of(plan, **kw):
+    return [f.rule for f in lint(plan, now=NOW, **kw)]
+
+
+def test_the_docs_workgroup_example_and_uninstall_need_no_mp():
+    workgroup = parse_command("CCMSetup.exe SMSSITECODE=ABC DNSSUFFIX=contoso.com").plan
+    assert "missing-required" not in rules_of(workgroup)
+    assert "missing-required" not in rules_of(parse_command("ccmsetup.exe /uninstall").plan)
+    assert "missing-required" in rules_of(parse_command("CCMSetup.exe SMSSITECODE=ABC").plan)
+
+
+def test_default_https_port_in_the_cmg_mp_is_the_same_gateway():
+    host = "CONTOSO.CLOUDAPP.NET"
+    plan = cmg_plan(mp=(f"https://{host}:443/CCM_Proxy_MutualAuth/72186325152220500",))
+    assert "cmg-address" not in rules_of(plan)
+    other_port = cmg_plan(mp=(f"https://{host}:8443/CCM_Proxy_MutualAuth/72186325152220500",))
+    assert "cmg-address" in rules_of(other_port)
+
+
+def test_a_serverauth_path_is_named_not_called_a_bad_host():
+    plan = cmg_plan(mp=("https://" + CMG.replace("MutualAuth", "ServerAuth"),))
+    findings = [f for f in lint(plan, now=NOW) if f.field == "/mp"]
+    assert [f.rule for f in findings if f.severity == "error"] == ["cmg-address"]
+    assert "ServerAuth" in findings[0].message and "not a host name" not in findings[0].message
+    hostname = [f for f in lint(cmg_plan(ccmhostname=CMG.replace("MutualAuth", "ServerAuth")), now=NOW)
+                if f.rule == "cmg-address"]
+    assert "ServerAuth" in hostname[0].message and "MutualAuth" in hostname[0].fix
+
+
+def test_an_internet_mp_plain_fqdn_stays_valid():
+    plan = InstallPlan(scenario="internet-mp", ccmhostname="ibcm.contoso.com", sitecode="ABC",
+                       parameters=(("/UsePKICert", None),))
+    assert not has_errors(lint(plan, now=NOW))
+
+
+def test_provisionts_depends_on_the_output_format():
+    plan = cmg_plan().with_property("PROVISIONTS", "PRI20001")
+    for fmt, expected in (("intune-msi", None), ("intune", None), ("windows", "error"), ("cmd", "error"),
+                          (None, "warning")):
+        found = [f.severity for f in lint(plan, fmt=fmt, now=NOW) if f.rule == "msi-only-property"]
+        assert found == ([expected] if expected else []), fmt
+
+
+def test_cache_percent_in_range_passes():
+    plan = cmg_plan().with_property("SMSCACHEFLAGS", "PERCENTFREEDISKSPACE").with_property("SMSCACHESIZE", "50")
+    assert "cache-settings" not in rules_of(plan)
+    assert "cache-settings" not in rules_of(cmg_plan().with_property("SMSCACHESIZE", "5120"))
+
+
+def test_severity_and_wording_follow_the_docs():
+    texts = load_rule_texts()
+    order = texts["params-before-properties"]["texts"]["order"]["message"]
+    assert "documentation asks" in order and "needs" not in order
+    tip = [f for f in lint(cmg_plan(scenario="cmg-token", regtoken=jwt(NOW + timedelta(days=2))), now=NOW)
+           if f.rule == "regtoken-with-mp"][0]
+    assert tip.severity == "info" and "Tip" in tip.message and "0x87d0027e" in tip.message
+    pki = [f for f in lint(cmg_plan().with_parameter("/UsePKICert"), now=NOW) if f.rule == "pki-with-entra"][0]
+    assert "AADRESOURCEURI and AADCLIENTAPPID" in pki.fix and "PKI client" in pki.message

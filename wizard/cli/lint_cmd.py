@@ -43,7 +43,14 @@ def collect_findings(text: str) -> list[Finding]:
     parsed = parse_command(text)
     seen: set[tuple[str, str | None]] = set()
     merged = []
-    for finding in [*parsed.findings, *lint(parsed.plan)]:
+    # What the pasted line runs decides msi-only rules (PROVISIONTS) and the Intune length limit.
+    if parsed.source_format == "intune-msi":
+        fmt = "intune-msi"
+    elif parsed.executable and parsed.source_format in ("windows", "cmd", "powershell"):
+        fmt = parsed.source_format
+    else:
+        fmt = None
+    for finding in [*parsed.findings, *lint(parsed.plan, fmt=fmt)]:
         key = (finding.rule, finding.field)
         if key in seen and finding.rule in ("unknown-property", "unknown-parameter"):
             continue

@@ -10,7 +10,8 @@ from typing import Literal
 
 Kind = Literal["parameter", "property"]
 VALUE_TYPES = ("flag", "string", "int", "bool", "enum", "list", "guid", "uri", "host", "path")
-STATUSES = ("documented", "legacy", "internal")
+STATUSES = ("documented", "legacy", "internal", "undocumented")
+SOURCE_KINDS = ("doc", "kb", "issue", "community", "real-log", "header")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,10 @@ class CatalogEntry:
     scenarios: tuple[str, ...] = ()  # empty = matters in every scenario
     secret: bool = False
     common: bool = False
-    status: str = "documented"  # documented | legacy (seen in the wild) | internal (ccmsetup's own switches)
+    status: str = "documented"  # documented | legacy (seen in the wild) | internal (ccmsetup's own switches) |
+    # undocumented (not in Microsoft's current tables)
     field: str | None = None  # the dedicated InstallPlan field holding it, if any
+    source: tuple[dict, ...] = ()  # where the entry comes from: {"kind", "title", "url"|"where"}
 
     @property
     def internal(self) -> bool:
@@ -37,6 +40,10 @@ class CatalogEntry:
     @property
     def legacy(self) -> bool:
         return self.status == "legacy"
+
+    @property
+    def undocumented(self) -> bool:
+        return self.status == "undocumented"
 
     @property
     def is_flag(self) -> bool:
@@ -113,6 +120,11 @@ def load_catalog() -> Catalog:
             raise CatalogError(f"catalog.json: entry {raw['name']!r} has an unknown kind or value_type")
         if raw.get("status", "documented") not in STATUSES:
             raise CatalogError(f"catalog.json: entry {raw['name']!r} has an unknown status")
+        source = raw.get("source")
+        if not isinstance(source, list) or not source or not all(
+                isinstance(s, dict) and s.get("title") and s.get("kind") in SOURCE_KINDS for s in source):
+            raise CatalogError(f"catalog.json: entry {raw['name']!r} needs a 'source' list of "
+                               "{kind, title, url|where}")
         entries.append(
             CatalogEntry(
                 name=raw["name"],
@@ -129,6 +141,7 @@ def load_catalog() -> Catalog:
                 common=bool(raw.get("common")),
                 status=raw.get("status", "documented"),
                 field=raw.get("field"),
+                source=tuple(source),
             )
         )
     return Catalog(entries)

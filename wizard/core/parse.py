@@ -262,6 +262,9 @@ def parse_command(text: str) -> ParsedCommand:
     line = unwrapped
 
     wrapper = _find_wrapper(line)
+    head_exe = _split_executable(line[: wrapper.start()])[0] if wrapper else None
+    if head_exe and _is_ccmsetup(head_exe) and not head_exe.lower().endswith(".msi"):
+        wrapper = None  # CCMSETUPCMD given to ccmsetup.exe: parsed below and reported, not unwrapped
     if wrapper:
         inner, _ = _msi_quoted_value(line, wrapper.end())
         head = line[: wrapper.start()]

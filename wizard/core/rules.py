@@ -36,8 +36,13 @@ RULE_IDS = (
     "conflicting-switches", "params-before-properties", "unknown-property", "unknown-parameter",
     "internal-switch", "legacy-property", "missing-required", "intune-length", "smsmp-recommended",
     "value-quoting", "invalid-value", "scenario-mismatch", "regtoken-format", "token-expired",
+    "msi-only-property", "cache-settings", "internet-without-hostname", "entra-app-pair", "undocumented",
     "unknown-argument", "duplicate",  # parser-only
 )
+EXE_FORMATS = ("windows", "cmd", "powershell")
+# Host names Azure gives a cloud management gateway (classic cloud service, VM scale set, US Government).
+CMG_CLOUD_DOMAINS = (".cloudapp.net", ".cloudapp.azure.com", ".usgovcloudapp.net")
+_SERVERAUTH = "ccm_proxy_serverauth"
 
 
 class RulesDataError(ValueError):
@@ -51,6 +56,11 @@ def load_rule_texts() -> dict[str, dict]:
     missing = [rule for rule in RULE_IDS if rule not in rules]
     if missing:
         raise RulesDataError(f"rules.json has no text for: {', '.join(missing)}")
+    unsourced = [rule for rule, data in rules.items()
+                 if not isinstance(data.get("source"), list) or not data["source"]
+                 or not all(isinstance(s, dict) and s.get("title") for s in data["source"])]
+    if unsourced:
+        raise RulesDataError(f"rules.json: no 'source' for: {', '.join(unsourced)}")
     return rules
 
 
@@ -75,6 +85,7 @@ def lint(plan: InstallPlan, *, fmt: str | None = None, now: datetime | None = No
     for check in _CHECKS:
         findings.extend(check(plan))
     findings.extend(_check_intune_length(plan, fmt))
+    findings.extend(_check_msi_only(plan, fmt))
     findings.extend(_check_token(plan, now))
     return sort_findings(findings)
 
@@ -144,16 +155,37 @@ def _check_mp_hosts(plan: InstallPlan) -> Iterator[Finding]:
         bare = strip_scheme(entry).strip()
         cmg = split_cmg_address(bare)
         host = cmg[0] if cmg is not None else bare.rstrip("/")
-        if cmg is None and is_cmg_address(entry):
+        if cmg is None and (is_cmg_address(entry) or _SERVERAUTH in entry.lower()):
             continue  # a malformed CMG address is the cmg-address rule's to explain
         if host and not _is_host(host):
             yield make_finding("invalid-value", "host", "/mp", name="/mp", value=entry)
 
 
+def _cmg_host(host: str) -> str:
+    """A CMG host for comparison: lower case, without a trailing dot or the default HTTPS port."""
+    host = host.lower().rstrip(".")
+    return host[:-4] if host.endswith(":443") else host
+
+
+def is_cloud_cmg_host(text: str) -> bool:
+    """True for a host name Azure gives a CMG (…cloudapp.net, …cloudapp.azure.com, …usgovcloudapp.net)."""
+    host = strip_scheme(text).split("/", 1)[0].split(":", 1)[0].lower().rstrip(".")
+    return host.endswith(CMG_CLOUD_DOMAINS)
+
+
 def _check_cmg(plan: InstallPlan) -> Iterator[Finding]:
     cmg_scenario = plan.scenario in ("cmg", "cmg-token")
+    hostname = plan.ccmhostname if _given(plan.ccmhostname) else None
+    hostname_cmg = split_cmg_address(strip_scheme(hostname)) if hostname else None
     for entry in plan.mp:
+        if _SERVERAUTH in entry.lower():
+            yield make_finding("cmg-address", "serverauth-mp", "/mp", value=entry)
+            continue
         if not is_cmg_address(entry):
+            host = _cmg_host(strip_scheme(entry).split("/", 1)[0]) if entry.strip() else ""
+            if host and (is_cloud_cmg_host(entry) or (cmg_scenario and hostname_cmg is not None
+                                                       and host == _cmg_host(hostname_cmg[0]))):
+                yield make_finding("cmg-address", "mp-no-path", "/mp", value=entry)
             continue
         scheme = scheme_of(entry)
         address = strip_scheme(entry)
@@ -164,31 +196,29 @@ def _check_cmg(plan: InstallPlan) -> Iterator[Finding]:
         elif split_cmg_address(entry) is None:
             yield make_finding("cmg-address", "mp", "/mp", value=entry)
 
-    hostname = plan.ccmhostname
-    if hostname is not None and _given(hostname):
-        scheme = scheme_of(hostname)
-        if scheme is not None:
-            yield make_finding("cmg-hostname-scheme", "scheme", "CCMHOSTNAME", value=hostname,
-                               address=strip_scheme(hostname), scheme=scheme)
-        bare = strip_scheme(hostname)
-        if cmg_scenario or is_cmg_address(hostname) or "ccm_proxy_serverauth" in hostname.lower():
-            if "ccm_proxy_serverauth" in bare.lower():
-                yield make_finding("cmg-address", "serverauth", "CCMHOSTNAME")
-            elif split_cmg_address(bare) is None:
-                yield make_finding("cmg-address", "hostname", "CCMHOSTNAME", value=hostname)
-            elif not _is_host(split_cmg_address(bare)[0]):
-                yield make_finding("invalid-value", "host", "CCMHOSTNAME", name="CCMHOSTNAME", value=hostname)
-            else:
-                cmg_mps = [m for m in plan.mp if split_cmg_address(strip_scheme(m)) is not None]
-                target = split_cmg_address(bare)
-                for entry in cmg_mps:
-                    other = split_cmg_address(strip_scheme(entry))
-                    if other is not None and target is not None and (
-                        other[0].lower() != target[0].lower() or other[2] != target[2]
-                    ):
-                        yield make_finding("cmg-address", "mismatch", "/mp", mp=entry, hostname=bare)
-        elif plan.scenario == "internet-mp" and not _HOST.match(bare.strip()) and not _IPV4.match(bare.strip()):
+    if hostname is None:
+        return
+    scheme = scheme_of(hostname)
+    if scheme is not None:
+        yield make_finding("cmg-hostname-scheme", "scheme", "CCMHOSTNAME", value=hostname,
+                           address=strip_scheme(hostname), scheme=scheme)
+    bare = strip_scheme(hostname)
+    if _SERVERAUTH in bare.lower():
+        yield make_finding("cmg-address", "serverauth", "CCMHOSTNAME", value=hostname)
+    elif cmg_scenario or is_cmg_address(hostname) or is_cloud_cmg_host(hostname):
+        if hostname_cmg is None:
+            variant = "cloud-host" if is_cloud_cmg_host(hostname) and not is_cmg_address(hostname) else "hostname"
+            yield make_finding("cmg-address", variant, "CCMHOSTNAME", value=hostname)
+        elif not _is_host(hostname_cmg[0]):
             yield make_finding("invalid-value", "host", "CCMHOSTNAME", name="CCMHOSTNAME", value=hostname)
+        else:
+            for entry in plan.mp:
+                other = split_cmg_address(strip_scheme(entry))
+                if other is not None and (_cmg_host(other[0]) != _cmg_host(hostname_cmg[0])
+                                          or other[2] != hostname_cmg[2]):
+                    yield make_finding("cmg-address", "mismatch", "/mp", mp=entry, hostname=bare)
+    elif plan.scenario == "internet-mp" and not _HOST.match(bare.strip()) and not _IPV4.match(bare.strip()):
+        yield make_finding("invalid-value", "host", "CCMHOSTNAME", name="CCMHOSTNAME", value=hostname)
 
 
 def _check_pki_with_entra(plan: InstallPlan) -> Iterator[Finding]:
@@ -198,9 +228,18 @@ def _check_pki_with_entra(plan: InstallPlan) -> Iterator[Finding]:
         yield make_finding("pki-with-entra", "conflict", "/UsePKICert")
 
 
+def _check_entra_app_pair(plan: InstallPlan) -> Iterator[Finding]:
+    """The docs give AADRESOURCEURI and AADCLIENTAPPID together (the server app and its client app)."""
+    resource, client = _given(plan.aadresourceuri), _given(plan.aadclientappid)
+    if resource and not client:
+        yield make_finding("entra-app-pair", "resource-only", "AADCLIENTAPPID")
+    elif client and not resource:
+        yield make_finding("entra-app-pair", "client-only", "AADRESOURCEURI")
+
+
 def _check_regtoken_with_mp(plan: InstallPlan) -> Iterator[Finding]:
     if plan.regtoken is not None and plan.mp:
-        yield make_finding("regtoken-with-mp", "conflict", "/mp")
+        yield make_finding("regtoken-with-mp", "tip", "/mp")
 
 
 def _check_auto_with_hostname(plan: InstallPlan) -> Iterator[Finding]:
@@ -237,7 +276,10 @@ def _check_missing_required(plan: InstallPlan) -> Iterator[Finding]:
         if not _given(getattr(plan, field)):
             name = name_for_field(field)
             yield make_finding("missing-required", "field", name, name=name, scenario=title, hint=hint)
-    if plan.scenario == "onprem-mp" and not any(_given(m) for m in plan.mp) and not plan.has_switch("/source"):
+    if (plan.scenario == "onprem-mp" and not any(_given(m) for m in plan.mp) and not plan.has_switch("/source")
+            and not plan.has_switch("/uninstall") and not plan.has_switch("/?")
+            and not plan.has_property("DNSSUFFIX")):
+        # Without /mp ccmsetup looks in AD, then DNS: DNSSUFFIX names the DNS domain (the doc's workgroup example).
         yield make_finding("missing-required", "onprem-source", "/mp")
 
 
@@ -330,6 +372,11 @@ def _check_catalog_values(plan: InstallPlan) -> Iterator[Finding]:
         elif entry.internal:
             yield make_finding("internal-switch", "internal", entry.name, name=entry.name)
         else:
+            if entry.undocumented:
+                variant = entry.name.lstrip("/").lower()
+                if variant not in load_rule_texts()["undocumented"]["texts"]:
+                    variant = "parameter"
+                yield make_finding("undocumented", variant, entry.name, name=entry.name)
             yield from _check_value(entry, entry.name, value)
     for name, value in plan.properties:
         entry = catalog.property(name)
@@ -338,12 +385,42 @@ def _check_catalog_values(plan: InstallPlan) -> Iterator[Finding]:
             continue
         if entry.legacy:
             yield make_finding("legacy-property", "legacy", entry.name, name=entry.name)
-        if entry.name == "CCMSETUPCMD":
-            yield make_finding("unknown-property", "unknown", entry.name, name=entry.name)
-            continue
+        if entry.name in _MSI_ONLY:
+            continue  # _check_msi_only knows the output format
         yield from _check_value(entry, entry.name, value)
     if _given(plan.smsmp):
         yield from _check_value(catalog.property("SMSMP"), "SMSMP", plan.smsmp)  # type: ignore[arg-type]
+
+
+_MSI_ONLY = ("CCMSETUPCMD", "PROVISIONTS")
+
+
+def _check_msi_only(plan: InstallPlan, fmt: str | None) -> Iterator[Finding]:
+    """CCMSETUPCMD and PROVISIONTS are ccmsetup.msi properties: ccmsetup.exe doesn't act on them."""
+    if plan.has_property("CCMSETUPCMD"):
+        yield make_finding("msi-only-property", "ccmsetupcmd", "CCMSETUPCMD")
+    if plan.has_property("PROVISIONTS") and fmt not in INTUNE_FORMATS:
+        variant = "provisionts-exe" if fmt in EXE_FORMATS else "provisionts"
+        yield make_finding("msi-only-property", variant, "PROVISIONTS")
+    if plan.has_property("PROVISIONTS"):
+        yield from _check_value(load_catalog().property("PROVISIONTS"), "PROVISIONTS",  # type: ignore[arg-type]
+                                plan.property("PROVISIONTS"))
+
+
+def _check_cache_settings(plan: InstallPlan) -> Iterator[Finding]:
+    flags = {f.strip().upper() for f in (plan.property("SMSCACHEFLAGS") or "").split(";") if f.strip()}
+    percent = flags & {"PERCENTDISKSPACE", "PERCENTFREEDISKSPACE"}
+    if len(percent) == 2:
+        yield make_finding("cache-settings", "percent-both", "SMSCACHEFLAGS")
+    size = (plan.property("SMSCACHESIZE") or "").strip()
+    if percent and size.isascii() and size.isdigit() and not 1 <= int(size) <= 100:
+        yield make_finding("cache-settings", "percent-range", "SMSCACHESIZE", value=size,
+                           flag=" and ".join(sorted(percent)))
+
+
+def _check_internet_without_hostname(plan: InstallPlan) -> Iterator[Finding]:
+    if (plan.property("CCMALWAYSINF") or "").strip() == "1" and not _given(plan.ccmhostname):
+        yield make_finding("internet-without-hostname", "missing", "CCMHOSTNAME")
 
 
 def _check_scenario(plan: InstallPlan) -> Iterator[Finding]:
@@ -357,6 +434,8 @@ def _check_scenario(plan: InstallPlan) -> Iterator[Finding]:
 
 
 def _check_intune_length(plan: InstallPlan, fmt: str | None) -> Iterator[Finding]:
+    if fmt in EXE_FORMATS:
+        return  # a ccmsetup.exe command line isn't limited by Intune
     length = intune_length(plan)
     if length > INTUNE_MAX_LENGTH:
         finding = make_finding("intune-length", "long", None, length=length)
@@ -388,12 +467,15 @@ _CHECKS = (
     _check_mp_hosts,
     _check_cmg,
     _check_pki_with_entra,
+    _check_entra_app_pair,
     _check_regtoken_with_mp,
     _check_auto_with_hostname,
     _check_smsmp_without_sitecode,
     _check_conflicting_switches,
     _check_value_quoting,
     _check_catalog_values,
+    _check_cache_settings,
+    _check_internet_without_hostname,
     _check_scenario,
     _check_smsmp_recommended,
 )
