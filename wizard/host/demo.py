@@ -483,7 +483,7 @@ class DemoHost(Host):
         return DEMO_SHARE + ("\\" + rest if rest else "")
 
     def uac_owner(self) -> str:
-        return "the wizard's own window (simulated administrator prompt)"
+        return "the wizard's own window (simulated prompt)"
 
     def find_ccmsetup(self, hint: str | Path | None = None) -> Path | None:
         if hint:
