@@ -201,7 +201,11 @@ class CertStoreApi:
                 context = self.crypt32.CertEnumCertificatesInStore(store, context)
                 if not context:
                     break
-                found.append(self._describe_certificate(context, store))
+                try:
+                    found.append(self._describe_certificate(context, store))
+                except Exception:
+                    self.crypt32.CertFreeCertificateContext(context)  # the enumeration will not free it now
+                    raise
         finally:
             self.crypt32.CertCloseStore(store, 0)
         return found
