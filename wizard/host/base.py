@@ -122,8 +122,8 @@ TaskPresence = Literal["present", "absent", "unknown"]
 
 @dataclass(frozen=True)
 class TaskState:
-    """Whether a scheduled task exists: "unknown" when neither the Task Scheduler index nor schtasks could be
-    read (a standard user may be denied both); `detail` says why."""
+    """Whether a scheduled task exists: "unknown" when no source could tell (a standard user may be denied the
+    Task Scheduler's index, its task files and schtasks alike); `detail` says why."""
 
     state: TaskPresence
     detail: str = ""

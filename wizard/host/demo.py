@@ -79,7 +79,7 @@ class DemoPreset:
     default_outcome: str = "success"
     default_outcome_reason: str = ""
     default_outcome_needs_entra: bool = False
-    pki_client_cert: dict[str, Any] | None = None  # a client-auth certificate in LocalMachine\\My (demo_pki)
+    pki_client_cert: dict[str, Any] | None = None  # a client-auth certificate in LocalMachine\My (demo_pki)
 
 
 @dataclass(frozen=True)
