@@ -4,9 +4,9 @@
 
 1. PyInstaller with build.spec -> dist/ccmsetup-wizard/ (onedir: ccmsetup-wizard + ccmsetup-wizard-cli);
 2. a portable zip dist/ccmsetup-wizard-<version>-<platform>.zip and its .sha256 (sha256sum -c format);
-3. on Windows, the per-machine installer dist/ccmsetup-wizard-<version>-setup.exe (+ .sha256) compiled
+3. on Windows, the installer dist/ccmsetup-wizard-<version>-setup.exe (+ .sha256; per user or all users) compiled
    from installer/ccmsetup-wizard.iss when Inno Setup's ISCC.exe is found (ISCC env var, PATH, or the
-   default Inno Setup 6 folders); when it is not, the build says so and still succeeds.
+   default Inno Setup 6 folders; 6.3 or newer); when it is not, the build says so and still succeeds.
 
 The version comes from wizard.__version__ only.
 """
@@ -151,7 +151,7 @@ def build_installer(bundle: Path, dist: Path, version: str, work: Path) -> Path 
         return None
     iscc = find_iscc()
     if iscc is None:
-        log("Inno Setup installer SKIPPED: ISCC.exe not found (install Inno Setup 6 from jrsoftware.org, "
+        log("Inno Setup installer SKIPPED: ISCC.exe not found (install Inno Setup 6.3 or newer from jrsoftware.org, "
             "or set ISCC=C:\\path\\to\\ISCC.exe); the portable zip was still built")
         return None
     numeric_version = ".".join(str(number) for number in winres.windows_version_tuple(version))

@@ -1,4 +1,4 @@
-; Inno Setup 6 script: per-machine installer for the ccmsetup-wizard onedir bundle.
+; Inno Setup 6.3 or newer: installer for the ccmsetup-wizard onedir bundle, per user or per machine.
 ;
 ; Built by installer/build.py, which passes:
 ;   /DAppVersion=<wizard.__version__>   (required: the version has one source, the package)
@@ -9,8 +9,17 @@
 ; By hand: "C:\Program Files (x86)\Inno Setup 6\ISCC.exe" /DAppVersion=0.1.0 /DSourceDir=dist\ccmsetup-wizard
 ;          /DOutputDir=dist installer\ccmsetup-wizard.iss
 ;
-; The installer needs administrator rights (it writes to Program Files for every user); the installed
-; wizard itself runs asInvoker and elevates only ccmsetup.exe.
+; Install mode: by default per user, without administrator rights (desktop support on a technician's own
+; account): {autopf} is then %LOCALAPPDATA%\Programs, shortcuts go to the user's Start menu and the uninstall
+; entry to HKCU. An administrator chooses "Install for all users" in the first dialog, or runs the setup with
+; /ALLUSERS (silent deployment: /ALLUSERS /VERYSILENT ...): {autopf} is then Program Files, for every user.
+; /CURRENTUSER forces the per-user install. The installed wizard itself runs asInvoker and elevates only
+; ccmsetup.exe, so both installs work the same.
+
+; ArchitecturesAllowed=x64compatible (and the [Setup] directives above) need Inno Setup 6.3.
+#if VER < EncodeVer(6, 3, 0)
+  #error Inno Setup 6.3 or newer is required to compile this script (x64compatible); install it from jrsoftware.org
+#endif
 
 #ifndef AppVersion
   #error AppVersion is not defined: build with installer/build.py, or pass /DAppVersion=X.Y.Z to ISCC
@@ -42,7 +51,8 @@ VersionInfoProductName={#AppName}
 DefaultDirName={autopf}\{#AppName}
 DefaultGroupName={#AppDisplayName}
 DisableProgramGroupPage=yes
-PrivilegesRequired=admin
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=dialog commandline
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 MinVersion=10.0

@@ -257,6 +257,18 @@ def dark_review(shots: Shooter) -> None:
         app.setPalette(light)
 
 
+def device_selftest(shots: Shooter) -> None:
+    """Help > Device self-test on the demo device (issue 10)."""
+    wizard = shots.wizard("hybrid-joined")
+    dialog = wizard.open_selftest()
+    wait_until(lambda: dialog.report is not None, what="the device self-test")
+    dialog.table.clearSelection()
+    dialog.table.setCurrentCell(-1, -1)
+    shots.shoot(dialog, "17-device-selftest")
+    dialog.close()
+    wizard.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     import faulthandler
 
@@ -280,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     failure_flow(shots)
     mismatch_and_locks(shots)
     dark_review(shots)
+    device_selftest(shots)
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from wizard.ui.widgets import wait_for_background_calls

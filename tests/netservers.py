@@ -119,3 +119,135 @@ def local_servers(tmp_dir: Path) -> Iterator[LocalServers]:
             server.shutdown()
             server.server_close()
             thread.join(5)
+
+
+# -- servers whose certificates name CRL/OCSP addresses (trustme cannot add those extensions) -----------------
+
+
+@dataclass
+class PkiServers:
+    """HTTPS MPs whose certificates point their CRL/OCSP addresses at a local HTTP server that is up, serves a
+    CRL listing the certificate, serves a stale CRL or a captive-portal page, or is down."""
+
+    ca_file: Path
+    crl_port: int  # the HTTP server serving the CRLs and answering OCSP
+    ports: dict[str, int]  # kind -> HTTPS port: good, revoked, down, stale, portal, ocsp-only, ldap-only, none
+
+    def mp(self, kind: str) -> str:
+        return f"https://127.0.0.1:{self.ports[kind]}"
+
+
+class _CrlHandler(BaseHTTPRequestHandler):
+    crls: dict[str, bytes] = {}
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802
+        if self.path in self.crls:
+            body, ctype, status = self.crls[self.path], "application/pkix-crl", 200
+        elif self.path == "/portal.crl":
+            body, ctype, status = b"<html>Sign in to the guest Wi-Fi</html>", "text/html", 200
+        elif self.path == "/ocsp":
+            body, ctype, status = b"", "text/plain", 405  # a responder answering a bare GET
+        else:
+            body, ctype, status = b"not found", "text/plain", 404
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def pki_servers(tmp_dir: Path) -> Iterator[PkiServers]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Contoso Test Issuing CA")])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    ca_file = tmp_dir / "pki-ca.pem"
+    ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+    crl_server = ThreadingHTTPServer(("127.0.0.1", 0), _CrlHandler)
+    crl_port = crl_server.server_address[1]
+    down = free_port()
+    base = f"http://127.0.0.1:{crl_port}"
+    layouts = {  # kind -> (CRL addresses, OCSP addresses)
+        "good": ([f"{base}/ca.crl"], []),
+        "revoked": ([f"{base}/revoked.crl"], []),
+        "down": ([f"http://127.0.0.1:{down}/ca.crl"], [f"http://127.0.0.1:{down}/ocsp"]),
+        "stale": ([f"{base}/stale.crl"], []),
+        "portal": ([f"{base}/portal.crl"], []),
+        "ocsp-only": ([], [f"{base}/ocsp"]),
+        "ldap-only": (["ldap:///CN=Contoso%20Test%20Issuing%20CA,CN=CDP,DC=contoso,DC=test"], []),
+        "none": ([], []),
+    }
+    serials = {kind: x509.random_serial_number() for kind in layouts}
+
+    def leaf(kind: str) -> tuple[bytes, bytes]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        crl_urls, ocsp_urls = layouts[kind]
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"mp-{kind}.contoso.test")]))
+                   .issuer_name(ca_name).public_key(key.public_key()).serial_number(serials[kind])
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=7))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+        if crl_urls:
+            builder = builder.add_extension(x509.CRLDistributionPoints([
+                x509.DistributionPoint([x509.UniformResourceIdentifier(u)], None, None, None) for u in crl_urls]),
+                critical=False)
+        if ocsp_urls:
+            builder = builder.add_extension(x509.AuthorityInformationAccess([
+                x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(u))
+                for u in ocsp_urls]), critical=False)
+        cert = builder.sign(ca_key, hashes.SHA256())
+        return (cert.public_bytes(serialization.Encoding.PEM),
+                key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+
+    def crl(next_update: datetime.datetime, revoked: list[int]) -> bytes:
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_name)
+                   .last_update(next_update - datetime.timedelta(days=7)).next_update(next_update))
+        for serial in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build())
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    _CrlHandler.crls = {
+        "/ca.crl": crl(now + datetime.timedelta(days=7), []),
+        "/revoked.crl": crl(now + datetime.timedelta(days=7), [serials["revoked"]]),
+        "/stale.crl": crl(now - datetime.timedelta(days=1), []),
+    }
+    crl_thread = threading.Thread(target=crl_server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    crl_thread.start()
+    servers = []
+    for kind in layouts:
+        cert_pem, key_pem = leaf(kind)
+        (tmp_dir / f"{kind}.pem").write_bytes(cert_pem + key_pem)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(tmp_dir / f"{kind}.pem"))
+        servers.append((kind, *_serve(context)))
+    try:
+        yield PkiServers(ca_file, crl_port, {kind: server.server_address[1] for kind, server, _ in servers})
+    finally:
+        for _kind, server, thread in servers:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+        crl_server.shutdown()
+        crl_server.server_close()
+        crl_thread.join(5)

@@ -50,7 +50,7 @@ def test_bundle_contents_and_no_token_anywhere(installed, tmp_path):
     result = collect_evidence(host, tmp_path / "out" / "evidence.zip", plan=plan, session=session)
     entries = read_all(result.path)
     assert set(entries) == {
-        "summary.md", "checks.json", "command.txt", "dsregcmd.txt", "device.json", "session.json",
+        "summary.md", "checks.json", "command.txt", "dsregcmd.txt", "device.json", "session.json", "selftest.json",
         "logs/ccmsetup/ccmsetup.log", "logs/ccmsetup/ccmsetup.lo_", "logs/ccmsetup/client.msi.log",
         "logs/ccm/ClientLocation.log", "logs/ccm/CcmMessaging.log", "logs/ccm/ClientIDManagerStartup.log",
     }
@@ -152,3 +152,13 @@ def test_summary_records_a_failed_checks_override(installed, tmp_path):
     plain = read_all(collect_evidence(host, tmp_path / "p.zip", plan=plan, session=session,
                                       check_results=failed).path)
     assert "overridden" not in plain["summary.md"].decode()
+
+
+def test_bundle_holds_the_device_self_test(installed, tmp_path):
+    import json
+
+    host, plan, session = installed
+    entries = read_all(collect_evidence(host, tmp_path / "s.zip", plan=plan, session=session).path)
+    report = json.loads(entries["selftest.json"])
+    assert set(report) == {"platform", "version", "probes"}
+    assert report["probes"] and all(p["status"] in ("pass", "skipped") for p in report["probes"])

@@ -31,6 +31,8 @@ EXPECTED = {
     "pending-reboot": {"pending-reboot": "warn"},
     "low-disk": {"disk-space": "fail"},
     "offline": {"entra-endpoints": "fail", "cmg-reachable": "fail"},
+    "device-disabled": {"entra-join": "fail"},
+    "pki-cert": {"pki-client-cert": "warn"},
 }
 
 
@@ -50,7 +52,7 @@ def test_preset_gives_expected_check_results(preset, tmp_path):
     results = run_checks(host, plan)
     ids = [r.id for r in results]
     assert ids == ["os-supported", "admin", "disk-space", "pending-reboot", "existing-client", "setup-running",
-                   "retry-task", "ccmsetup-exe", "entra-join", "tenant-match", "entra-user", "entra-endpoints",
+                   "retry-task", "pki-client-cert", "ccmsetup-exe", "entra-join", "tenant-match", "entra-user", "entra-endpoints",
                    "cmg-reachable"]
     not_passing = {r.id: r.status for r in results if r.status != "pass"}
     assert not_passing == EXPECTED[preset]

@@ -373,9 +373,14 @@ def _iss_setting(name: str) -> str:
     return match.group(1).strip()
 
 
-def test_inno_script_installs_per_machine_with_admin_rights():
-    assert _iss_setting("PrivilegesRequired") == "admin"
-    assert _iss_setting("DefaultDirName").startswith("{autopf}")
+def test_inno_script_installs_per_user_without_admin_and_per_machine_for_admins():
+    # issue 10, defect 9: desktop support installs without administrator rights; an administrator can still
+    # choose "all users" in the dialog or pass /ALLUSERS
+    assert _iss_setting("PrivilegesRequired") == "lowest"
+    assert set(_iss_setting("PrivilegesRequiredOverridesAllowed").split()) == {"dialog", "commandline"}
+    assert _iss_setting("DefaultDirName").startswith("{autopf}")  # Program Files or %LOCALAPPDATA%\\Programs
+    assert "{pf}" not in _iss() and "{commonpf}" not in _iss()  # nothing per-machine outside the chosen mode
+    assert re.search(r"#if VER < EncodeVer\(6, 3, 0\)\s+#error", _iss())  # x64compatible needs 6.3
     assert _iss_setting("AppVersion") == "{#AppVersion}"
     assert _iss_setting("OutputBaseFilename") == "{#AppName}-{#AppVersion}-setup"
     assert re.match(r"^\{\{[0-9A-F-]{36}\}$", _iss_setting("AppId"))

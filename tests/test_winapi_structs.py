@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from wizard.host import winapi
+from wizard.host import winapi, wincrypt
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake DLLs stand in for the real ones off Windows")
 
@@ -44,6 +44,15 @@ def _as_32bit(struct: type) -> type:
     (winapi.SERVICE_STATUS, 28, 28),
     (winapi.TOKEN_ELEVATION, 4, 4),
     (winapi.FILETIME, 8, 8),
+    (winapi.SECURITY_ATTRIBUTES, 24, 12),
+    (winapi.SID_AND_ATTRIBUTES, 16, 8),
+    (wincrypt.CERT_CONTEXT, 40, 20),
+    (wincrypt.CERT_CHAIN_PARA, 96, 52),
+    (wincrypt.CERT_ENHKEY_USAGE, 16, 8),
+    (wincrypt.CERT_USAGE_MATCH, 24, 12),
+    (wincrypt.CERT_CHAIN_POLICY_PARA, 16, 12),
+    (wincrypt.CERT_CHAIN_POLICY_STATUS, 24, 20),
+    (wincrypt.CERT_TRUST_STATUS, 8, 8),
 ])
 def test_structure_sizes_match_the_windows_sdk(struct, size64, size32):
     assert ctypes.sizeof(struct) == size64
@@ -100,7 +109,7 @@ def last_error(monkeypatch):
 
 def _api(**dlls) -> winapi.Win32Api:
     api = winapi.Win32Api.__new__(winapi.Win32Api)
-    for name in ("kernel32", "advapi32", "shell32", "user32", "ole32", "wintrust", "crypt32"):
+    for name in ("kernel32", "advapi32", "shell32", "user32", "ole32", "wintrust", "crypt32", "mpr"):
         setattr(api, name, SimpleNamespace(**dlls.get(name, {})))
     return api
 
@@ -188,8 +197,12 @@ def _windows(foreground=0x500, owner_pid=4242, console=None):
 
 @pytest.mark.parametrize(("foreground", "owner_pid", "console", "expected"), [
     (0x500, 4242, None, 0x500),  # the wizard's own window: the UAC prompt comes to the front
-    (0x600, 999, 0x600, 0x600),  # the CLI's console window (owned by conhost / the terminal)
-    (0x700, 999, 0x600, None),  # someone else's window: no owner rather than a foreign one
+    (0x600, 999, 0x600, 0x600),  # the CLI's console window (owned by conhost)
+    # Windows Terminal: GetConsoleWindow is a hidden pseudo-console window; the terminal window in front (another
+    # process) hosts the CLI, and owning the prompt by it brings the prompt to the front (issue 10, defect 10)
+    (0x700, 999, 0x600, 0x700),
+    (0, 999, 0x600, 0x600),  # a console program with nothing in front: its console window
+    (0x700, 999, None, None),  # the wizard while someone else's window is in front: no foreign owner
     (0, 4242, None, None),
 ])
 def test_runas_owner_window(last_error, foreground, owner_pid, console, expected):
@@ -409,3 +422,214 @@ def test_registry_reads_the_64_bit_view_and_expands_expand_sz(monkeypatch):
     assert not api.reg_key_exists(r"HKLM\SOFTWARE\Microsoft\CCM")
     # a 32-bit Python would otherwise be redirected to SOFTWARE\WOW6432Node
     assert all(access == FakeWinreg.KEY_READ | winapi.KEY_WOW64_64KEY for _, _, access in fake.opened)
+
+
+# -- issue 10: UNC names, the protected copy, certificates and the chain engine --------------------------------
+
+
+def test_universal_name_grows_the_buffer_and_reads_the_pointer(last_error):
+    calls = []
+
+    def get_universal_name(path, level, buffer, size_ref):
+        calls.append(size_ref._obj.value)
+        assert (path, level) == (r"Z:\Client\ccmsetup.exe", winapi.UNIVERSAL_NAME_INFO_LEVEL)
+        if size_ref._obj.value < 2048:
+            size_ref._obj.value = 2048
+            return winapi.ERROR_MORE_DATA
+        text = ctypes.create_unicode_buffer(r"\\fs01\Deploy\Client\ccmsetup.exe")
+        base = ctypes.addressof(buffer)
+        ctypes.memmove(base + 16, text, ctypes.sizeof(text))
+        ctypes.c_void_p.from_address(base).value = base + 16  # UNIVERSAL_NAME_INFOW.lpUniversalName
+        return winapi.NO_ERROR
+
+    api = _api(mpr={"WNetGetUniversalNameW": get_universal_name})
+    assert api.universal_name(r"Z:\Client\ccmsetup.exe") == r"\\fs01\Deploy\Client\ccmsetup.exe"
+    assert calls == [1024, 2048]
+
+
+@pytest.mark.parametrize("code", [winapi.ERROR_NOT_CONNECTED, winapi.ERROR_NO_NET_OR_BAD_PATH])
+def test_universal_name_of_a_local_drive_is_none(last_error, code):
+    api = _api(mpr={"WNetGetUniversalNameW": lambda *args: code})
+    assert api.universal_name(r"C:\Client") is None
+
+
+def test_logical_drives_from_the_bitmask(last_error):
+    api = _api(kernel32={"GetLogicalDrives": lambda: 0b100 | (1 << 25)})
+    assert api.logical_drives() == ["C:", "Z:"]
+
+
+def test_private_folder_gets_a_protected_dacl_for_user_admins_and_system(last_error):
+    kernel = Kernel32()
+    seen = {}
+    sid = ctypes.create_unicode_buffer("S-1-5-21-1-2-3-1001")
+
+    def open_token(process, access, token_ref):
+        token_ref._obj.value = 0x40
+        return 1
+
+    def token_info(token, info_class, buffer, size, returned_ref):
+        assert info_class == winapi.TOKEN_USER_CLASS
+        returned_ref._obj.value = 64
+        return 0 if buffer is None else 1
+
+    def sid_to_text(psid, text_ref):
+        text_ref._obj.value = sid.value
+        return 1
+
+    def to_descriptor(sddl, revision, descriptor_ref, size):
+        seen["sddl"] = sddl
+        descriptor_ref._obj.value = 0x77
+        return 1
+
+    def create_directory(path, attributes_ref):
+        attributes = attributes_ref._obj
+        seen["dir"] = (path, attributes.nLength, attributes.lpSecurityDescriptor)
+        return 1
+
+    freed = []
+    api = _api(kernel32=kernel.as_dict(GetCurrentProcess=lambda: -1, CreateDirectoryW=create_directory,
+                                       LocalFree=lambda pointer: freed.append(getattr(pointer, "value", pointer))),
+               advapi32={"OpenProcessToken": open_token, "GetTokenInformation": token_info,
+                         "ConvertSidToStringSidW": sid_to_text,
+                         "ConvertStringSecurityDescriptorToSecurityDescriptorW": to_descriptor})
+    api.create_private_dir(r"C:\Users\alex\AppData\Local\ccmsetup-wizard\verified-1")
+    assert seen["sddl"] == "D:P(A;OICI;FA;;;S-1-5-21-1-2-3-1001)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"
+    assert seen["dir"] == (r"C:\Users\alex\AppData\Local\ccmsetup-wizard\verified-1",
+                           ctypes.sizeof(winapi.SECURITY_ATTRIBUTES), 0x77)
+    assert 0x77 in freed and kernel.closed == [0x40]
+
+
+def test_lock_file_shares_read_only(last_error):
+    opened = []
+
+    def create_file(path, access, share, security, disposition, flags, template):
+        opened.append((path, access, share, disposition))
+        return 0x88
+
+    api = _api(kernel32={"CreateFileW": create_file})
+    assert api.lock_file(r"C:\x\ccmsetup.exe") == 0x88
+    assert opened == [(r"C:\x\ccmsetup.exe", winapi.GENERIC_READ, winapi.FILE_SHARE_READ, winapi.OPEN_EXISTING)]
+    api = _api(kernel32={"CreateFileW": lambda *args: winapi.INVALID_HANDLE_VALUE})
+    with pytest.raises(OSError):
+        api.lock_file("x")
+
+
+def test_verify_trust_passes_the_locked_handle(last_error):
+    seen = []
+
+    def verify(hwnd, action, data_ref):
+        data = data_ref._obj
+        if data.dwStateAction == winapi.WTD_STATEACTION_VERIFY:
+            seen.append(data.pFile.contents.hFile)
+        return 0
+
+    api = _api(wintrust={"WinVerifyTrust": verify})
+    api.verify_trust(r"C:\x\ccmsetup.exe", 0x88)
+    assert seen == [0x88]
+
+
+def _filetime(moment) -> winapi.FILETIME:
+    import datetime
+
+    ticks = int((moment - datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)).total_seconds() * 10_000_000)
+    return winapi.FILETIME(ticks & 0xFFFFFFFF, ticks >> 32)
+
+
+def test_machine_store_enumeration_reads_names_dates_eku_key_and_chain(last_error):
+    import datetime
+
+    not_after = datetime.datetime(2031, 3, 1, 8, 0, tzinfo=datetime.UTC)
+    info = wincrypt.CERT_INFO(NotBefore=_filetime(not_after - datetime.timedelta(days=365)),
+                              NotAfter=_filetime(not_after))
+    context = wincrypt.CERT_CONTEXT(pCertInfo=ctypes.pointer(info))
+    chain = wincrypt.CERT_CHAIN_CONTEXT(TrustStatus=wincrypt.CERT_TRUST_STATUS(wincrypt.CERT_TRUST_IS_UNTRUSTED_ROOT, 0))
+    oids = (ctypes.c_char_p * 2)(b"1.3.6.1.5.5.7.3.1", b"1.3.6.1.5.5.7.3.2")
+    log = []
+
+    def open_store(provider, encoding, prov, flags, name):
+        log.append(("open", provider.value, flags, name))
+        return 0x50
+
+    def enum(store, previous):
+        if previous:
+            return None
+        return ctypes.pointer(context)
+
+    def names(ctx, kind, flags, para, buffer, size):
+        buffer.value = "Contoso Issuing CA 01" if flags & wincrypt.CERT_NAME_ISSUER_FLAG else "PC01.contoso.com"
+        return len(buffer.value) + 1
+
+    def prop(ctx, prop_id, buffer, size_ref):
+        if prop_id == wincrypt.CERT_SHA1_HASH_PROP_ID:
+            if buffer is not None:
+                ctypes.memmove(buffer, bytes(range(20)), 20)
+            size_ref._obj.value = 20
+            return 1
+        return 1 if prop_id == wincrypt.CERT_KEY_PROV_INFO_PROP_ID else 0
+
+    def eku(ctx, flags, buffer, size_ref):
+        size_ref._obj.value = ctypes.sizeof(wincrypt.CERT_ENHKEY_USAGE)
+        if buffer is not None:
+            usage = wincrypt.CERT_ENHKEY_USAGE.from_buffer(buffer)
+            usage.cUsageIdentifier = 2
+            usage.rgpszUsageIdentifier = ctypes.cast(oids, ctypes.POINTER(ctypes.c_char_p))
+        return 1
+
+    def get_chain(engine, ctx, time, store, para_ref, flags, reserved, chain_ref):
+        assert engine == wincrypt.HCCE_LOCAL_MACHINE and store == 0x50
+        assert flags == wincrypt.CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL  # no network while listing
+        assert para_ref._obj.cbSize == ctypes.sizeof(wincrypt.CERT_CHAIN_PARA)
+        chain_ref._obj.contents = chain
+        return 1
+
+    api = _api(crypt32={"CertOpenStore": open_store, "CertEnumCertificatesInStore": enum,
+                        "CertGetNameStringW": names, "CertGetCertificateContextProperty": prop,
+                        "CertGetEnhancedKeyUsage": eku, "CertGetCertificateChain": get_chain,
+                        "CertFreeCertificateChain": lambda c: log.append("free chain"),
+                        "CertCloseStore": lambda store, flags: log.append(("close", store)) or 1})
+    (cert,) = api.machine_certificates("MY")
+    assert (cert.subject, cert.issuer) == ("PC01.contoso.com", "Contoso Issuing CA 01")
+    assert cert.thumbprint == bytes(range(20)).hex().upper()
+    assert cert.not_after == not_after
+    assert cert.ekus == ("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2")
+    assert cert.has_private_key and cert.chain_error_status == wincrypt.CERT_TRUST_IS_UNTRUSTED_ROOT
+    assert log[0] == ("open", wincrypt.CERT_STORE_PROV_SYSTEM_W, wincrypt.CERT_SYSTEM_STORE_LOCAL_MACHINE
+                      | wincrypt.CERT_STORE_READONLY_FLAG | wincrypt.CERT_STORE_OPEN_EXISTING_FLAG, "MY")
+    assert log[1:] == ["free chain", ("close", 0x50)]
+
+
+def test_certificate_without_eku_extension_is_valid_for_all_not_listed(last_error):
+    last_error.code = wincrypt.CRYPT_E_NOT_FOUND - (1 << 32)  # as a signed DWORD from GetLastError
+    api = _api(crypt32={"CertGetEnhancedKeyUsage": lambda ctx, flags, buffer, size_ref: 0})
+    assert api._enhanced_key_usage(None) is None
+
+
+def test_chain_revocation_flags_timeout_policy_and_frees(last_error):
+    chain = wincrypt.CERT_CHAIN_CONTEXT(TrustStatus=wincrypt.CERT_TRUST_STATUS(
+        wincrypt.CERT_TRUST_IS_OFFLINE_REVOCATION | wincrypt.CERT_TRUST_REVOCATION_STATUS_UNKNOWN, 0))
+    context = wincrypt.CERT_CONTEXT()
+    log = []
+
+    def create(encoding, data, size):
+        assert encoding == wincrypt.X509_ASN_ENCODING | wincrypt.PKCS_7_ASN_ENCODING
+        assert bytes(data) == b"DER!" and size == 4
+        return ctypes.pointer(context)
+
+    def get_chain(engine, ctx, time, store, para_ref, flags, reserved, chain_ref):
+        log.append(("chain", engine, flags, para_ref._obj.dwUrlRetrievalTimeout))
+        chain_ref._obj.contents = chain
+        return 1
+
+    def policy(kind, chain_ptr, para_ref, status_ref):
+        assert kind.value == wincrypt.CERT_CHAIN_POLICY_BASE
+        status_ref._obj.dwError = 0x80092013
+        return 1
+
+    api = _api(crypt32={"CertCreateCertificateContext": create, "CertGetCertificateChain": get_chain,
+                        "CertVerifyCertificateChainPolicy": policy,
+                        "CertFreeCertificateChain": lambda c: log.append("free chain"),
+                        "CertFreeCertificateContext": lambda c: log.append("free context") or 1})
+    status, error = api.chain_revocation(b"DER!", 5000)
+    assert status & wincrypt.CERT_TRUST_IS_OFFLINE_REVOCATION and error == 0x80092013
+    assert log == [("chain", wincrypt.HCCE_LOCAL_MACHINE, wincrypt.CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT
+                    | wincrypt.CERT_CHAIN_REVOCATION_ACCUMULATIVE_TIMEOUT, 5000), "free chain", "free context"]

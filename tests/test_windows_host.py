@@ -50,6 +50,15 @@ class FakeApi:
         self.exit_codes: dict[int, int | None] = {}
         self.calls: list[tuple] = []
         self.drive_types: dict[str, int] = {}
+        self.unc: dict[str, str] = {}  # drive letter "Z:" -> "\\\\server\\share"
+        self.denied_keys: set[str] = set()
+        self.private_dirs: list[str] = []
+        self.locked: dict[int, str] = {}  # open lock handles -> path
+        self.lock_log: list[tuple] = []
+        self.certificates: list = []
+        self.chain: tuple[int, int] | Exception = (0, 0)
+        self.owner = (0x600, "the console window (in front)")
+        self._next_lock = 0x9000
         self._windir = tmp / "Windows"
 
     def is_elevated(self):
@@ -57,11 +66,48 @@ class FakeApi:
 
     def shell_execute_runas(self, exe, parameters, directory):
         self.calls.append(("runas", exe, parameters, directory))
+        self.lock_log.append(("launched while locked", exe in self.locked.values()))
         return self.runas
 
     def create_process(self, command_line, directory):
         self.calls.append(("create", command_line, directory))
+        self.lock_log.append(("launched while locked", any(p in command_line for p in self.locked.values())))
         return FakePopen(command_line, directory)
+
+    def create_private_dir(self, path):
+        Path(path).mkdir(parents=False, exist_ok=False)  # a fresh folder: never reuse one
+        self.private_dirs.append(path)
+
+    def lock_file(self, path):
+        self._next_lock += 1
+        self.locked[self._next_lock] = path
+        self.lock_log.append(("lock", path))
+        return self._next_lock
+
+    def unlock_file(self, handle):
+        self.lock_log.append(("unlock", self.locked.pop(handle)))
+
+    def reg_key_state(self, key):
+        return "denied" if key in self.denied_keys else ("present" if key in self.keys else "absent")
+
+    def logical_drives(self):
+        return sorted({root[:2] for root in self.drive_types} | {"C:"})
+
+    def universal_name(self, path):
+        unc = self.unc.get(path[:2].upper())
+        return unc + path[2:] if unc else None
+
+    def owner_window(self):
+        return self.owner
+
+    def machine_certificates(self, store_name="MY"):
+        return list(self.certificates)
+
+    def chain_revocation(self, der, timeout_ms, *, cache_only=False):
+        self.calls.append(("chain", der, timeout_ms))
+        if isinstance(self.chain, Exception):
+            raise self.chain
+        return self.chain
 
     def wait_process(self, handle, timeout_ms):
         self.wait_timeouts.append(timeout_ms)
@@ -81,8 +127,10 @@ class FakeApi:
     def process_id(self, handle):
         return 777
 
-    def verify_trust(self, path):
-        self.calls.append(("trust", path))
+    def verify_trust(self, path, handle=None):
+        self.calls.append(("trust", path, handle))
+        if callable(self.trust):
+            return self.trust(path)
         return self.trust
 
     def reg_value(self, key, name):
@@ -156,9 +204,9 @@ def test_elevated_launch_via_runas_passes_one_parameter_string(host, api, exe):
     result = host.launch(exe, ARGV, noservice=False)
     assert result.started and result.elevated_via_uac
     (_, file, parameters, directory), = [c for c in api.calls if c[0] == "runas"]
-    assert file == str(exe)
+    assert Path(file).name == "ccmsetup.exe" and Path(file).read_bytes() == exe.read_bytes()
     assert parameters == '/mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/1 SMSSITECODE=P01 /source:"C:\\My Files\\\\"'
-    assert directory == str(exe.parent)
+    assert directory == str(Path(file).parent)
     assert result.process.pid == 777
 
 
@@ -212,9 +260,10 @@ def test_exit_code_unavailable_is_asked_again(api):
 
 def test_relative_exe_path_is_made_absolute(host, api, exe, monkeypatch):
     monkeypatch.chdir(exe.parent)
-    host.launch("ccmsetup.exe", ARGV, noservice=False)
+    result = host.launch("ccmsetup.exe", ARGV, noservice=False)
+    assert result.started
     (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
-    assert (file, directory) == (str(exe), str(exe.parent))
+    assert Path(file).is_absolute() and Path(directory).is_absolute()
 
 
 def test_other_shell_execute_error_is_failed_to_start(host, api, exe):
@@ -228,8 +277,8 @@ def test_already_elevated_uses_create_process_with_verbatim_command(host, api, e
     api.elevated = True
     result = host.launch(exe, ARGV, noservice=False)
     assert result.started and not result.elevated_via_uac
-    (_, command, _), = [c for c in api.calls if c[0] == "create"]
-    assert command.startswith(f'"{exe}" /mp:')
+    (_, command, directory), = [c for c in api.calls if c[0] == "create"]
+    assert command.startswith(f'"{Path(directory) / "ccmsetup.exe"}" /mp:')
     assert not [c for c in api.calls if c[0] == "runas"]
 
 
@@ -334,9 +383,20 @@ def _schtasks(name):
     return f"schtasks.exe /Query /TN {name} /FO CSV /NH"
 
 
-def test_retry_task_in_either_folder(host, api):
-    assert not host.retry_task_exists()
-    api.commands[_schtasks(RETRY_TASK_NAMES[1])] = (0, b"")
+def test_retry_task_path_is_the_documented_folder():
+    # KB 3123029: \Microsoft\Microsoft\Configuration Manager, not the root folder
+    assert RETRY_TASK_NAMES == (r"\Microsoft\Microsoft\Configuration Manager\Configuration Manager Client Retry Task",)
+
+
+def test_retry_task_absent_in_a_readable_index_is_absent(host, api):
+    assert host.retry_task_state().state == "absent"
+    assert not [c for c in api.calls if c[0] == "run"]
+
+
+def test_retry_task_unreadable_index_then_schtasks_found(host, api):
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    _deny_task_files(api)
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (0, b"")
     assert host.retry_task_exists()
 
 
@@ -348,6 +408,8 @@ def test_retry_task_from_the_task_scheduler_registry_index_without_schtasks(host
 
 def test_retry_task_csv_row_in_a_german_ui(host, api):
     # /FO CSV /NH: no localized header; the first field is the task path whatever the UI language
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    _deny_task_files(api)
     row = f'"{RETRY_TASK_NAMES[0]}","27.11.2026 03:00:00","Bereit"\r\n'.encode("cp850")
     api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (0, row)
     assert host.retry_task_exists()
@@ -355,10 +417,50 @@ def test_retry_task_csv_row_in_a_german_ui(host, api):
     assert not host.retry_task_exists()
 
 
-def test_retry_task_not_found_or_not_visible_is_false(host, api):
-    for name in RETRY_TASK_NAMES:
-        api.commands[_schtasks(name)] = (1, "FEHLER: Das System kann die angegebene Datei nicht finden.".encode("cp850"))
+def _deny_task_files(api):
+    """%WinDir%\\System32\\Tasks unreadable for this account (a file where the folder should be: stat fails)."""
+    tasks = api.windir() / "System32" / "Tasks"
+    tasks.mkdir(parents=True, exist_ok=True)
+    (tasks / "Microsoft").write_text("not a folder")
+
+
+def test_retry_task_unreadable_everywhere_is_unknown_not_absent(host, api):
+    # issue 10, defect 4: TaskCache denied, the task files unreadable, schtasks "access denied"
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    _deny_task_files(api)
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (1, b"ERROR: Access is denied.\r\n")
+    state = host.retry_task_state()
+    assert state.state == "unknown"
+    assert "Access is denied" in state.detail and "registry" in state.detail
     assert not host.retry_task_exists()
+    # a localized "not found" cannot be told from "access denied": unknown too, never a silent pass
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = \
+        (1, "FEHLER: Das System kann die angegebene Datei nicht finden.".encode("cp850"))
+    assert host.retry_task_state().state == "unknown"
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (1, b"ERROR: The system cannot find the file specified.\r\n")
+    assert host.retry_task_state().state == "absent"
+
+
+def test_retry_task_file_answers_when_the_index_is_denied(host, api):
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    task_file = api.windir().joinpath("System32", "Tasks", *RETRY_TASK_NAMES[0].strip("\\").split("\\"))
+    assert host.retry_task_state().state == "absent"  # no such file
+    task_file.parent.mkdir(parents=True)
+    task_file.write_text("<Task/>")
+    assert host.retry_task_state().state == "present"
+    assert not [c for c in api.calls if c[0] == "run"]
+
+
+def test_unknown_retry_task_is_a_warning_in_the_check(host, api):
+    from wizard.core.plan import InstallPlan
+    from wizard.host.checks import run_checks
+
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    _deny_task_files(api)
+    api.commands[_schtasks(RETRY_TASK_NAMES[0])] = (1, b"ERROR: Access is denied.\r\n")
+    result = run_checks(host, InstallPlan(), only=["retry-task"])[0]
+    assert result.status == "warn" and "could not be read" in result.detail
+    assert "administrator" in result.fix
 
 
 def test_restart_refused_is_an_error_the_ui_can_show(host, api):
@@ -371,6 +473,8 @@ def test_restart_refused_is_an_error_the_ui_can_show(host, api):
 
 def test_windows_tools_run_by_full_path_from_system32(host, api):
     api.commands["shutdown.exe /r /t 30 /c " + RESTART_COMMENT] = (0, b"")
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    _deny_task_files(api)
     host.dsregcmd()
     host.retry_task_exists()
     host.restart()
@@ -438,3 +542,159 @@ def test_only_microsoft_corporation_counts_as_the_ccmsetup_signer(signer, accept
 
     assert SignatureInfo("valid", signer, "").is_microsoft is accepted
     assert SignatureInfo("untrusted", "Microsoft Corporation", "").is_microsoft is False
+
+
+# -- issue 10, defect 3: the bytes that run elevated are the bytes that were verified --------------------------
+
+
+def test_launch_runs_a_verified_copy_locked_until_shell_execute_returns(host, api, exe):
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.started and "verified copy" in result.message
+    (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
+    copy = Path(file)
+    assert copy != exe and copy.read_bytes() == exe.read_bytes()
+    assert str(copy.parent) in api.private_dirs  # a fresh folder with the protected DACL
+    assert directory == str(copy.parent)
+    # verified through the lock handle, launched while locked, released after ShellExecuteExW returned
+    (_, trusted_path, handle), = [c for c in api.calls if c[0] == "trust"]
+    assert trusted_path == str(copy) and handle is not None
+    assert api.lock_log == [("lock", str(copy)), ("launched while locked", True), ("unlock", str(copy))]
+    assert api.locked == {}
+
+
+def test_each_launch_gets_a_fresh_protected_folder(host, api, exe):
+    host.launch(exe, ARGV, noservice=False)
+    host.launch(exe, ARGV, noservice=False)
+    assert len(set(api.private_dirs)) == 2
+
+
+def test_a_file_swapped_after_the_checks_is_not_launched(host, api, exe):
+    api.trust = lambda path: (0, "Microsoft Corporation") if Path(path).read_bytes() == b"MZ" \
+        else (winapi.TRUST_E_BAD_DIGEST, "Microsoft Corporation")
+    assert host.verify_signature(exe).is_microsoft  # what the checks (and the session) saw, by path
+    exe.write_bytes(b"MZ evil")  # replaced in the user-writable folder between check and launch
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.status == "unsigned-exe"
+    assert not [c for c in api.calls if c[0] in ("runas", "create")]
+    assert api.locked == {}
+
+
+def test_a_copy_that_cannot_be_made_does_not_launch(host, api, exe):
+    def refuse(path):
+        raise PermissionError(5, "Access is denied")
+
+    api.create_private_dir = refuse
+    result = host.launch(exe, ARGV, noservice=False)
+    assert result.status == "failed-to-start" and "protected folder" in result.message
+    assert not [c for c in api.calls if c[0] == "runas"]
+
+
+def test_elevated_create_process_also_runs_the_locked_copy(host, api, exe):
+    api.elevated = True
+    host.launch(exe, ARGV, noservice=False)
+    assert ("launched while locked", True) in api.lock_log
+
+
+# -- issue 10, defect 2: mapped drives -------------------------------------------------------------------------
+
+
+def test_working_directory_is_local_not_the_exe_folder_on_a_share(host, api, exe):
+    api.drive_types[str(exe)[:2].upper() + "\\"] = winapi.DRIVE_REMOTE
+    host.launch(exe, ARGV, noservice=False)
+    (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
+    assert directory != str(exe.parent)
+    assert Path(directory).is_relative_to(host.run_dir())
+
+
+def test_mapped_drive_to_unc(host, api):
+    api.drive_types["Z:\\"] = winapi.DRIVE_REMOTE
+    api.unc["Z:"] = r"\\fs01.contoso.com\Deploy"
+    assert host.mapped_drives() == ["Z:"]
+    assert host.unc_path(r"Z:\Client\ccmsetup.exe") == r"\\fs01.contoso.com\Deploy\Client\ccmsetup.exe"
+    assert host.unc_path(r"C:\Client") is None
+    assert host.unc_path(r"\\server\share") is None
+
+
+def test_source_on_a_mapped_drive_suggests_its_unc_path(host, api):
+    from wizard.core.parse import parse_command
+    from wizard.host.checks import run_checks
+
+    api.drive_types["Z:\\"] = winapi.DRIVE_REMOTE
+    api.unc["Z:"] = r"\\fs01.contoso.com\Deploy"
+    plan = parse_command(r'ccmsetup.exe /mp:mp01 /source:"Z:\Client" SMSSITECODE=P01').plan
+    result = run_checks(host, plan, only=["source-path"])[0]
+    assert result.status == "warn"
+    assert r'/source:"\\fs01.contoso.com\Deploy\Client"' in result.fix
+
+
+# -- issue 10, defects 6 and 7: certificates and revocation through crypt32 ------------------------------------
+
+
+def _store_cert(subject="PC01.contoso.com", ekus=("1.3.6.1.5.5.7.3.2",), chain=0, key=True, days=100):
+    import datetime
+
+    from wizard.host.wincrypt import StoreCertificate
+
+    now = datetime.datetime.now(datetime.UTC)
+    return StoreCertificate(subject, "Contoso Issuing CA 01", "AB" * 20, now - datetime.timedelta(days=1),
+                            now + datetime.timedelta(days=days), ekus, key, chain)
+
+
+def test_client_auth_certificates_from_the_machine_store(host, api):
+    from wizard.host import wincrypt
+
+    api.certificates = [
+        _store_cert("good"),
+        _store_cert("server-only", ekus=("1.3.6.1.5.5.7.3.1",)),
+        _store_cert("any-purpose", ekus=None),  # no EKU extension: ConfigMgr needs the EKU listed
+        _store_cert("untrusted", chain=wincrypt.CERT_TRUST_IS_UNTRUSTED_ROOT | wincrypt.CERT_TRUST_IS_NOT_TIME_VALID),
+        _store_cert("offline-only", chain=wincrypt.CERT_TRUST_REVOCATION_STATUS_UNKNOWN),
+        _store_cert("no-chain", chain=None),
+    ]
+    certs = {c.subject: c for c in host.client_auth_certificates()}
+    assert set(certs) == {"good", "untrusted", "offline-only", "no-chain"}
+    assert certs["good"].usable()
+    assert certs["untrusted"].chain_trusted is False and "root CA is not trusted" in certs["untrusted"].chain_detail
+    assert certs["offline-only"].chain_trusted is True  # revocation is judged elsewhere, not as trust
+    assert certs["no-chain"].chain_trusted is None and not certs["no-chain"].usable()
+
+
+def test_windows_prober_asks_the_chain_engine_for_revocation(host, api):
+    from wizard.host import wincrypt
+    from wizard.host.netprobe import ServerCertificate
+
+    cert = ServerCertificate(der=b"0\x82", subject="CN=mp01.contoso.com",
+                             crl_urls=("http://pki.contoso.com/ca.crl",), parsed=True)
+    api.chain = (wincrypt.CERT_TRUST_IS_OFFLINE_REVOCATION | wincrypt.CERT_TRUST_REVOCATION_STATUS_UNKNOWN,
+                 0x80092013)
+    result = host.network().revocation(cert, timeout=2.5)
+    assert (result.status, result.error_code) == ("offline", "0x80092013")
+    assert "http://pki.contoso.com/ca.crl" in result.detail
+    assert ("chain", b"0\x82", 2500) in api.calls
+    api.chain = (wincrypt.CERT_TRUST_IS_REVOKED, 0x80092010)
+    assert host.network().revocation(cert).status == "revoked"
+    api.chain = (0, 0)
+    assert host.network().revocation(cert).status == "good"
+    api.chain = (wincrypt.CERT_TRUST_REVOCATION_STATUS_UNKNOWN, 0x80092012)
+    assert host.network().revocation(cert).status == "unknown"
+    api.chain = OSError("CertGetCertificateChain failed")
+    assert host.network().revocation(cert).status == "not-checked"
+
+
+# -- issue 10, defect 10 and the self-test helpers -------------------------------------------------------------
+
+
+def test_uac_owner_is_described(host, api):
+    api.owner = (0x700, "the terminal window in front that hosts this console (e.g. Windows Terminal)")
+    assert "Windows Terminal" in host.uac_owner()
+    api.elevated = True
+    assert "without a prompt" in host.uac_owner()
+
+
+def test_unreadable_process_list_is_reported_not_hidden(host, api):
+    def broken(name):
+        raise OSError("CreateToolhelp32Snapshot failed")
+
+    api.process_ids = broken
+    activity = host.setup_activity()
+    assert not activity.running and "could not be read" in activity.error

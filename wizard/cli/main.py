@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     import argparse
 
 # Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
-COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate", "explain")
+COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate", "explain", "selftest")
 DEFAULT_DEMO_ARG = "entra-joined"  # the preset `--demo` alone opens
 # The subcommands that take their own --demo / --profile (see check_cmd.add_demo_option / add_plan_options).
-_TAKES_OPTION = {"--demo": ("check", "install", "collect"), "--profile": ("check", "install", "collect", "command")}
+_TAKES_OPTION = {"--demo": ("check", "install", "collect", "selftest"),
+                 "--profile": ("check", "install", "collect", "command")}
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:

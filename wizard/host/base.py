@@ -19,8 +19,42 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class JoinDiagnostics:
+    """The pre-join "Diagnostic Data" block dsregcmd prints when a domain joined device failed to hybrid join
+    (troubleshoot-device-dsregcmd, "Pre-join diagnostics"). Every field is None when dsregcmd did not print it."""
+
+    error_phase: str | None = None  # pre-check, discover, auth, join
+    client_error_code: str | None = None  # HRESULT, e.g. 0x801c0021
+    server_error_code: str | None = None  # e.g. DirectoryError
+    server_message: str | None = None
+    http_status: str | None = None
+    drs_discovery_test: str | None = None  # PASS, or FAIL [0x801c0021/0x801c000c]
+    previous_registration: str | None = None
+    user_context: str | None = None  # SYSTEM, UN-ELEVATED User, ELEVATED User
+
+    @property
+    def present(self) -> bool:
+        return any(value is not None for value in self.__dict__.values())
+
+
+@dataclass(frozen=True)
+class PrtDiagnostics:
+    """The "AcquirePrtDiagnostics"/"RefreshPrtDiagnostics" block of the SSO State section: the last failed PRT
+    attempt after the last successful update (Windows 10 21H1 and later)."""
+
+    kind: str = ""  # "acquire" or "refresh"
+    attempt_time: str | None = None
+    attempt_status: str | None = None  # client HRESULT, e.g. 0xc000006d
+    http_status: str | None = None
+    server_error_code: str | None = None  # e.g. invalid_grant
+    server_error_description: str | None = None  # e.g. AADSTS50126: ...
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True)
 class DsregStatus:
-    """`dsregcmd /status` read by key. Tri-state fields are True/False, or None when the key was absent."""
+    """`dsregcmd /status` read by key. Tri-state fields are True/False, or None when the key was absent (or
+    showed only a placeholder such as `-`, `n/a` or nothing)."""
 
     azure_ad_joined: bool | None = None
     enterprise_joined: bool | None = None
@@ -32,18 +66,33 @@ class DsregStatus:
     domain_name: str | None = None
     device_id: str | None = None
     device_name: str | None = None
-    device_auth_status: str | None = None
-    # section name -> {key: value}, in the order dsregcmd printed them
+    device_auth_status: str | None = None  # SUCCESS, "FAILED. Device is either disabled or deleted", "FAILED. ERROR"
+    # Device Details / SSO State / diagnostics (issue 15): parsed so the Entra checks can explain what they find
+    device_cert_valid_from: datetime.datetime | None = None  # DeviceCertificateValidity, UTC
+    device_cert_valid_to: datetime.datetime | None = None
+    tpm_protected: bool | None = None
+    key_sign_test: str | None = None  # PASSED / FAILED (needs elevation; absent otherwise)
+    aad_recovery_enabled: bool | None = None
+    prt_update_time: datetime.datetime | None = None  # AzureAdPrtUpdateTime, UTC
+    prt_expiry_time: datetime.datetime | None = None
+    session_is_not_remote: bool | None = None
+    mdm_url: str | None = None
+    join_diagnostics: JoinDiagnostics = field(default_factory=JoinDiagnostics)
+    prt_diagnostics: tuple[PrtDiagnostics, ...] = ()
+    # section name -> {key: value}, in the order dsregcmd printed them (placeholders left out)
     sections: dict[str, dict[str, str]] = field(default_factory=dict)
     raw: str = ""
     error: str | None = None  # set when dsregcmd could not be run or printed nothing usable
 
     @property
     def join_state(self) -> str:
-        """Human name of the join state (truth table from the dsregcmd troubleshooting doc)."""
+        """Human name of the join state (truth table from the dsregcmd troubleshooting doc). A key dsregcmd did
+        not print is unknown, never read as NO."""
         aad, ent, dom = self.azure_ad_joined, self.enterprise_joined, self.domain_joined
         if aad and dom:
             return "Microsoft Entra hybrid joined"
+        if aad and dom is None:
+            return "Microsoft Entra joined (domain join state not shown)"
         if aad:
             return "Microsoft Entra joined"
         if ent and dom:
@@ -52,12 +101,75 @@ class DsregStatus:
             return "Domain joined (not Entra joined)"
         if self.workplace_joined:
             return "Microsoft Entra registered only (not joined)"
+        if aad is None:
+            return "Join state unknown (dsregcmd did not show AzureAdJoined)"
         return "Not joined"
+
+    @property
+    def device_disabled(self) -> bool:
+        """DeviceAuthStatus says the device object is disabled or deleted in Entra ID."""
+        text = (self.device_auth_status or "").upper()
+        return text.startswith("FAILED") and ("DISABLED" in text or "DELETED" in text)
 
     @property
     def has_user_state(self) -> bool:
         """User/SSO sections are per signed-in user; they are absent when run as SYSTEM."""
         return self.azure_ad_prt is not None
+
+
+TaskPresence = Literal["present", "absent", "unknown"]
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """Whether a scheduled task exists: "unknown" when no source could tell (a standard user may be denied the
+    Task Scheduler's index, its task files and schtasks alike); `detail` says why."""
+
+    state: TaskPresence
+    detail: str = ""
+
+
+CLIENT_AUTH_EKU = "1.3.6.1.5.5.7.3.2"  # id-kp-clientAuth
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """A certificate with the client-authentication EKU in the computer's Personal store (LocalMachine\\My),
+    the kind ccmsetup picks to install as a PKI client."""
+
+    subject: str
+    issuer: str
+    thumbprint: str
+    not_before: datetime.datetime | None  # UTC
+    not_after: datetime.datetime | None  # UTC
+    has_private_key: bool
+    chain_trusted: bool | None  # None: the chain could not be built at all
+    chain_detail: str = ""
+    store: str = "LocalMachine\\My"
+
+    def problems(self, now: datetime.datetime | None = None) -> list[str]:
+        """Why the client would not use this certificate (empty: it is usable)."""
+        now = now or datetime.datetime.now(datetime.UTC)
+        found = []
+        if self.not_after is not None and now > self.not_after:
+            found.append(f"expired on {self.not_after:%Y-%m-%d}")
+        if self.not_before is not None and now < self.not_before:
+            found.append(f"not valid before {self.not_before:%Y-%m-%d}")
+        if not self.has_private_key:
+            found.append("no private key on this device")
+        if self.chain_trusted is False:
+            found.append("its chain does not end in a trusted root" + (f" ({self.chain_detail})"
+                                                                       if self.chain_detail else ""))
+        elif self.chain_trusted is None:
+            found.append("its chain could not be built" + (f" ({self.chain_detail})" if self.chain_detail else ""))
+        return found
+
+    def usable(self, now: datetime.datetime | None = None) -> bool:
+        return not self.problems(now)
+
+    def describe(self) -> str:
+        expires = f", expires {self.not_after:%Y-%m-%d}" if self.not_after else ""
+        return f"'{self.subject}' issued by '{self.issuer}'{expires} (thumbprint {self.thumbprint})"
 
 
 @dataclass(frozen=True)
@@ -129,6 +241,7 @@ class SetupActivity:
 
     process_ids: tuple[int, ...] = ()
     service: ServiceState | None = None
+    error: str = ""  # the process list could not be read (the ids above may then be incomplete)
 
     @property
     def running(self) -> bool:
@@ -255,7 +368,30 @@ class Host(abc.ABC):
 
     @abc.abstractmethod
     def retry_task_exists(self) -> bool:
-        """The scheduled task "Configuration Manager Client Retry Task" exists."""
+        """The scheduled task "Configuration Manager Client Retry Task" exists (False also when unknown: use
+        retry_task_state() to tell absent from unreadable)."""
+
+    def retry_task_state(self) -> TaskState:
+        """Present, absent, or unknown (could not be read) with the reason."""
+        return TaskState("present" if self.retry_task_exists() else "absent")
+
+    def client_auth_certificates(self) -> list[CertInfo]:
+        """Certificates with the client-authentication EKU in LocalMachine\\My, valid or not (see
+        CertInfo.problems). A device with a usable one installs as a PKI client (facts section 0)."""
+        return []
+
+    def mapped_drives(self) -> list[str]:
+        """Drive letters ("Z:") mapped to network shares in this session."""
+        return []
+
+    def unc_path(self, path: str) -> str | None:
+        """`path` on a mapped drive as a UNC path (\\\\server\\share\\...), or None when it is not on a mapped
+        drive or the share cannot be named."""
+        return None
+
+    def uac_owner(self) -> str:
+        """Which window the administrator prompt (UAC) would be owned by, in words (self-test; never prompts)."""
+        return "not applicable on this device"
 
     @abc.abstractmethod
     def pending_reboot(self) -> list[str]:

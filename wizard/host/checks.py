@@ -6,6 +6,7 @@ on Windows and on the demo host. Titles and fix texts live in data/checks.json.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import ntpath
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 
 from wizard.core.cmg import is_cmg_address
 from wizard.core.plan import InstallPlan
-from wizard.host import netprobe
+from wizard.host import entra_checks, netprobe
 from wizard.host.base import DsregStatus, Host
 from wizard.host.ccmsetup_exe import download_source
 
@@ -31,14 +32,15 @@ Kind = Literal["device", "network", "file"]
 
 NETWORK_TIMEOUT = 5.0  # default per network probe
 DEVICE_TIMEOUT = 45.0  # dsregcmd / schtasks can be slow on a busy device
-# A network check runs DNS, then TCP+TLS, then the HTTP answer, each bounded by the probe timeout: its hard
-# deadline allows all three plus a second.
-_NETWORK_STEPS = 3
+# A network check runs DNS, then TCP+TLS, then the HTTP answer, each bounded by the probe timeout, then fetches
+# the revocation addresses of the certificate (DNS+TCP, HTTP); an http:// MP that answers 403 is asked again
+# over https://. The hard deadline allows that plus a second.
+_NETWORK_STEPS = 5
 
 ALL_CHECK_IDS = (
     "os-supported", "admin", "disk-space", "pending-reboot", "existing-client", "setup-running", "retry-task",
     "ccmsetup-exe", "source-path", "entra-join", "tenant-match", "entra-user", "entra-endpoints",
-    "mp-reachable", "cmg-reachable",
+    "mp-reachable", "cmg-reachable", "pki-client-cert",
 )
 
 
@@ -73,13 +75,19 @@ class Check:
 class CheckContext:
     """What a check may use: the host, the plan, the chosen exe, the network timeout; dsregcmd runs once."""
 
-    def __init__(self, host: Host, plan: InstallPlan, exe: str | Path | None, network_timeout: float) -> None:
+    def __init__(self, host: Host, plan: InstallPlan, exe: str | Path | None, network_timeout: float,
+                 clock: Callable[[], datetime.datetime] | None = None) -> None:
         self.host = host
         self.plan = plan
         self.exe = Path(exe) if exe else None
         self.network_timeout = network_timeout
+        self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
         self._lock = threading.Lock()
         self._dsreg: DsregStatus | None = None
+
+    def now(self) -> datetime.datetime:
+        """The current UTC time (PRT age, certificate validity); injectable for tests."""
+        return self._clock()
 
     def dsreg(self) -> DsregStatus:
         with self._lock:
@@ -97,8 +105,12 @@ def _data() -> dict[str, Any]:
         raise RuntimeError(f"wizard/host/data/checks.json cannot be read ({exc}); reinstall ccmsetup-wizard") from exc
 
 
-def _fix(key: str, **values: Any) -> str:
+def fix_text(key: str, **values: Any) -> str:
+    """The fix text `key` from data/checks.json ("fixes"), with `values` filled in."""
     return _data()["fixes"][key].format(**values)
+
+
+_fix = fix_text
 
 
 def _failure_fix(result: netprobe.ProbeResult, host: str = "", port: int | str = "") -> str:
@@ -136,14 +148,7 @@ def _admin(ctx: CheckContext) -> tuple[Status, str, str]:
 
 
 def _entra_join(ctx: CheckContext) -> tuple[Status, str, str]:
-    status = ctx.dsreg()
-    if status.error and status.azure_ad_joined is None:
-        return "error", f"Cannot read the join state: {status.error}", _fix("dsregcmd-failed")
-    if status.azure_ad_joined:
-        tenant = f" to {status.tenant_name or 'tenant'} ({status.tenant_id})" if status.tenant_id else ""
-        return "pass", f"{status.join_state}{tenant}.", ""
-    return ("fail", f"AzureAdJoined is NO ({status.join_state}): Entra authentication needs an Entra joined or "
-                    "hybrid joined device.", _fix("not-joined"))
+    return entra_checks.join_result(ctx.dsreg(), ctx.now(), _fix)  # type: ignore[return-value]
 
 
 def _normal_guid(value: str | None) -> str:
@@ -171,16 +176,7 @@ def _tenant_match(ctx: CheckContext) -> tuple[Status, str, str]:
 
 
 def _entra_user(ctx: CheckContext) -> tuple[Status, str, str]:
-    status = ctx.dsreg()
-    if status.error and status.azure_ad_joined is None:
-        return "error", f"Cannot read the user's token state: {status.error}", _fix("dsregcmd-failed")
-    if status.azure_ad_prt is None:
-        return "skip", "dsregcmd shows no SSO State (the wizard runs as another account than the signed-in user).", \
-            _fix("no-user-state")
-    if status.azure_ad_prt:
-        return "pass", "AzureAdPrt is YES: the signed-in user has an Entra Primary Refresh Token.", ""
-    return ("warn", "AzureAdPrt is NO: the signed-in user has no Entra token (local account, or the token "
-                    "expired). ccmsetup can still use the device token.", _fix("no-prt"))
+    return entra_checks.user_result(ctx.dsreg(), ctx.now(), _fix)  # type: ignore[return-value]
 
 
 def _parallel(items: Iterable[Any], work: Callable[[Any], Any]) -> list[Any]:
@@ -214,34 +210,93 @@ def _entra_endpoints(ctx: CheckContext) -> tuple[Status, str, str]:
     return "fail", detail, " ".join(f for f in fixes if f)
 
 
+def _https_expected(plan: InstallPlan) -> bool:
+    """The MP is used over HTTPS: /UsePKICert, or an SMSMP written with https:// (an HTTPS-only site)."""
+    return plan.has_switch("/UsePKICert") or (plan.smsmp or "").strip().lower().startswith("https://")
+
+
 def _mp_addresses(plan: InstallPlan) -> list[str]:
-    addresses = [mp for mp in plan.mp if mp.strip() and not is_cmg_address(mp)]
+    https = _https_expected(plan)
+    addresses = [mp if "://" in mp or not https else "https://" + mp.strip()
+                 for mp in plan.mp if mp.strip() and not is_cmg_address(mp)]
     if plan.scenario == "internet-mp" and plan.ccmhostname and not is_cmg_address(plan.ccmhostname):
         host = plan.ccmhostname.strip()
         addresses.append(host if "://" in host else "https://" + host)
     return list(dict.fromkeys(addresses))
 
 
+def _revocation(ctx: CheckContext, result: netprobe.ProbeResult, host: str) -> tuple[Status, str, str]:
+    """Can the device learn the revocation status of the certificate `result` saw? ccmsetup checks it and fails
+    with 0x80092013 when it cannot, unless /NoCRLCheck."""
+    if result.certificate is None:
+        return "pass", "", ""
+    revocation = ctx.host.network().revocation(result.certificate, timeout=ctx.network_timeout, now=ctx.now())
+    if revocation.status in ("good", "no-endpoints", "not-checked"):
+        return "pass", revocation.detail, ""
+    fix = _failure_fix(netprobe.ProbeResult(host, False, revocation.failure), host)
+    if revocation.status == "revoked":
+        return "fail", f"{revocation.detail} ccmsetup refuses it ({revocation.error_code}).", fix
+    if ctx.plan.has_switch("/NoCRLCheck"):
+        return ("pass", f"{revocation.detail} /NoCRLCheck is given, so ccmsetup does not check revocation (a revoked "
+                        "certificate would not be noticed either).", "")
+    if revocation.status == "offline":
+        return ("fail", f"{revocation.detail} ccmsetup checks revocation and would fail with "
+                        f"{revocation.error_code} (the revocation server is offline).", fix)
+    return "warn", revocation.detail, fix
+
+
+def _probe_mp(ctx: CheckContext, address: str) -> tuple[bool, str, str]:
+    """(usable, detail, fix) for one MP address: MPLIST, an https:// retry after HTTP 403, revocation."""
+    prober = ctx.host.network()
+    result = netprobe.probe_mplist(prober, address, timeout=ctx.network_timeout)
+    base = netprobe.mp_base_url(address)
+    host, port = _host_port(base)
+    if result.failure == netprobe.HTTPS_REQUIRED:
+        secure = netprobe.probe_mplist(prober, _https_twin(base), timeout=ctx.network_timeout)
+        required = _failure_fix(result, host, port)
+        if secure.ok or secure.status == 403:
+            status, note, fix = _revocation(ctx, secure, host)
+            note = f" {note}" if note and status != "pass" else ""
+            return False, (f"{result.detail}; over https:// it is reachable and its certificate is trusted.{note} "
+                           "ccmsetup must be told to use HTTPS"), " ".join(f for f in (required, fix) if f)
+        secure_host, secure_port = _host_port(secure.target)
+        return False, f"{result.detail}; over https:// {secure.detail}", \
+            " ".join(f for f in (required, _failure_fix(secure, secure_host, secure_port)) if f)
+    https = base.startswith("https://")
+    if result.ok:
+        what = "MP list received"
+    elif https and result.status == 403:
+        # an HTTPS MP wants a client certificate for MPLIST: it is reachable and its certificate is trusted
+        what = "reachable, certificate trusted (MPLIST needs a client certificate: HTTP 403)"
+    else:
+        return False, f"{address}: {result.detail}", _failure_fix(result, host, port)
+    status, note, fix = _revocation(ctx, result, host)
+    if status == "pass":
+        return True, f"{address}: {what}" + (f". {note}" if note else ""), ""
+    return False, f"{address}: {what}, but {note[0].lower() + note[1:]}", fix
+
+
+def _https_twin(http_url: str) -> str:
+    """The same MP over HTTPS: port 80 (or none) becomes the HTTPS default; another explicit port is kept."""
+    parts = urlsplit(http_url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"https://{host}" + (f":{port}" if port not in (None, 80) else "")
+
+
 def _mp_reachable(ctx: CheckContext) -> tuple[Status, str, str]:
     addresses = _mp_addresses(ctx.plan)
     if not addresses:
         return "skip", "No management point address given: ccmsetup looks one up in Active Directory or DNS.", ""
-    prober = ctx.host.network()
-    results = _parallel(addresses, lambda a: netprobe.probe_mplist(prober, a, timeout=ctx.network_timeout))
-    good, bad, fixes = [], [], []
-    for address, result in zip(addresses, results, strict=True):
-        https = netprobe.mp_base_url(address).startswith("https://")
-        if result.ok:
-            good.append(f"{address}: MP list received")
-        elif https and result.status == 403:
-            # an HTTPS MP wants a client certificate for MPLIST: it is reachable and its certificate is trusted
-            good.append(f"{address}: reachable, certificate trusted (MPLIST needs a client certificate: HTTP 403)")
-        else:
-            bad.append(f"{address}: {result.detail}")
-            host, port = _host_port(netprobe.mp_base_url(address))
-            fixes.append(_failure_fix(result, host, port))
+    results = _parallel(addresses, lambda a: _probe_mp(ctx, a))
+    good = [detail for usable, detail, _ in results if usable]
+    bad = [detail for usable, detail, _ in results if not usable]
+    fix = " ".join(dict.fromkeys(f for usable, _, f in results if not usable and f))
     detail = "; ".join(good + bad)
-    fix = " ".join(dict.fromkeys(f for f in fixes if f))
     if not bad:
         return "pass", detail, ""
     if good:
@@ -283,16 +338,25 @@ def _cmg_reachable(ctx: CheckContext) -> tuple[Status, str, str]:
         tenant = _normal_guid(ctx.plan.aadtenantid) or _normal_guid(ctx.dsreg().tenant_id) or None
     if tenant is None:
         result = prober.https_reach(host, port, timeout=ctx.network_timeout)
-        if result.ok:
-            extra = "" if not ctx.plan.is_entra else " (no tenant known, so onboarding was not asked)"
-            return "pass", f"{hostport}: DNS, TCP and a trusted TLS certificate{extra}.", ""
-        return "fail", f"{hostport}: {result.detail}", _failure_fix(result, host, port)
+        if not result.ok:
+            return "fail", f"{hostport}: {result.detail}", _failure_fix(result, host, port)
+        extra = "" if not ctx.plan.is_entra else " (no tenant known, so onboarding was not asked)"
+        return _with_revocation(ctx, result, host, f"{hostport}: DNS, TCP and a trusted TLS certificate{extra}.")
     result = netprobe.probe_cmg_auth_info(prober, address, tenant, timeout=ctx.network_timeout)
     if result.ok:
-        return "pass", f"{hostport}: certificate trusted, and tenant {tenant} is onboarded (AADAuthInfo answered).", ""
+        return _with_revocation(ctx, result, host, f"{hostport}: certificate trusted, and tenant {tenant} is "
+                                                   "onboarded (AADAuthInfo answered).")
     if result.failure == netprobe.NOT_ONBOARDED:
         return "fail", f"{hostport}: {result.detail}.", _fix("not-onboarded")
     return "fail", f"{hostport}: {result.detail}", _failure_fix(result, host, port)
+
+
+def _with_revocation(ctx: CheckContext, result: netprobe.ProbeResult, host: str,
+                     detail: str) -> tuple[Status, str, str]:
+    status, note, fix = _revocation(ctx, result, host)
+    if status == "pass":
+        return "pass", detail + (f" {note}" if note else ""), ""
+    return status, f"{detail} But {note[0].lower() + note[1:]}", fix
 
 
 def _existing_client(ctx: CheckContext) -> tuple[Status, str, str]:
@@ -319,10 +383,44 @@ def _setup_running(ctx: CheckContext) -> tuple[Status, str, str]:
 
 
 def _retry_task(ctx: CheckContext) -> tuple[Status, str, str]:
-    if ctx.host.retry_task_exists():
+    task = ctx.host.retry_task_state()
+    if task.state == "present":
         return ("warn", "The scheduled task 'Configuration Manager Client Retry Task' exists: an earlier install "
                         "failed and Windows re-runs ccmsetup with the old command line.", _fix("retry-task"))
+    if task.state == "unknown":
+        why = f" ({task.detail})" if task.detail else ""
+        return ("warn", f"Whether a 'Configuration Manager Client Retry Task' exists could not be read{why}: if an "
+                        "earlier install failed, Windows may re-run ccmsetup with the old command line.",
+                _fix("retry-task-unknown"))
     return "pass", "No 'Configuration Manager Client Retry Task' scheduled task.", ""
+
+
+def _pki_client_cert(ctx: CheckContext) -> tuple[Status, str, str]:
+    now = ctx.now()
+    certificates = ctx.host.client_auth_certificates()
+    usable = [c for c in certificates if c.usable(now)]
+    unusable = "; ".join(f"{c.describe()}: {', '.join(c.problems(now))}" for c in certificates if not c.usable(now))
+    ignored = f" ccmsetup will not use: {unusable}" if unusable else ""
+    pki_asked = ctx.plan.has_switch("/UsePKICert")
+    if not usable:
+        if pki_asked:
+            return ("warn", "/UsePKICert is given, but LocalMachine\\My holds no usable client-authentication "
+                            "certificate, so the client cannot use HTTPS management points or the CMG with it."
+                            + (f" Found, but{ignored}." if unusable else ""), _fix("pki-no-cert"))
+        return "pass", ("No usable client-authentication certificate in LocalMachine\\My: ccmsetup will not install "
+                        "as a PKI client." + (f" Found, but{ignored}." if unusable else "")), ""
+    several = (f" {len(usable)} certificates qualify; without CCMCERTSEL or CCMFIRSTCERT=1 the client picks one "
+               "itself." if len(usable) > 1 and not ctx.plan.property("CCMCERTSEL")
+               and not ctx.plan.property("CCMFIRSTCERT") else "")
+    found = f"LocalMachine\\My holds a valid client-authentication certificate {usable[0].describe()}."
+    if pki_asked:
+        return "pass", f"{found} /UsePKICert is given: ccmsetup uses it.{several}", ""
+    if ctx.plan.is_entra or ctx.plan.regtoken is not None:
+        instead = "the bulk registration token" if ctx.plan.regtoken is not None else "Microsoft Entra ID"
+        return ("warn", f"{found} ccmsetup prefers a valid PKI certificate and installs as a PKI client, so "
+                        f"{instead} is not used for client authentication.{several}", _fix("pki-cert-present"))
+    return ("pass", f"{found} Without /UsePKICert the client talks HTTP to the management point; add /UsePKICert to "
+                    f"use the certificate with HTTPS management points.{several}", "")
 
 
 def _pending_reboot(ctx: CheckContext) -> tuple[Status, str, str]:
@@ -381,7 +479,9 @@ def _source_path(ctx: CheckContext) -> tuple[Status, str, str]:
             fixes.append(_fix("source-relative"))
         elif ctx.host.is_network_drive(path):
             problems.append(f"{path} is on mapped drive {drive.upper()}, which the elevated ccmsetup does not see")
-            fixes.append(_fix("source-mapped"))
+            unc = ctx.host.unc_path(path)
+            fixes.append(f"Use /source:\"{unc}\" instead (the same folder as a UNC path)." if unc
+                         else _fix("source-mapped"))
     if problems:
         return "warn", "; ".join(problems) + ".", " ".join(dict.fromkeys(fixes))
     return "pass", "The /source path does not depend on a mapped drive: " + "; ".join(sources) + ".", ""
@@ -403,6 +503,7 @@ _CHECKS: dict[str, tuple[Kind, Callable[[CheckContext], tuple[Status, str, str]]
     "entra-endpoints": ("network", _entra_endpoints),
     "mp-reachable": ("network", _mp_reachable),
     "cmg-reachable": ("network", _cmg_reachable),
+    "pki-client-cert": ("device", _pki_client_cert),
 }
 
 
@@ -416,7 +517,7 @@ def get_check(check_id: str) -> Check:
 def checks_for(plan: InstallPlan) -> list[Check]:
     """The checks that matter for this plan's scenario, in display order."""
     ids = ["os-supported", "admin", "disk-space", "pending-reboot", "existing-client", "setup-running", "retry-task",
-           "ccmsetup-exe"]
+           "pki-client-cert", "ccmsetup-exe"]
     if any(name.lower() == "/source" for name, _ in plan.parameters):
         ids.append("source-path")
     if plan.is_entra:

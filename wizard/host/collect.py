@@ -28,6 +28,7 @@ from wizard.core.redact import redact
 from wizard.core.render import build_argv, command_line
 from wizard.host.base import Host
 from wizard.host.checks import CheckResult
+from wizard.host.selftest import selftest_json_bytes
 
 CCM_LOG_NAMES = ("ClientIDManagerStartup", "ClientLocation", "LocationServices", "ADALOperationProvider",
                  "CcmMessaging")
@@ -190,6 +191,7 @@ def collect_evidence(
     entries["checks.json"] = json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False).encode()
     facts = _device_facts(host)
     entries["device.json"] = redact(json.dumps(facts, indent=2, ensure_ascii=False, default=str), plan).encode()
+    entries["selftest.json"] = selftest_json_bytes(host)  # the device self-test (issue 10); never raises
     if session is not None:
         entries["session.json"] = redact(json.dumps(_session_facts(session), indent=2, default=str), plan).encode()
 

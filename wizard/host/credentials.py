@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from abc import ABC, abstractmethod
 
 SERVICE = "ccmsetup-wizard"
+# Windows Credential Manager (keyring's WinVaultKeyring) keeps the secret as a UTF-16 blob of at most
+# CRED_MAX_CREDENTIAL_BLOB_SIZE = 5 * 512 bytes; a larger one fails with CredWrite error 1783 ("The stub
+# received bad data"). Measured by others: 1,280 characters fit, 1,290 do not (engineering notes section 5).
+CREDENTIAL_BLOB_LIMIT = 2560
+# Win32 errors keyring's Windows back end raises (pywin32-ctypes' pywintypes.error: a plain Exception, not a
+# KeyringError), named for a technician
+_WIN32_HINTS = {
+    1312: "no logon session with credentials: the wizard runs as a service, as SYSTEM or in a remote shell",
+    1783: "the secret is larger than Windows Credential Manager accepts",
+    5: "access denied",
+}
 
 
 def credential_key_for_profile(profile_path: str | os.PathLike[str] | None) -> str:
@@ -71,6 +83,9 @@ class KeyringStore(CredentialStore):
         backend = keyring.get_keyring()
         module = type(backend).__module__
         name = type(backend).__name__
+        # the blob limit is Credential Manager's: only where it is the store
+        self.blob_limit = CREDENTIAL_BLOB_LIMIT if (module == "keyring.backends.Windows" or
+                                                    (sys.platform == "win32" and "Windows" in module)) else None
         if module.startswith("keyrings.alt"):
             self._fall_back(f"the only keyring available ({name}) stores secrets as plain text, so it is not used")
         elif module.startswith(("keyring.backends.fail", "keyring.backends.null")) or _priority(backend) <= 0:
@@ -84,12 +99,15 @@ class KeyringStore(CredentialStore):
         self.secure = False
         self.description = f"{reason}; the token is kept in memory only and forgotten when ccmsetup-wizard closes"
 
+    # Every back-end call catches Exception, not only KeyringError: the Windows back end raises
+    # pywintypes.error (CredWrite 1783, 1312, ...), which is neither, and a secret must never cost a traceback.
+
     def get(self, key: str) -> str | None:
         if self.secure:
             try:
                 value = self._keyring.get_password(self.service, key)
-            except self._keyring.errors.KeyringError as exc:
-                self._fall_back(f"the system keyring failed ({exc})")
+            except Exception as exc:
+                self._fall_back(f"the system keyring failed ({describe_backend_error(exc)})")
             else:
                 if value is not None:
                     return value
@@ -97,11 +115,16 @@ class KeyringStore(CredentialStore):
 
     def set(self, key: str, value: str) -> None:
         if self.secure:
-            try:
-                self._keyring.set_password(self.service, key, value)
-                return
-            except self._keyring.errors.KeyringError as exc:
-                self._fall_back(f"the system keyring refused the token ({exc})")
+            size = len(value.encode("utf-16-le"))
+            if self.blob_limit is not None and size > self.blob_limit:
+                self._fall_back(f"the token is {size:,} bytes as Windows Credential Manager stores it (UTF-16, "
+                                f"{len(value):,} characters), more than its limit of {self.blob_limit:,} bytes")
+            else:
+                try:
+                    self._keyring.set_password(self.service, key, value)
+                    return
+                except Exception as exc:
+                    self._fall_back(f"the system keyring refused the token ({describe_backend_error(exc)})")
         self._memory.set(key, value)
 
     def delete(self, key: str) -> None:
@@ -111,8 +134,23 @@ class KeyringStore(CredentialStore):
                 self._keyring.delete_password(self.service, key)
             except self._keyring.errors.PasswordDeleteError:
                 pass  # nothing stored under that key
-            except self._keyring.errors.KeyringError as exc:
-                self._fall_back(f"the system keyring failed ({exc})")
+            except Exception as exc:
+                self._fall_back(f"the system keyring failed ({describe_backend_error(exc)})")
+
+
+def describe_backend_error(exc: BaseException) -> str:
+    """A keyring back-end error in words: pywintypes.error carries (winerror, funcname, strerror)."""
+    code = getattr(exc, "winerror", None)
+    args = getattr(exc, "args", ())
+    if code is None and len(args) == 3 and isinstance(args[0], int):
+        code = args[0]
+    if isinstance(code, int):
+        function = getattr(exc, "funcname", None) or (args[1] if len(args) == 3 else "")
+        text = (getattr(exc, "strerror", None) or (args[2] if len(args) == 3 else "") or "").strip().rstrip(".")
+        hint = _WIN32_HINTS.get(code)
+        words = f"{function} error {code}".strip() + (f": {text}" if text else "") + (f"; {hint}" if hint else "")
+        return words
+    return str(exc).strip() or type(exc).__name__
 
 
 def _priority(backend: object) -> float:

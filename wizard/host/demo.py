@@ -29,6 +29,7 @@ from wizard.core.simulator import OUTCOMES
 from wizard.core.tail import file_size
 from wizard.core.tracker import track_last_run
 from wizard.host.base import (
+    CertInfo,
     ClientInfo,
     DsregStatus,
     Host,
@@ -40,6 +41,7 @@ from wizard.host.base import (
     SignatureInfo,
     new_run_dir,
 )
+from wizard.host.demo_pki import DEMO_SERVER_CERTIFICATE, client_cert_from_preset, demo_pki_answer
 from wizard.host.dsregcmd import parse_dsregcmd
 from wizard.host.netprobe import DNS, HTTP_STATUS, Prober, ProbeResult
 
@@ -49,6 +51,7 @@ DEMO_EXE_MARKER = b"MZ ccmsetup-wizard DEMO: simulated ccmsetup.exe, not a progr
 DEMO_SIGNER = "Microsoft Corporation"
 _PRESETS_FILE = "demo_presets.json"
 KEEP_DEMO_RUNS = 20  # older demo run folders are removed when a new one starts
+DEMO_SHARE = r"\\fs01.contoso.com\Deploy"  # what a demo preset's mapped drive letters point to
 
 
 class PresetError(ValueError):
@@ -76,6 +79,7 @@ class DemoPreset:
     default_outcome: str = "success"
     default_outcome_reason: str = ""
     default_outcome_needs_entra: bool = False
+    pki_client_cert: dict[str, Any] | None = None  # a client-auth certificate in LocalMachine\My (demo_pki)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class DemoCatalog:
 
 _PRESET_KEYS = {"title", "description", "computer_name", "os", "dsregcmd", "client", "setup_running", "retry_task",
                 "pending_reboot", "free_disk_mb", "online", "elevated", "mapped_drives", "default_outcome",
-                "default_outcome_reason", "default_outcome_needs_entra"}
+                "default_outcome_reason", "default_outcome_needs_entra", "pki_client_cert"}
 
 
 @functools.cache
@@ -129,6 +133,7 @@ def load_demo_catalog() -> DemoCatalog:
                 default_outcome=default_outcome,
                 default_outcome_reason=entry.get("default_outcome_reason", ""),
                 default_outcome_needs_entra=bool(entry.get("default_outcome_needs_entra", False)),
+                pki_client_cert=entry.get("pki_client_cert"),
             )
         return DemoCatalog(data["sample_command"], tuple(t.lower() for t in data["onboarded_tenants"]), presets)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -175,7 +180,8 @@ def render_dsregcmd(fields: dict[str, str], device_name: str) -> str:
     if fields.get("AzureAdJoined") == "YES":
         out += section("Device Details", [("DeviceId", "5c8e1f0a-7d2b-4c3e-9f10-2a3b4c5d6e7f"),
                                           ("KeyProvider", "Microsoft Platform Crypto Provider"),
-                                          ("TpmProtected", "YES"), ("DeviceAuthStatus", "SUCCESS")])
+                                          ("TpmProtected", "YES"),
+                                          ("DeviceAuthStatus", fields.get("DeviceAuthStatus", "SUCCESS"))])
     if tenant:
         out += section("Tenant Details", [
             ("TenantName", fields.get("TenantName", "")), ("TenantId", tenant), ("Idp", "login.windows.net"),
@@ -230,7 +236,7 @@ class SimulatedNetwork(Prober):
         if failed:
             return failed
         return ProbeResult(target, True, None, f"TLS handshake with {target} succeeded (TLSv1.3; demo network)",
-                           seconds=self._spent(started))
+                           seconds=self._spent(started), certificate=DEMO_SERVER_CERTIFICATE)
 
     def http_get(self, url: str, *, timeout: float = 5.0, max_bytes: int = 1 << 20) -> ProbeResult:
         started = time.monotonic()
@@ -240,7 +246,9 @@ class SimulatedNetwork(Prober):
         if failed:
             return failed
         status, body = 404, b""
-        if parts.path.endswith("/SMS_MP/.sms_aut") and parts.query.upper() == "MPLIST":
+        if (pki := demo_pki_answer(url)) is not None:  # the CRL/OCSP addresses of the demo certificate
+            status, body = pki
+        elif parts.path.endswith("/SMS_MP/.sms_aut") and parts.query.upper() == "MPLIST":
             status, body = 200, _MPLIST
         elif parts.path.endswith("/CCM_Proxy_ServerAuth/AADAuthInfo"):
             tenant = (parse_qs(parts.query).get("TenantID") or [""])[0].strip("{}").lower()
@@ -251,7 +259,8 @@ class SimulatedNetwork(Prober):
             status, body = 200, DEMO_EXE_MARKER
         ok = 200 <= status < 300
         return ProbeResult(url, ok, None if ok else HTTP_STATUS, f"HTTP {status} (demo network)", status,
-                           body[:max_bytes], self._spent(started))
+                           body[:max_bytes], self._spent(started),
+                           DEMO_SERVER_CERTIFICATE if parts.scheme == "https" else None)
 
     def download(self, url: str, dest: Path, *, timeout: float = 30.0, max_bytes: int = 64 << 20) -> ProbeResult:
         result = self.http_get(url, timeout=timeout)
@@ -457,6 +466,24 @@ class DemoHost(Host):
 
     def network(self) -> Prober:
         return self._network
+
+    # -- issue 10 device-side API (minimal; reads the preset) ----------------------------------------------
+
+    def client_auth_certificates(self) -> list[CertInfo]:
+        return client_cert_from_preset(self.preset_data.pki_client_cert)
+
+    def mapped_drives(self) -> list[str]:
+        return list(self.preset_data.mapped_drives)
+
+    def unc_path(self, path: str) -> str | None:
+        drive = path[:2].upper()
+        if drive not in self.preset_data.mapped_drives:
+            return None
+        rest = path[2:].lstrip("\\/")
+        return DEMO_SHARE + ("\\" + rest if rest else "")
+
+    def uac_owner(self) -> str:
+        return "the wizard's own window (simulated prompt)"
 
     def find_ccmsetup(self, hint: str | Path | None = None) -> Path | None:
         if hint:

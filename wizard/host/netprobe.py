@@ -5,12 +5,18 @@ TLS is verified with the device trust store: Python's default context loads the 
 Windows and the system bundle elsewhere; `extra_ca_file` adds a CA (tests use it for their local servers).
 Unlike WinHTTP, OpenSSL does not fetch missing intermediates (AIA), so a server that sends an incomplete chain
 fails here as untrusted; the detail says so.
+
+Revocation (ccmsetup logs "Enabled SSL revocation check." and fails with 0x80092013 when the CRL/OCSP of the
+MP/CMG certificate cannot be reached): a probe that completed a TLS handshake carries the server certificate;
+`Prober.revocation()` then fetches the CRL and OCSP addresses named in it. The Windows host overrides this
+with the OS chain engine (CertGetCertificateChain with revocation), which is what ccmsetup itself uses.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import datetime
 import http.client
 import os
 import socket
@@ -19,8 +25,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 DEFAULT_TIMEOUT = 5.0
@@ -39,6 +46,14 @@ HTTP_STATUS = "http-status"
 BAD_RESPONSE = "bad-response"
 NOT_ONBOARDED = "not-onboarded"
 BAD_ADDRESS = "bad-address"
+HTTPS_REQUIRED = "https-required"  # an http:// MP answered 403 (IIS 403.4 "SSL required")
+REVOCATION_OFFLINE = "revocation-offline"  # no CRL/OCSP of the server certificate reachable: 0x80092013
+REVOKED = "revoked"  # the server certificate is on its CRL: 0x80092010
+REVOCATION_UNKNOWN = "revocation-unknown"  # only CRL locations this probe cannot query (ldap://)
+
+CRYPT_E_REVOCATION_OFFLINE = "0x80092013"
+CRYPT_E_REVOKED = "0x80092010"
+CRL_MAX_BYTES = 32 << 20  # large enterprise CRLs run to megabytes
 
 # The names WinHTTP uses in ccmsetup.log for the same TLS failures (WINHTTP_CALLBACK_STATUS_FLAG_*).
 WINHTTP_NAMES = {
@@ -55,6 +70,20 @@ _X509_CERT_HAS_EXPIRED = 10
 
 
 @dataclass(frozen=True)
+class ServerCertificate:
+    """The certificate a server presented in the TLS handshake, with the revocation addresses named in it.
+    `parsed` is False when they could not be read (the `cryptography` package is missing): then only the OS
+    chain engine (Windows) can check revocation."""
+
+    der: bytes = b""
+    subject: str = ""
+    serial: int | None = None
+    crl_urls: tuple[str, ...] = ()  # CRL Distribution Points (http://, ldap://, ...)
+    ocsp_urls: tuple[str, ...] = ()  # Authority Information Access, OCSP
+    parsed: bool = False
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     target: str  # URL or host:port probed
     ok: bool
@@ -63,14 +92,46 @@ class ProbeResult:
     status: int | None = None  # HTTP status when an answer came back
     body: bytes = b""
     seconds: float = 0.0
+    certificate: ServerCertificate | None = None  # set when a TLS handshake completed
 
     @property
     def winhttp_name(self) -> str | None:
         return WINHTTP_NAMES.get(self.failure or "")
 
 
+RevocationStatus = Literal["good", "revoked", "offline", "unknown", "no-endpoints", "not-checked"]
+
+
+@dataclass(frozen=True)
+class EndpointCheck:
+    url: str
+    kind: Literal["crl", "ocsp"]
+    reachable: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class RevocationResult:
+    """Whether the device can learn the revocation status of a server certificate, as ccmsetup must."""
+
+    status: RevocationStatus
+    detail: str
+    endpoints: tuple[EndpointCheck, ...] = ()
+    error_code: str | None = None  # what ccmsetup would log: 0x80092013 offline, 0x80092010 revoked
+
+    @property
+    def failure(self) -> str | None:
+        return {"offline": REVOCATION_OFFLINE, "revoked": REVOKED, "unknown": REVOCATION_UNKNOWN}.get(self.status)
+
+
 class Prober(abc.ABC):
     """What checks need from the network. The real one uses sockets; the demo host simulates answers."""
+
+    def revocation(self, certificate: ServerCertificate, *, timeout: float = DEFAULT_TIMEOUT,
+                   now: datetime.datetime | None = None) -> RevocationResult:
+        """Can this device reach the CRL/OCSP addresses of `certificate`? By default they are fetched with
+        http_get (real sockets, or the demo's simulated network); the Windows host asks the OS chain engine."""
+        return fetch_revocation(self, certificate, timeout=timeout, now=now)
 
     @abc.abstractmethod
     def https_reach(self, host: str, port: int = 443, *, timeout: float = DEFAULT_TIMEOUT) -> ProbeResult:
@@ -139,8 +200,9 @@ class NetProbe(Prober):
         with contextlib.closing(sock):
             version = sock.version() if isinstance(sock, ssl.SSLSocket) else ""
             subject = _peer_common_name(sock)
+            certificate = _peer_certificate(sock)
         detail = f"TLS handshake with {target} succeeded ({version}; certificate {subject or 'accepted'})"
-        return ProbeResult(target, True, None, detail, seconds=time.monotonic() - started)
+        return ProbeResult(target, True, None, detail, seconds=time.monotonic() - started, certificate=certificate)
 
     def http_get(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = 1 << 20) -> ProbeResult:
         started = time.monotonic()
@@ -154,13 +216,14 @@ class NetProbe(Prober):
                 kept += len(chunks[-1])
 
         try:
-            status, reason = self._request(url, timeout, sink)
+            status, reason, certificate = self._request(url, timeout, sink)
         except _ProbeFailure as failure:
             return failure.result(url, started)
         body = b"".join(chunks)
         ok = 200 <= status < 300
         detail = f"HTTP {status} {reason}".strip()
-        return ProbeResult(url, ok, None if ok else HTTP_STATUS, detail, status, body, time.monotonic() - started)
+        return ProbeResult(url, ok, None if ok else HTTP_STATUS, detail, status, body, time.monotonic() - started,
+                           certificate)
 
     def download(self, url: str, dest: Path, *, timeout: float = 30.0, max_bytes: int = 64 << 20) -> ProbeResult:
         started = time.monotonic()
@@ -178,7 +241,7 @@ class NetProbe(Prober):
                         raise _ProbeFailure(BAD_RESPONSE, f"{url} is larger than {max_bytes} bytes; refusing it")
                     out.write(data)
 
-                status, reason = self._request(url, timeout, sink, only_2xx_body=True)
+                status, reason, _certificate = self._request(url, timeout, sink, only_2xx_body=True)
                 out.flush()
                 os.fsync(out.fileno())
             if not 200 <= status < 300:
@@ -198,7 +261,7 @@ class NetProbe(Prober):
     # -- steps ----------------------------------------------------------------------------------------------
 
     def _request(self, url: str, timeout: float, sink: Callable[[bytes], None], *,
-                 only_2xx_body: bool = False) -> tuple[int, str]:
+                 only_2xx_body: bool = False) -> tuple[int, str, ServerCertificate | None]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _ProbeFailure(BAD_ADDRESS, f"{url!r} is not an http:// or https:// address")
@@ -209,6 +272,7 @@ class NetProbe(Prober):
             raise _ProbeFailure(BAD_ADDRESS, f"bad port in {url!r}: {exc}") from None
         host = parts.hostname
         sock = self._connect(host, port, timeout, tls=tls)
+        certificate = _peer_certificate(sock)
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
         conn.sock = sock  # already connected (and TLS-wrapped): http.client only writes and reads
         path = parts.path or "/"
@@ -218,13 +282,13 @@ class NetProbe(Prober):
             conn.request("GET", path, headers={"User-Agent": "ccmsetup-wizard", "Accept": "*/*"})
             response = conn.getresponse()
             if only_2xx_body and not 200 <= response.status < 300:
-                return response.status, response.reason
+                return response.status, response.reason, certificate
             while True:
                 data = response.read(64 * 1024)
                 if not data:
                     break
                 sink(data)
-            return response.status, response.reason
+            return response.status, response.reason, certificate
         except TimeoutError:
             raise _ProbeFailure(TIMEOUT, f"{host}:{port} accepted the connection but did not answer within "
                                          f"{timeout:g} s") from None
@@ -322,6 +386,45 @@ def _tls_failure(exc: ssl.SSLCertVerificationError, host: str, port: int) -> _Pr
                                         "store, or the server does not send its intermediate certificate")
 
 
+def _peer_certificate(sock: socket.socket) -> ServerCertificate | None:
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    try:
+        der = sock.getpeercert(binary_form=True)
+    except (ValueError, OSError):
+        return None
+    return server_certificate(der) if der else None
+
+
+def server_certificate(der: bytes) -> ServerCertificate:
+    """Read the subject, serial and revocation addresses of a DER certificate (needs `cryptography`; without it
+    only the bytes are kept)."""
+    try:
+        from cryptography import x509
+        from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID
+    except ImportError:
+        return ServerCertificate(der=der)
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return ServerCertificate(der=der)
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    subject = f"CN={names[0].value}" if names else cert.subject.rfc4514_string()
+    crl_urls: list[str] = []
+    ocsp_urls: list[str] = []
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+        for point in cert.extensions.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS).value:
+            crl_urls += [n.value for n in point.full_name or () if isinstance(n, x509.UniformResourceIdentifier)]
+    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
+        for access in cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value:
+            if access.access_method == AuthorityInformationAccessOID.OCSP and \
+                    isinstance(access.access_location, x509.UniformResourceIdentifier):
+                ocsp_urls.append(access.access_location.value)
+    return ServerCertificate(der=der, subject=str(subject), serial=cert.serial_number,
+                             crl_urls=tuple(dict.fromkeys(crl_urls)), ocsp_urls=tuple(dict.fromkeys(ocsp_urls)),
+                             parsed=True)
+
+
 def _peer_common_name(sock: socket.socket) -> str:
     if not isinstance(sock, ssl.SSLSocket):
         return ""
@@ -376,13 +479,18 @@ def probe_mplist(prober: Prober, mp: str, *, timeout: float = DEFAULT_TIMEOUT) -
     url = mplist_url(mp)
     result = prober.http_get(url, timeout=timeout)
     if result.ok and b"<mplist" not in result.body.lower():
-        return ProbeResult(url, False, BAD_RESPONSE,
-                           f"{url} answered HTTP {result.status} but not with an MP list: this is not a "
-                           "management point, or a proxy answered instead", result.status, result.body,
-                           result.seconds)
+        return replace(result, ok=False, failure=BAD_RESPONSE,
+                       detail=f"{url} answered HTTP {result.status} but not with an MP list: this is not a "
+                              "management point, or a proxy answered instead")
     if result.ok:
-        return ProbeResult(url, True, None, f"{url} answered with an MP list (HTTP {result.status})",
-                           result.status, result.body, result.seconds)
+        return replace(result, detail=f"{url} answered with an MP list (HTTP {result.status})")
+    if result.status == 403 and url.startswith("http://"):
+        # IIS answers 403.4 "SSL required" when the MP site accepts HTTPS only; a remote client usually gets
+        # only the generic 403 page, so the sub-status is named when the body shows it and inferred otherwise.
+        sure = b"403.4" in result.body or b"ssl is required" in result.body.lower()
+        return replace(result, failure=HTTPS_REQUIRED,
+                       detail=f"{url} answered HTTP 403" + (" (403.4 SSL required)" if sure else "") +
+                              ": this management point accepts HTTPS only, it is not down")
     return result
 
 
@@ -395,11 +503,113 @@ def probe_cmg_auth_info(prober: Prober, cmg: str, tenant: str, *, timeout: float
     url = cmg_auth_info_url(cmg, tenant)
     result = prober.http_get(url, timeout=timeout)
     if result.failure in (None, HTTP_STATUS) and (result.status == 404 or (result.ok and not result.body.strip())):
-        return ProbeResult(url, False, NOT_ONBOARDED,
-                           f"the CMG answered HTTP {result.status} with no Entra information for tenant {tenant}: "
-                           "this tenant is not onboarded to the site's cloud management",
-                           result.status, result.body, result.seconds)
+        return replace(result, ok=False, failure=NOT_ONBOARDED,
+                       detail=f"the CMG answered HTTP {result.status} with no Entra information for tenant "
+                              f"{tenant}: this tenant is not onboarded to the site's cloud management")
     if result.ok:
-        return ProbeResult(url, True, None, f"the CMG returned Entra information for tenant {tenant}",
-                           result.status, result.body, result.seconds)
+        return replace(result, detail=f"the CMG returned Entra information for tenant {tenant}")
     return result
+
+
+# -- revocation by fetching the addresses in the certificate -------------------------------------------------
+
+
+def fetch_revocation(prober: Prober, certificate: ServerCertificate, *, timeout: float = DEFAULT_TIMEOUT,
+                     now: datetime.datetime | None = None) -> RevocationResult:
+    """Fetch the CRL and OCSP addresses of `certificate` through `prober`.
+
+    A CRL counts when it parses, is current (nextUpdate not passed) and does not list the certificate; an OCSP
+    responder counts when it answers at all (asking it properly needs the issuer certificate, which the TLS
+    handshake does not hand to Python). Windows treats the status as known when any source answers, so the
+    verdict is good when one does, offline (0x80092013) when none does, revoked (0x80092010) when a CRL lists
+    the certificate. Only the server certificate's own addresses are fetched, not its issuing CA's.
+    """
+    who = certificate.subject or "the server"
+    if not certificate.parsed:
+        return RevocationResult("not-checked", f"The revocation addresses in the certificate of {who} could not be "
+                                               "read here (the cryptography package is not installed).")
+    fetchable = [u for u in certificate.crl_urls if u.lower().startswith(("http://", "https://"))]
+    others = [u for u in certificate.crl_urls if u not in fetchable]
+    if not fetchable and not certificate.ocsp_urls:
+        if others:
+            return RevocationResult("unknown", f"The certificate of {who} names only CRL locations this probe "
+                                               f"cannot query ({', '.join(others)}); a device outside the domain "
+                                               "cannot reach LDAP locations either.", error_code=None)
+        return RevocationResult("no-endpoints", f"The certificate of {who} names no CRL or OCSP address: there is "
+                                                "nothing to fetch.")
+    now = now or datetime.datetime.now(datetime.UTC)
+    jobs = [("crl", u) for u in fetchable] + [("ocsp", u) for u in certificate.ocsp_urls]
+    results = _in_parallel(jobs, lambda job: _check_endpoint(prober, job[0], job[1], certificate, timeout, now))
+    endpoints = tuple(check for check, _revoked in results)
+    listed = [check for check, revoked in results if revoked]
+    if listed:
+        return RevocationResult("revoked", f"The certificate of {who} (serial {certificate.serial:x}) is listed as "
+                                           f"revoked on {listed[0].url}.", endpoints, CRYPT_E_REVOKED)
+    reachable = [e for e in endpoints if e.reachable]
+    if reachable:
+        named = "; ".join(f"{e.url}: {e.detail}" for e in endpoints)
+        return RevocationResult("good", f"Revocation status of {who} is reachable ({named}).", endpoints)
+    named = "; ".join(f"{e.url}: {e.detail}" for e in endpoints)
+    return RevocationResult("offline", f"None of the revocation addresses of {who} answered ({named}).",
+                            endpoints, CRYPT_E_REVOCATION_OFFLINE)
+
+
+def _check_endpoint(prober: Prober, kind: str, url: str, certificate: ServerCertificate, timeout: float,
+                    now: datetime.datetime) -> tuple[EndpointCheck, bool]:
+    if kind == "ocsp":
+        result = prober.http_get(url, timeout=timeout, max_bytes=4096)
+        if result.status is not None:  # any HTTP answer: the responder is there
+            return EndpointCheck(url, "ocsp", True, f"OCSP responder answered (HTTP {result.status})"), False
+        return EndpointCheck(url, "ocsp", False, result.detail), False
+    result = prober.http_get(url, timeout=timeout, max_bytes=CRL_MAX_BYTES)
+    if not result.ok:
+        return EndpointCheck(url, "crl", False, result.detail), False
+    try:
+        crl = _load_crl(result.body)
+    except ImportError:
+        return EndpointCheck(url, "crl", True, f"answered HTTP {result.status} ({len(result.body)} bytes; content "
+                                               "not checked: the cryptography package is not installed)"), False
+    if crl is None:
+        return EndpointCheck(url, "crl", False, f"answered HTTP {result.status}, but not with a CRL (a proxy or "
+                                                "captive portal answered?)"), False
+    next_update = _next_update(crl)
+    if next_update is not None and now > next_update:
+        return EndpointCheck(url, "crl", False, f"the CRL expired on {next_update:%Y-%m-%d %H:%M} UTC "
+                                                "(nextUpdate): Windows treats it as unavailable"), False
+    if certificate.serial is not None and crl.get_revoked_certificate_by_serial_number(certificate.serial):
+        return EndpointCheck(url, "crl", True, "the CRL lists this certificate as revoked"), True
+    until = f", valid until {next_update:%Y-%m-%d %H:%M} UTC" if next_update else ""
+    return EndpointCheck(url, "crl", True, f"CRL received{until}"), False
+
+
+def _next_update(crl) -> datetime.datetime | None:
+    value = getattr(crl, "next_update_utc", None)  # cryptography >= 42
+    if value is None and getattr(crl, "next_update", None) is not None:
+        value = crl.next_update.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _load_crl(body: bytes):
+    """A cryptography CRL object, None when the body is not a CRL; ImportError without cryptography."""
+    from cryptography import x509
+
+    for loader in (x509.load_der_x509_crl, x509.load_pem_x509_crl):
+        try:
+            return loader(body)
+        except ValueError:
+            continue
+    return None
+
+
+def _in_parallel(items: list, work: Callable) -> list:
+    results: list = [None] * len(items)
+
+    def run(index: int, item) -> None:
+        results[index] = work(item)
+
+    threads = [threading.Thread(target=run, args=(i, item), daemon=True) for i, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

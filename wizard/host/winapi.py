@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Protocol
 
+from wizard.host.wincrypt import FILETIME, CertStoreApi, StoreCertificate, declare_crypt32
+
 # -- Win32 scalar types, fixed width ------------------------------------------------------------------------
 # ctypes.wintypes maps DWORD/BOOL/ULONG to c_ulong/c_long: right on Windows (LLP64), 8 bytes on 64-bit Linux.
 # Fixed-width types give the Windows layout on every platform, so the structure sizes are tested on Linux.
@@ -59,6 +61,21 @@ WTD_CACHE_ONLY_URL_RETRIEVAL = 0x00001000
 KEY_WOW64_64KEY = 0x0100
 DRIVE_NO_ROOT_DIR = 1
 DRIVE_REMOTE = 4
+DRIVE_FIXED = 3
+UNIVERSAL_NAME_INFO_LEVEL = 1
+NO_ERROR = 0
+ERROR_MORE_DATA = 234
+ERROR_NOT_CONNECTED = 2250
+ERROR_NO_NET_OR_BAD_PATH = 1222
+ERROR_BAD_DEVICE = 1200
+ERROR_CONNECTION_UNAVAIL = 1201
+ERROR_NOT_SUPPORTED = 50
+GENERIC_READ = 0x80000000
+FILE_SHARE_READ = 0x00000001
+OPEN_EXISTING = 3
+FILE_ATTRIBUTE_NORMAL = 0x80
+TOKEN_USER_CLASS = 1  # TOKEN_INFORMATION_CLASS.TokenUser
+SDDL_REVISION_1 = 1
 COINIT_APARTMENTTHREADED = 0x2
 COINIT_DISABLE_OLE1DDE = 0x4
 S_OK = 0
@@ -157,10 +174,6 @@ class WINTRUST_DATA(ctypes.Structure):  # noqa: N801 (Win32 name)
     ]
 
 
-class FILETIME(ctypes.Structure):
-    _fields_ = [("dwLowDateTime", DWORD), ("dwHighDateTime", DWORD)]
-
-
 class CRYPT_PROVIDER_CERT(ctypes.Structure):  # noqa: N801 -- leading members only; read through a pointer
     _fields_ = [("cbStruct", DWORD), ("pCert", ctypes.c_void_p)]
 
@@ -172,6 +185,16 @@ class CRYPT_PROVIDER_SGNR(ctypes.Structure):  # noqa: N801 -- leading members on
 
 class TOKEN_ELEVATION(ctypes.Structure):  # noqa: N801 (Win32 name)
     _fields_ = [("TokenIsElevated", DWORD)]
+
+
+class SID_AND_ATTRIBUTES(ctypes.Structure):  # noqa: N801 (Win32 name); TOKEN_USER is one of these
+    _fields_ = [("Sid", ctypes.c_void_p), ("Attributes", DWORD)]
+
+
+class SECURITY_ATTRIBUTES(ctypes.Structure):  # noqa: N801 (Win32 name)
+    """minwinbase.h; 24 bytes on 64-bit, 12 on 32-bit."""
+
+    _fields_ = [("nLength", DWORD), ("lpSecurityDescriptor", ctypes.c_void_p), ("bInheritHandle", BOOL)]
 
 
 class SERVICE_STATUS(ctypes.Structure):  # noqa: N801 (Win32 name)
@@ -211,6 +234,31 @@ def hresult(code: int) -> int:
     return code & 0xFFFFFFFF
 
 
+def choose_owner_window(foreground: int | None, foreground_is_ours: bool,
+                        console: int | None) -> tuple[int | None, str]:
+    """The window the UAC prompt is owned by, and why. Windows shows the prompt in front only when its owner is
+    the foreground window; without one the prompt waits as a flashing taskbar button, and a technician may
+    wait for nothing.
+
+    - the wizard's own window in front: that one;
+    - a console program (the CLI): the foreground window, which is the console the technician typed in, or,
+      under Windows Terminal, the terminal window hosting our console (GetConsoleWindow then returns a hidden
+      pseudo-console window that is never in front, so owning the prompt by it would leave it behind);
+    - a console program with nothing in front: its console window;
+    - the wizard while another program is in front: no owner (Windows flashes the prompt rather than the
+      wizard stealing the front from someone else's window).
+    """
+    if foreground and foreground_is_ours:
+        return foreground, "the wizard's window (in front)"
+    if console:
+        if foreground:
+            how = "the console window (in front)" if foreground == console else \
+                "the terminal window in front that hosts this console (e.g. Windows Terminal)"
+            return foreground, how
+        return console, "the console window (nothing else in front)"
+    return None, "none: another program's window is in front, so Windows flashes the prompt in the taskbar"
+
+
 class WinApi(Protocol):
     """What WindowsHost needs from Windows. Handles are opaque ints."""
 
@@ -225,8 +273,9 @@ class WinApi(Protocol):
         """Exit code of a process that has ended (None when Windows cannot tell)."""
     def close_handle(self, handle: int) -> None: ...
     def process_id(self, handle: int) -> int | None: ...
-    def verify_trust(self, path: str) -> tuple[int, str | None]:
-        """(WinVerifyTrust HRESULT as unsigned, signer display name or None)."""
+    def verify_trust(self, path: str, handle: int | None = None) -> tuple[int, str | None]:
+        """(WinVerifyTrust HRESULT as unsigned, signer display name or None); with `handle`, the bytes of that open
+        file are checked."""
     def reg_value(self, key: str, name: str) -> Any: ...
     def reg_key_exists(self, key: str) -> bool: ...
     def service_state(self, name: str) -> int | None:
@@ -235,12 +284,25 @@ class WinApi(Protocol):
     def run(self, args: list[str], timeout: float) -> tuple[int, bytes]: ...
     def oem_codepage(self) -> int: ...
     def drive_type(self, root: str) -> int: ...
+    def logical_drives(self) -> list[str]: ...
+    def universal_name(self, path: str) -> str | None:
+        """WNetGetUniversalNameW: the UNC path of a path on a mapped drive, None when it is not mapped."""
+    def reg_key_state(self, key: str) -> str:
+        """"present", "absent" or "denied" (the key exists or not, but this account may not open it)."""
+    def create_private_dir(self, path: str) -> None:
+        """A new folder only this user, Administrators and SYSTEM may write (explicit, protected DACL)."""
+    def lock_file(self, path: str) -> int:
+        """Open `path` for reading, sharing read only: nobody can write, replace, rename or delete it meanwhile."""
+    def unlock_file(self, handle: int) -> None: ...
+    def owner_window(self) -> tuple[int | None, str]: ...
+    def machine_certificates(self, store_name: str = "MY") -> list[StoreCertificate]: ...
+    def chain_revocation(self, der: bytes, timeout_ms: int, *, cache_only: bool = False) -> tuple[int, int]: ...
     def disk_free(self, path: str) -> int: ...
     def windir(self) -> Path: ...
     def start_file(self, path: str) -> None: ...
 
 
-class Win32Api:
+class Win32Api(CertStoreApi):
     """The real layer. Construct only on Windows."""
 
     def __init__(self) -> None:
@@ -253,6 +315,7 @@ class Win32Api:
         self.ole32 = ctypes.WinDLL("ole32", use_last_error=True)
         self.wintrust = ctypes.WinDLL("wintrust", use_last_error=True)
         self.crypt32 = ctypes.WinDLL("crypt32", use_last_error=True)
+        self.mpr = ctypes.WinDLL("mpr", use_last_error=True)
         self._declare()
 
     def _declare(self) -> None:
@@ -317,6 +380,22 @@ class Win32Api:
         w.WTHelperGetProvCertFromChain.restype = P(CRYPT_PROVIDER_CERT)
         c.CertGetNameStringW.argtypes = [ctypes.c_void_p, D, D, ctypes.c_void_p, ctypes.c_wchar_p, D]
         c.CertGetNameStringW.restype = D
+        declare_crypt32(c)
+        k.GetLogicalDrives.argtypes = []
+        k.GetLogicalDrives.restype = D
+        k.CreateDirectoryW.argtypes = [LPCWSTR, P(SECURITY_ATTRIBUTES)]
+        k.CreateDirectoryW.restype = B
+        k.CreateFileW.argtypes = [LPCWSTR, D, D, ctypes.c_void_p, D, D, H]
+        k.CreateFileW.restype = H
+        k.LocalFree.argtypes = [ctypes.c_void_p]
+        k.LocalFree.restype = ctypes.c_void_p
+        a.ConvertStringSecurityDescriptorToSecurityDescriptorW.argtypes = [LPCWSTR, D, P(ctypes.c_void_p),
+                                                                           ctypes.c_void_p]
+        a.ConvertStringSecurityDescriptorToSecurityDescriptorW.restype = B
+        a.ConvertSidToStringSidW.argtypes = [ctypes.c_void_p, P(ctypes.c_wchar_p)]
+        a.ConvertSidToStringSidW.restype = B
+        self.mpr.WNetGetUniversalNameW.argtypes = [LPCWSTR, D, ctypes.c_void_p, P(D)]
+        self.mpr.WNetGetUniversalNameW.restype = D
 
     # -- elevation and launch -------------------------------------------------------------------------------
 
@@ -339,7 +418,7 @@ class Win32Api:
         info.cbSize = ctypes.sizeof(info)
         # NOASYNC: the calling (worker) thread may end right after; the shell must be done with the request first
         info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC | SEE_MASK_FLAG_NO_UI
-        info.hwnd = self._owner_window()
+        info.hwnd, _how = self.owner_window()
         info.lpVerb = "runas"
         info.lpFile = exe
         info.lpParameters = parameters
@@ -355,17 +434,15 @@ class Win32Api:
                 self.ole32.CoUninitialize()
         return True, 0, info.hProcess or None  # hProcess may be NULL even on success
 
-    def _owner_window(self) -> int | None:
-        """The window the technician is looking at, if it is ours (the wizard) or our console (the CLI). Without an
-        owner window the UAC prompt only flashes in the taskbar, and a technician may wait for nothing."""
-        window = self.user32.GetForegroundWindow()
-        if not window:
-            return None
-        owner = DWORD()
-        self.user32.GetWindowThreadProcessId(window, ctypes.byref(owner))
-        if owner.value == self.kernel32.GetCurrentProcessId() or window == self.kernel32.GetConsoleWindow():
-            return window
-        return None
+    def owner_window(self) -> tuple[int | None, str]:
+        """The owner window for the UAC prompt and why (see choose_owner_window); asks, never prompts."""
+        window = self.user32.GetForegroundWindow() or None
+        ours = False
+        if window:
+            owner = DWORD()
+            self.user32.GetWindowThreadProcessId(window, ctypes.byref(owner))
+            ours = owner.value == self.kernel32.GetCurrentProcessId()
+        return choose_owner_window(window, ours, self.kernel32.GetConsoleWindow() or None)
 
     def create_process(self, command_line: str, directory: str | None) -> Any:
         # a string goes to CreateProcess verbatim: ccmsetup parses its own command line. The std handles are
@@ -394,8 +471,9 @@ class Win32Api:
 
     # -- Authenticode ---------------------------------------------------------------------------------------
 
-    def verify_trust(self, path: str) -> tuple[int, str | None]:
-        file_info = WINTRUST_FILE_INFO(ctypes.sizeof(WINTRUST_FILE_INFO), path, None, None)
+    def verify_trust(self, path: str, handle: int | None = None) -> tuple[int, str | None]:
+        # with hFile, WinVerifyTrust reads the bytes of the handle the caller holds, not whatever the path names now
+        file_info = WINTRUST_FILE_INFO(ctypes.sizeof(WINTRUST_FILE_INFO), path, handle, None)
         data = WINTRUST_DATA()
         data.cbStruct = ctypes.sizeof(WINTRUST_DATA)
         data.dwUIChoice = WTD_UI_NONE
@@ -466,6 +544,15 @@ class Win32Api:
         except OSError:
             return False
 
+    def reg_key_state(self, key: str) -> str:
+        try:
+            with self._open_key(key):
+                return "present"
+        except FileNotFoundError:
+            return "absent"
+        except OSError:  # PermissionError and the like: the name is there or not, this account cannot tell
+            return "denied"
+
     def service_state(self, name: str) -> int | None:
         manager = self.advapi32.OpenSCManagerW(None, None, SC_MANAGER_CONNECT)
         if not manager:
@@ -517,6 +604,77 @@ class Win32Api:
 
     def drive_type(self, root: str) -> int:
         return int(self.kernel32.GetDriveTypeW(root))
+
+    def logical_drives(self) -> list[str]:
+        mask = int(self.kernel32.GetLogicalDrives())
+        return [f"{chr(ord('A') + bit)}:" for bit in range(26) if mask & (1 << bit)]
+
+    def universal_name(self, path: str) -> str | None:
+        size = DWORD(1024)
+        for _attempt in range(3):
+            buffer = ctypes.create_string_buffer(size.value)
+            code = self.mpr.WNetGetUniversalNameW(path, UNIVERSAL_NAME_INFO_LEVEL, buffer, ctypes.byref(size))
+            if code == NO_ERROR:
+                # UNIVERSAL_NAME_INFOW: one LPWSTR pointing into the same buffer
+                return ctypes.cast(buffer, ctypes.POINTER(ctypes.c_wchar_p)).contents.value
+            if code == ERROR_MORE_DATA:
+                continue
+            if code in (ERROR_NOT_CONNECTED, ERROR_NO_NET_OR_BAD_PATH, ERROR_BAD_DEVICE, ERROR_NOT_SUPPORTED,
+                        ERROR_CONNECTION_UNAVAIL):
+                return None  # not a mapped drive (or the share is gone): nothing to translate
+            raise ctypes.WinError(code)
+        raise ctypes.WinError(ERROR_MORE_DATA)
+
+    # -- a protected copy of the file to launch -------------------------------------------------------------
+
+    def _user_sid(self) -> str:
+        token = HANDLE()
+        if not self.advapi32.OpenProcessToken(self.kernel32.GetCurrentProcess(), TOKEN_QUERY, ctypes.byref(token)):
+            raise ctypes.WinError(ctypes.get_last_error())
+        try:
+            size = DWORD()
+            self.advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, None, 0, ctypes.byref(size))
+            buffer = (ctypes.c_ubyte * max(size.value, ctypes.sizeof(SID_AND_ATTRIBUTES)))()
+            if not self.advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, buffer, size, ctypes.byref(size)):
+                raise ctypes.WinError(ctypes.get_last_error())
+            user = ctypes.cast(buffer, ctypes.POINTER(SID_AND_ATTRIBUTES)).contents
+            text = ctypes.c_wchar_p()
+            if not self.advapi32.ConvertSidToStringSidW(user.Sid, ctypes.byref(text)):
+                raise ctypes.WinError(ctypes.get_last_error())
+            try:
+                return str(text.value)
+            finally:
+                self.kernel32.LocalFree(text)
+        finally:
+            self.kernel32.CloseHandle(token)
+
+    def create_private_dir(self, path: str) -> None:
+        # D:P = a protected DACL (nothing inherited from the user-writable parent); full control for this user,
+        # BUILTIN\Administrators and SYSTEM, for the folder and what is created in it (OICI). Nobody else may
+        # write there, so the file verified in it is the file that runs.
+        sddl = f"D:P(A;OICI;FA;;;{self._user_sid()})(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)"
+        descriptor = ctypes.c_void_p()
+        if not self.advapi32.ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1,
+                                                                                  ctypes.byref(descriptor), None):
+            raise ctypes.WinError(ctypes.get_last_error())
+        try:
+            attributes = SECURITY_ATTRIBUTES(ctypes.sizeof(SECURITY_ATTRIBUTES), descriptor, 0)
+            if not self.kernel32.CreateDirectoryW(path, ctypes.byref(attributes)):
+                raise ctypes.WinError(ctypes.get_last_error())
+        finally:
+            self.kernel32.LocalFree(descriptor)
+
+    def lock_file(self, path: str) -> int:
+        # share mode FILE_SHARE_READ only: while this handle is open nobody may open the file for writing or
+        # delete access (which rename needs), yet WinVerifyTrust and CreateProcess may still read and map it
+        handle = self.kernel32.CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, None, OPEN_EXISTING,
+                                           FILE_ATTRIBUTE_NORMAL, None)
+        if not handle or handle == INVALID_HANDLE_VALUE:
+            raise ctypes.WinError(ctypes.get_last_error())
+        return int(handle)
+
+    def unlock_file(self, handle: int) -> None:
+        self.kernel32.CloseHandle(handle)
 
     def disk_free(self, path: str) -> int:
         # bytes available to this user (quotas applied), not the volume total that shutil.disk_usage reports

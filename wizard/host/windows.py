@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
+import itertools
 import ntpath
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -14,9 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wizard.host import winapi
+from wizard.host import winapi, wincrypt
 from wizard.host.base import (
+    CLIENT_AUTH_EKU,
     ERROR_CANCELLED,
+    CertInfo,
     ClientInfo,
     DsregStatus,
     Host,
@@ -26,16 +31,25 @@ from wizard.host.base import (
     ServiceState,
     SetupActivity,
     SignatureInfo,
+    TaskState,
     new_run_dir,
 )
 from wizard.host.dsregcmd import decode_console_output, parse_dsregcmd
-from wizard.host.netprobe import NetProbe, Prober
-
-RETRY_TASK_NAMES = (
-    r"\Microsoft\Configuration Manager\Configuration Manager Client Retry Task",
-    # KB 4018655: older clients created it in the root folder
-    r"\Configuration Manager Client Retry Task",
+from wizard.host.netprobe import (
+    CRYPT_E_REVOCATION_OFFLINE,
+    CRYPT_E_REVOKED,
+    DEFAULT_TIMEOUT,
+    NetProbe,
+    Prober,
+    RevocationResult,
+    ServerCertificate,
 )
+
+# KB 3123029: ccmsetup registers its retry task in the Task Scheduler folder \Microsoft\Microsoft\Configuration
+# Manager (facts file section 0), not in the root folder.
+RETRY_TASK_FOLDER = r"\Microsoft\Microsoft\Configuration Manager"
+RETRY_TASK_NAME = RETRY_TASK_FOLDER + r"\Configuration Manager Client Retry Task"
+RETRY_TASK_NAMES = (RETRY_TASK_NAME,)
 # The Task Scheduler's own index: one key per task, named by its path (no localized text involved)
 _TASK_CACHE_TREE = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree"
 CCMSETUP_SERVICE = "ccmsetup"
@@ -141,7 +155,8 @@ class WindowsHost(Host):
         self.api = api if api is not None else winapi.Win32Api()
         self._base_dir = Path(base_dir) if base_dir else None
         self._run_dir: Path | None = None
-        self._prober = prober or NetProbe()
+        self._prober = prober or WindowsNetProbe(self.api)
+        self._staged = itertools.count(1)
 
     def _system_tool(self, name: str) -> str:
         """Full path of a Windows tool. By bare name CreateProcess would first look beside python.exe and in the
@@ -218,30 +233,53 @@ class WindowsHost(Host):
         return ServiceState(name, _SERVICE_STATES.get(int(code), "unknown"))  # type: ignore[arg-type]
 
     def setup_activity(self) -> SetupActivity:
+        error = ""
         try:
             pids = tuple(self.api.process_ids("ccmsetup.exe"))
-        except OSError:
-            pids = ()
+        except OSError as exc:
+            pids, error = (), f"the process list could not be read: {exc}"
         service = self.service(CCMSETUP_SERVICE)
-        return SetupActivity(process_ids=pids, service=service if service.exists else None)
+        return SetupActivity(process_ids=pids, service=service if service.exists else None, error=error)
 
     def retry_task_exists(self) -> bool:
-        if any(self.api.reg_key_exists(_TASK_CACHE_TREE + name) for name in RETRY_TASK_NAMES):
-            return True
-        # The registry index may be unreadable without elevation: ask schtasks. Its CSV rows start with the task
-        # path, which no UI language translates; the column headers (left out by /NH) and dates are localized.
+        return self.retry_task_state().state == "present"
+
+    def retry_task_state(self) -> TaskState:
+        r"""Present/absent from the first source that can tell, else unknown (never "absent" by default).
+
+        1. the Task Scheduler's registry index (TaskCache\Tree): not-found there is authoritative;
+        2. the task file under %WinDir%\System32\Tasks (a standard user may look a name up without listing);
+        3. schtasks: exit 0 is "found"; a failure may be "not found" or "access denied", told apart only by its
+           (localized) message, so only the English "cannot find" counts as absent.
+        """
+        reasons = []
+        state = self.api.reg_key_state(_TASK_CACHE_TREE + RETRY_TASK_NAME)
+        if state in ("present", "absent"):
+            return TaskState(state)
+        reasons.append("the Task Scheduler index in the registry is not readable for this account")
+        task_file = self.api.windir().joinpath("System32", "Tasks", *RETRY_TASK_NAME.strip("\\").split("\\"))
+        try:
+            task_file.stat()
+            return TaskState("present")
+        except FileNotFoundError:
+            return TaskState("absent")
+        except OSError:
+            reasons.append(r"%WinDir%\System32\Tasks is not readable for this account")
         schtasks = self._system_tool("schtasks.exe")
-        for name in RETRY_TASK_NAMES:
-            try:
-                code, output = self.api.run([schtasks, "/Query", "/TN", name, "/FO", "CSV", "/NH"], 15)
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if code != 0:
-                continue  # not found (or not visible to this user)
-            paths = _csv_task_paths(decode_console_output(output, self._oem_codepage()))
-            if not paths or name.lower() in paths:
-                return True  # exit code 0 is schtasks saying "found"; a row, when printed, names the task
-        return False
+        try:
+            code, output = self.api.run([schtasks, "/Query", "/TN", RETRY_TASK_NAME, "/FO", "CSV", "/NH"], 15)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            reasons.append(f"schtasks could not run ({exc})")
+            return TaskState("unknown", "; ".join(reasons))
+        text = decode_console_output(output, self._oem_codepage()).strip()
+        if code == 0:
+            # exit code 0 is schtasks saying "found"; a row, when printed, names the task (paths are not localized)
+            paths = _csv_task_paths(text)
+            return TaskState("present" if not paths or RETRY_TASK_NAME.lower() in paths else "absent")
+        if "cannot find" in text.lower():
+            return TaskState("absent")
+        reasons.append(f"schtasks answered: {text[:200] or f'exit code {code}'}")
+        return TaskState("unknown", "; ".join(reasons))
 
     def pending_reboot(self) -> list[str]:
         markers = [label for key, label in _REBOOT_KEYS if self.api.reg_key_exists(key)]
@@ -281,11 +319,7 @@ class WindowsHost(Host):
             code, signer = self.api.verify_trust(str(target))
         except OSError as exc:
             return SignatureInfo("error", None, f"WinVerifyTrust could not check {target}: {exc}")
-        code &= 0xFFFFFFFF
-        if code == 0:
-            return SignatureInfo("valid", signer, f"valid Authenticode signature by {signer or 'an unknown signer'}")
-        status, text = _TRUST_TEXT.get(code, ("invalid", "the signature does not verify"))
-        return SignatureInfo(status, signer, f"{text} (WinVerifyTrust 0x{code:08X})")  # type: ignore[arg-type]
+        return _signature(code, signer)
 
     def log_dir(self) -> Path:
         return self.api.windir() / "ccmsetup" / "Logs"
@@ -301,6 +335,37 @@ class WindowsHost(Host):
         kind = self.api.drive_type(drive + "\\")
         # an elevated wizard does not see the user's mapped letters at all (DRIVE_NO_ROOT_DIR)
         return kind == winapi.DRIVE_REMOTE or (kind == winapi.DRIVE_NO_ROOT_DIR and self._safe_elevated())
+
+    def mapped_drives(self) -> list[str]:
+        return [d for d in self.api.logical_drives() if self.api.drive_type(d + "\\") == winapi.DRIVE_REMOTE]
+
+    def unc_path(self, path: str) -> str | None:
+        drive = ntpath.splitdrive(path)[0]
+        if len(drive) != 2 or drive[1] != ":":
+            return None
+        try:
+            return self.api.universal_name(path)
+        except OSError:
+            return None
+
+    def client_auth_certificates(self) -> list[CertInfo]:
+        found = []
+        for cert in self.api.machine_certificates("MY"):
+            if CLIENT_AUTH_EKU not in (cert.ekus or ()):
+                continue  # ConfigMgr needs the Client Authentication EKU listed (no EKU is not enough)
+            status = cert.chain_error_status
+            trusted = None if status is None else not status & wincrypt.CHAIN_TRUST_ERRORS
+            detail = "" if status is None or trusted else wincrypt.trust_error_text(status & wincrypt.CHAIN_TRUST_ERRORS)
+            found.append(CertInfo(subject=cert.subject, issuer=cert.issuer, thumbprint=cert.thumbprint,
+                                  not_before=cert.not_before, not_after=cert.not_after,
+                                  has_private_key=cert.has_private_key, chain_trusted=trusted, chain_detail=detail))
+        return found
+
+    def uac_owner(self) -> str:
+        if self._safe_elevated():
+            return "none needed: the wizard runs elevated, so ccmsetup starts without a prompt"
+        _window, how = self.api.owner_window()
+        return how
 
     def network(self) -> Prober:
         return self._prober
@@ -324,21 +389,58 @@ class WindowsHost(Host):
 
     # -- launch ---------------------------------------------------------------------------------------------
 
-    def launch(self, exe: str | Path, argv: list[str], *, noservice: bool) -> LaunchResult:
-        from wizard.core.render import command_line
+    def _stage(self, exe_path: Path) -> tuple[Path, int]:
+        """Copy `exe_path` into a fresh folder only this user, Administrators and SYSTEM may write, and open the
+        copy so that nobody can change, replace or rename it: (copy, lock handle). The caller verifies the copy
+        through that handle and launches it before letting go. Why: the signature used to be checked by path
+        and the file launched by path from a folder the user (or anyone, on a share) can write, so the bytes
+        that ran elevated need not be the bytes that were checked. The copy also sits on a local disk, so an exe
+        on a mapped drive (which the elevated process cannot see, KB 937624) starts too."""
+        folder = self.run_dir() / f"verified-{next(self._staged)}"
+        self.api.create_private_dir(str(folder))
+        copy = folder / exe_path.name
+        shutil.copyfile(exe_path, copy)
+        return copy, self.api.lock_file(str(copy))
 
+    def launch(self, exe: str | Path, argv: list[str], *, noservice: bool) -> LaunchResult:
         exe_path = Path(os.path.abspath(exe))  # the elevated process starts elsewhere: no relative paths
         if not exe_path.is_file():
             return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
+        try:
+            staged, lock = self._stage(exe_path)
+        except OSError as exc:
+            return LaunchResult("failed-to-start", f"{exe_path} could not be copied to a protected folder before "
+                                                   f"starting it: {exc}", error_code=getattr(exc, "winerror", None))
+        try:
+            signature = self._verify_locked(staged, lock)
+            if not signature.is_microsoft:
+                return LaunchResult("unsigned-exe", f"{exe_path} is not signed by Microsoft ({signature.detail}); it "
+                                                    "will not be started elevated.")
+            return self._launch_verified(staged, exe_path, argv)
+        finally:
+            # held until ShellExecuteExW / CreateProcess has returned: the process image is mapped by then
+            self.api.unlock_file(lock)
+
+    def _verify_locked(self, path: Path, lock: int) -> SignatureInfo:
+        try:
+            code, signer = self.api.verify_trust(str(path), lock)
+        except OSError as exc:
+            return SignatureInfo("error", None, f"WinVerifyTrust could not check {path}: {exc}")
+        return _signature(code, signer)
+
+    def _launch_verified(self, exe_path: Path, original: Path, argv: list[str]) -> LaunchResult:
+        from wizard.core.render import command_line
+
         parameters = command_line(argv)
-        directory = str(exe_path.parent)
+        directory = str(exe_path.parent)  # local and visible to the elevated process (not a mapped drive)
         if self._safe_elevated():
             try:
                 popen = self.api.create_process(f'"{exe_path}" {parameters}'.rstrip(), directory)
             except OSError as exc:
                 return LaunchResult("failed-to-start", f"Windows could not start {exe_path}: {exc}",
                                     error_code=getattr(exc, "winerror", None))
-            return LaunchResult("started", f"started {exe_path.name} (process {popen.pid})", PopenProcess(popen))
+            return LaunchResult("started", f"started {exe_path.name} (process {popen.pid}) from its verified copy "
+                                           f"{exe_path}", PopenProcess(popen))
         ok, error, handle = self.api.shell_execute_runas(str(exe_path), parameters, directory)
         if not ok:
             if error == ERROR_CANCELLED:
@@ -357,8 +459,8 @@ class WindowsHost(Host):
         except Exception:
             self.api.close_handle(handle)
             raise
-        return LaunchResult("started", f"started {exe_path.name} elevated (process {process.pid})", process,
-                            elevated_via_uac=True)
+        return LaunchResult("started", f"started {exe_path.name} elevated (process {process.pid}) from its verified "
+                                       f"copy {exe_path}", process, elevated_via_uac=True)
 
     def restart(self) -> None:
         """Restart in 30 s; raises OSError (the UI shows it) when Windows refuses."""
@@ -374,6 +476,54 @@ class WindowsHost(Host):
 
     def open_folder(self, path: str | Path) -> None:
         self.api.start_file(str(path))
+
+
+def _signature(code: int, signer: str | None) -> SignatureInfo:
+    code &= 0xFFFFFFFF
+    if code == 0:
+        return SignatureInfo("valid", signer, f"valid Authenticode signature by {signer or 'an unknown signer'}")
+    status, text = _TRUST_TEXT.get(code, ("invalid", "the signature does not verify"))
+    return SignatureInfo(status, signer, f"{text} (WinVerifyTrust 0x{code:08X})")  # type: ignore[arg-type]
+
+
+class WindowsNetProbe(NetProbe):
+    """The socket probes, with revocation judged by the OS chain engine (CertGetCertificateChain with revocation
+    for the whole chain but the root, as WinHTTP does for ccmsetup): it fetches intermediates (AIA), uses the
+    Windows CRL/OCSP caches and the machine proxy settings, which a Python fetch would not."""
+
+    def __init__(self, api: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._api = api
+
+    def revocation(self, certificate: ServerCertificate, *, timeout: float = DEFAULT_TIMEOUT,
+                   now: datetime.datetime | None = None) -> RevocationResult:
+        if not certificate.der:
+            return super().revocation(certificate, timeout=timeout, now=now)
+        try:
+            status, policy = self._api.chain_revocation(certificate.der, int(timeout * 1000))
+        except OSError as exc:
+            return RevocationResult("not-checked", f"Windows could not build the certificate chain of "
+                                                   f"{certificate.subject or 'the server'} to check revocation: {exc}")
+        return revocation_from_chain(certificate, status, policy)
+
+
+def revocation_from_chain(certificate: ServerCertificate, status: int, policy_error: int) -> RevocationResult:
+    """The chain engine's verdict (CERT_TRUST_STATUS.dwErrorStatus and the base policy's error) in words."""
+    who = certificate.subject or "the server"
+    places = [f"CRL {u}" for u in certificate.crl_urls] + [f"OCSP {u}" for u in certificate.ocsp_urls]
+    named = f" ({'; '.join(places)})" if places else ""
+    policy = f"0x{policy_error & 0xFFFFFFFF:08x}"
+    if status & wincrypt.CERT_TRUST_IS_REVOKED or policy == CRYPT_E_REVOKED:
+        return RevocationResult("revoked", f"Windows reports a certificate in the chain of {who} as revoked.",
+                                error_code=CRYPT_E_REVOKED)
+    if status & wincrypt.CERT_TRUST_IS_OFFLINE_REVOCATION or policy == CRYPT_E_REVOCATION_OFFLINE:
+        return RevocationResult("offline", f"Windows could not reach the revocation servers of {who}'s chain"
+                                           f"{named}.", error_code=CRYPT_E_REVOCATION_OFFLINE)
+    if status & wincrypt.CERT_TRUST_REVOCATION_STATUS_UNKNOWN:
+        return RevocationResult("unknown", f"Windows could not determine the revocation status of {who}'s chain"
+                                           f"{named} (chain status: {wincrypt.trust_error_text(status)}; policy "
+                                           f"{policy}).", error_code=policy if policy_error else None)
+    return RevocationResult("good", f"Windows checked the revocation of {who}'s chain{named}: not revoked.")
 
 
 def _text(value: Any) -> str | None:

@@ -158,12 +158,16 @@ class SetupWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("Cancel"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("&Close"))
         self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Install"))
+        # Help > Device self-test (issue 10); the menu is attached in finish_loading, after the first paint
+        self.setOption(QWizard.WizardOption.HaveHelpButton, True)
+        self.setButtonText(QWizard.WizardButton.HelpButton, self.tr("&Help"))
         for which, name in (
             (QWizard.WizardButton.NextButton, self.tr("Next page")),
             (QWizard.WizardButton.BackButton, self.tr("Previous page")),
             (QWizard.WizardButton.CancelButton, self.tr("Cancel and close the wizard")),
             (QWizard.WizardButton.FinishButton, self.tr("Close the wizard")),
             (QWizard.WizardButton.CommitButton, self.tr("Install the client now")),
+            (QWizard.WizardButton.HelpButton, self.tr("Help menu")),
         ):
             self.button(which).setAccessibleName(name)
 
@@ -220,10 +224,26 @@ class SetupWizard(QWizard):
         for page_id in PAGE_CLASSES:
             if self.page(int(page_id)) is None and page_id not in self.missing_pages:
                 self._add_page(page_id)
+        self._add_help_menu()
         if profile:
             self.load_profile_file(profile)
         self._ready = True
         self.ready.emit()
+
+    def _add_help_menu(self) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        button = self.button(QWizard.WizardButton.HelpButton)
+        menu = QMenu(button)
+        self.selftest_action = menu.addAction(self.tr("Device &self-test…"))
+        self.selftest_action.triggered.connect(self.open_selftest)
+        button.setMenu(menu)
+
+    def open_selftest(self):
+        """Help > Device self-test: every Windows call the wizard makes, checked read-only on this device."""
+        from wizard.ui.selftest_dialog import show_selftest
+
+        return show_selftest(self, self.host, self.credentials)
 
     # ---- shared state ----------------------------------------------------------------------------
 
