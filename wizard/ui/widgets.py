@@ -278,6 +278,11 @@ class FindingsView(QTextBrowser):
     def findings(self) -> list[Any]:
         return list(self._findings)
 
+    def clear(self) -> None:
+        """Show nothing (nothing was checked), unlike `set_findings([])`, which says no problems were found."""
+        self._findings = []
+        super().clear()
+
 
 class InlineFindings(QWidget):
     """Rule findings shown in place (icon of the most severe, then each message and fix), hidden when there

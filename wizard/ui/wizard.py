@@ -136,6 +136,7 @@ class SetupWizard(QWizard):
         self.session: Any = None
         self.outcome: Any = None
         self.exe_path: str | None = None
+        self.started_over = False  # "Start over with the same plan" was used (the Welcome page says so)
         self.demo_banner: DemoBanner | None = None
         # Bumped whenever the plan is replaced wholesale (profile, pasted command), so pages know that
         # text they kept for hidden fields no longer belongs to the plan.
@@ -346,6 +347,7 @@ class SetupWizard(QWizard):
         self.checks_overridden = False
         self.session = None
         self.outcome = None
+        self.started_over = True
         self.restart()
 
     # ---- closing ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Next is allowed with warnings, blocked by failures; an expert may tick "Continue anyway", which is recorded in
 ``wizard.checks_overridden`` (and from there in the evidence summary). Checks run whenever the page is shown
-and are cancelled on Back.
+and are cancelled on Back; every run (all or one check) clears "Continue anyway", which was a decision about
+the failures shown before.
 """
 
 from __future__ import annotations
@@ -249,9 +250,6 @@ class ChecksPage(QWizardPage):
     # ---- QWizardPage ---------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         stop_with_window(self)
-        self.override_box.blockSignals(True)
-        self.override_box.setChecked(bool(getattr(self.wizard(), "checks_overridden", False)))
-        self.override_box.blockSignals(False)
         self.run_all()
 
     def cleanupPage(self) -> None:  # noqa: N802 - Qt override
@@ -299,6 +297,7 @@ class ChecksPage(QWizardPage):
         wizard = self.wizard()
         from wizard.host.checks import checks_for
 
+        self._reset_override()
         self._engine_error = ""
         try:
             checks = list(checks_for(wizard.plan))
@@ -318,6 +317,7 @@ class ChecksPage(QWizardPage):
         """Run one check again (its row goes back to "Checking…")."""
         if check_id not in self._rows or self._running:
             return
+        self._reset_override()
         self._rows[check_id].set_running()
         self._start((check_id,))
 
@@ -430,6 +430,15 @@ class ChecksPage(QWizardPage):
             QWidget.setTabOrder(previous, self._rows[check_id].rerun_button)
             previous = self._rows[check_id].rerun_button
         QWidget.setTabOrder(previous, self.override_box)
+
+    def _reset_override(self) -> None:
+        """"Continue anyway" was a decision about the failures shown then; a new run must be decided again."""
+        self.override_box.blockSignals(True)
+        self.override_box.setChecked(False)
+        self.override_box.blockSignals(False)
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.checks_overridden = False
 
     def _override_toggled(self, _checked: bool) -> None:
         self._update_summary()

@@ -293,6 +293,11 @@ class InstallPage(QWizardPage):
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return self.outcome is not None and bool(getattr(self.outcome, "final", False))
 
+    def first_focus(self) -> QWidget:
+        # The log lines, not the filter box above them (the first control in Tab order): a stray key typed
+        # there would hide rows of the live log.
+        return self.log_view.table
+
     # ---- public API ----------------------------------------------------------------------------------
     @property
     def running(self) -> bool:

@@ -1,0 +1,245 @@
+"""The rough edges a new user hit (issue 12), each driven through the window's widgets and keys."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWizard
+
+from wizard.core.plan import InstallPlan
+from wizard.ui import dialogs
+from wizard.ui.wizard import PageId, SetupWizard
+
+CMG_HOST = "cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975"
+CMG_MP = "https://" + CMG_HOST
+TIMEOUT_MS = 60_000
+
+
+def make_token() -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    payload = {"Type": "BulkRegistration", "exp": int(time.time() + 86400)}
+    return f"{part({'alg': 'RS256'})}.{part(payload)}.c2lnbmF0dXJl"
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Yes/no questions are recorded and answered with `asked.answer` (default yes)."""
+
+    class Recorder(list):
+        answer = True
+
+    recorder = Recorder()
+
+    def ask_yes_no(parent, title, text, **kwargs):
+        recorder.append((title, text))
+        return recorder.answer
+
+    monkeypatch.setattr(dialogs, "ask_yes_no", ask_yes_no)
+    return recorder
+
+
+@pytest.fixture
+def demo_wizard(qtbot, tmp_path, asked):
+    from wizard.host.credentials import MemoryStore
+    from wizard.host.demo import DemoHost
+
+    made = []
+
+    def build(preset: str = "entra-joined", plan: InstallPlan | None = None, start: PageId = PageId.WELCOME, *,
+              speed: float = 200.0, outcome: str = "success") -> SetupWizard:
+        host = DemoHost(preset, base_dir=tmp_path / f"host{len(made)}", outcome=outcome, speed=speed, latency=0.0)
+        wizard = SetupWizard(host, credentials=MemoryStore(), plan=plan)
+        made.append(wizard)
+        qtbot.addWidget(wizard)
+        wizard.resize(960, 680)
+        if start != PageId.WELCOME:
+            wizard.setStartId(int(start))
+            wizard.restart()
+        wizard.show()
+        return wizard
+
+    yield build
+    for wizard in made:
+        wizard.shutdown()
+        wizard.host.stop_children()
+
+
+def button(wizard: SetupWizard, which=QWizard.WizardButton.NextButton):
+    return wizard.button(which)
+
+
+def press_next(qtbot, wizard: SetupWizard, expected: PageId) -> None:
+    which = (QWizard.WizardButton.CommitButton if wizard.currentPage().isCommitPage()
+             else QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(lambda: button(wizard, which).isEnabled() and button(wizard, which).isVisible(),
+                    timeout=TIMEOUT_MS)
+    qtbot.mouseClick(button(wizard, which), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.currentId() == int(expected), timeout=5000)
+
+
+def cmg_plan(**fields) -> InstallPlan:
+    return InstallPlan(scenario="cmg", mp=(CMG_MP,), ccmhostname=CMG_HOST, sitecode="P01").update(**fields)
+
+
+def demo_site_plan() -> InstallPlan:
+    from wizard.core.parse import parse_command
+    from wizard.host.demo import load_demo_catalog
+
+    return parse_command(load_demo_catalog().sample_command).plan
+
+
+# ---- 9: the paste dialog, placeholders, the client app ID message ------------------------------------------
+
+
+def test_empty_paste_dialog_asks_for_a_command_and_claims_nothing(qtbot):
+    dialog = dialogs.PasteCommandDialog()
+    qtbot.addWidget(dialog)
+    assert "No problems" not in dialog.findings_view.toPlainText()
+    assert "Paste" in dialog.status.text()
+    qtbot.keyClicks(dialog.editor, f"ccmsetup.exe /mp:{CMG_MP} CCMHOSTNAME={CMG_HOST} SMSSITECODE=P01")
+    dialog.reparse()
+    dialog.editor.selectAll()
+    qtbot.keyClick(dialog.editor, Qt.Key.Key_Delete)
+    dialog.reparse()
+    assert dialog.findings_view.toPlainText().strip() == ""
+    assert not dialog.ok_button().isEnabled()
+
+
+@pytest.mark.parametrize("scenario", ["internet-mp", "cmg", "cmg-token"])
+def test_ccmhostname_placeholder_fits_the_scenario(demo_wizard, scenario):
+    wizard = demo_wizard(plan=InstallPlan(scenario=scenario), start=PageId.ADDRESSES)
+    placeholder = wizard.currentPage().fields["ccmhostname"].edit.placeholderText()
+    if scenario == "internet-mp":
+        assert "CCM_Proxy" not in placeholder and "/" not in placeholder and "." in placeholder
+    else:
+        assert "/CCM_Proxy_MutualAuth/" in placeholder
+
+
+def test_client_app_id_error_is_about_the_client_app_field(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=cmg_plan(), start=PageId.ENTRA)
+    page = wizard.currentPage()
+    qtbot.keyClicks(page.entra_fields["aadclientappid"].edit, "7506ee10-f7ec-415a")
+    message = page.entra_fields["aadclientappid"].message_text()
+    assert "AADCLIENTAPPID" in message
+    assert "TenantId" not in message and "dsregcmd" not in message
+    assert page.entra_fields["aadtenantid"].message_text() == ""
+    qtbot.keyClicks(page.entra_fields["aadtenantid"].edit, "daf4a1c2-3a0c")
+    assert "dsregcmd" in page.entra_fields["aadtenantid"].message_text()
+
+
+# ---- 5: no /mp derived in the token scenario -----------------------------------------------------------------
+
+
+def test_token_scenario_does_not_fill_mp_from_ccmhostname(demo_wizard, qtbot):
+    wizard = demo_wizard("not-joined", plan=InstallPlan(scenario="cmg-token"), start=PageId.ADDRESSES)
+    page = wizard.currentPage()
+    qtbot.keyClicks(page.fields["ccmhostname"].edit, CMG_HOST)
+    qtbot.keyClicks(page.fields["sitecode"].edit, "P01")
+    assert page.fields["mp"].text() == ""
+    press_next(qtbot, wizard, PageId.ENTRA)
+    assert wizard.plan.mp == () and wizard.plan.ccmhostname == CMG_HOST
+
+
+def test_cmg_scenario_still_fills_mp_from_ccmhostname(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=InstallPlan(scenario="cmg"), start=PageId.ADDRESSES)
+    page = wizard.currentPage()
+    qtbot.keyClicks(page.fields["ccmhostname"].edit, CMG_HOST)
+    assert page.fields["mp"].text() == CMG_MP
+
+
+# ---- 3: "Continue anyway" is reset when the checks run again ------------------------------------------------
+
+
+def test_continue_anyway_is_reset_when_checks_run_again(demo_wizard, qtbot):
+    wizard = demo_wizard("offline", cmg_plan(), PageId.OPTIONS)
+    press_next(qtbot, wizard, PageId.CHECKS)
+    page = wizard.currentPage()
+    qtbot.waitUntil(lambda: not page.running and bool(page.failed_ids()), timeout=TIMEOUT_MS)
+    page.override_box.setFocus()
+    qtbot.keyClick(page.override_box, Qt.Key.Key_Space)
+    assert page.override_box.isChecked()
+    press_next(qtbot, wizard, PageId.REVIEW)
+    assert wizard.checks_overridden
+    back = button(wizard, QWizard.WizardButton.BackButton)
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == int(PageId.CHECKS)  # nothing changed, nothing re-ran: the choice stands
+    assert page.override_box.isChecked()
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == int(PageId.OPTIONS)
+    press_next(qtbot, wizard, PageId.CHECKS)  # the checks run again for the (possibly fixed) values
+    assert not page.override_box.isChecked()
+    qtbot.waitUntil(lambda: not page.running, timeout=TIMEOUT_MS)
+    assert page.failed_ids() and not page.override_box.isChecked()
+    assert not button(wizard).isEnabled()
+    assert not wizard.checks_overridden
+    # The same after an explicit Re-run all.
+    page.override_box.setChecked(True)
+    assert button(wizard).isEnabled()
+    qtbot.mouseClick(page.rerun_all_button, Qt.MouseButton.LeftButton)
+    assert not page.override_box.isChecked()
+    qtbot.waitUntil(lambda: not page.running, timeout=TIMEOUT_MS)
+    assert not button(wizard).isEnabled()
+
+
+# ---- 4: Alt+N on the install page does not type into the log filter ----------------------------------------
+
+
+def test_alt_n_before_next_is_enabled_leaves_the_log_filter_alone(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, speed=2.0)
+    press_next(qtbot, wizard, PageId.INSTALL)
+    page = wizard.currentPage()
+    qtbot.waitUntil(lambda: page.log_view.model.rowCount() > 0, timeout=TIMEOUT_MS)
+    assert not button(wizard).isEnabled()
+    focus = QApplication.focusWidget()
+    assert focus is not None and focus is not page.log_view.filter_edit
+    rows = page.log_view.model.rowCount()
+    qtbot.keyClick(focus, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    assert page.log_view.filter_edit.text() == ""
+    # Even with the filter focused, a mnemonic is not text.
+    page.log_view.filter_edit.setFocus()
+    qtbot.keyClick(page.log_view.filter_edit, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(page.log_view.filter_edit, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)
+    assert page.log_view.filter_edit.text() == ""
+    qtbot.wait(400)  # past the filter's debounce: nothing got hidden
+    assert page.log_view.model.rowCount() >= rows
+    qtbot.keyClicks(page.log_view.filter_edit, "ccm")  # plain typing still filters
+    assert page.log_view.filter_edit.text() == "ccm"
+
+
+# ---- 6: start over refreshes what the Welcome page shows ----------------------------------------------------
+
+
+def test_start_over_after_success_shows_the_installed_client_and_no_stale_findings(demo_wizard, qtbot,
+                                                                                  monkeypatch):
+    from wizard.core.parse import parse_command
+
+    wizard = demo_wizard()
+    welcome = wizard.currentPage()
+    qtbot.waitUntil(lambda: "No Configuration Manager client" in welcome.client_label.text(), timeout=TIMEOUT_MS)
+    # A pasted command with a finding (a legacy-free but roaming plan: SMSMP missing is a suggestion).
+    command = wizard.host.sample_command() + " FOOBAR=1"
+    monkeypatch.setattr(dialogs, "paste_command", lambda parent, initial_text="": parse_command(command))
+    qtbot.mouseClick(welcome.paste_button, Qt.MouseButton.LeftButton)
+    assert welcome.import_findings.isVisible()
+    assert any(f.rule == "unknown-property" for f in welcome.import_findings.findings())
+    for page_id in (PageId.SCENARIO, PageId.ADDRESSES, PageId.ENTRA, PageId.OPTIONS):
+        press_next(qtbot, wizard, page_id)
+    # Fix what the import found: untick the unknown property on the Options page.
+    options = wizard.currentPage()
+    row = options.row_of("FOOBAR")
+    options.table.item(row, 1).setCheckState(Qt.CheckState.Unchecked)
+    for page_id in (PageId.CHECKS, PageId.REVIEW, PageId.INSTALL, PageId.FINISH):
+        press_next(qtbot, wizard, page_id)
+    assert wizard.outcome.state == "succeeded"
+    qtbot.mouseClick(wizard.currentPage().start_over_button, Qt.MouseButton.LeftButton)
+    assert wizard.currentId() == int(PageId.WELCOME)
+    qtbot.waitUntil(lambda: welcome.client_label.text().startswith("Client "), timeout=TIMEOUT_MS)
+    assert "No Configuration Manager client" not in welcome.client_label.text()
+    shown = welcome.import_findings.findings() if welcome.import_findings.isVisible() else []
+    assert not any(f.rule == "unknown-property" for f in shown)
