@@ -8,6 +8,7 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QWizard
 
 from wizard.core.plan import InstallPlan
@@ -243,3 +244,69 @@ def test_start_over_after_success_shows_the_installed_client_and_no_stale_findin
     assert "No Configuration Manager client" not in welcome.client_label.text()
     shown = welcome.import_findings.findings() if welcome.import_findings.isVisible() else []
     assert not any(f.rule == "unknown-property" for f in shown)
+
+
+# ---- 2: closing before the install asks when something was entered -----------------------------------------
+
+
+def test_escape_with_nothing_entered_closes_without_asking(demo_wizard, qtbot, asked):
+    wizard = demo_wizard()
+    wizard.activateWindow()
+    qtbot.keyClick(QApplication.focusWidget() or wizard, Qt.Key.Key_Escape)
+    assert asked == [] and not wizard.isVisible()
+
+
+def test_escape_after_typing_asks_and_no_keeps_everything(demo_wizard, qtbot, asked):
+    wizard = demo_wizard(plan=InstallPlan(scenario="cmg"), start=PageId.ADDRESSES)
+    page = wizard.currentPage()
+    qtbot.keyClicks(page.fields["sitecode"].edit, "P01")  # typed, not stored in the plan yet
+    asked.answer = False
+    qtbot.keyClick(page.fields["sitecode"].edit, Qt.Key.Key_Escape)
+    assert len(asked) == 1 and "lost" in asked[0][1]
+    assert wizard.isVisible() and page.fields["sitecode"].text() == "P01"
+    asked.answer = True
+    qtbot.keyClick(page.fields["sitecode"].edit, Qt.Key.Key_Escape)
+    assert len(asked) == 2 and not wizard.isVisible()
+
+
+class WindowSystemClose(QCloseEvent):
+    """The close event the title bar's close button and Alt+F4 deliver: it comes from the window system
+    (spontaneous). Qt offers no way to post a spontaneous event, so it is handed to closeEvent directly."""
+
+    def spontaneous(self) -> bool:
+        return True
+
+
+def close_like_the_user(wizard: SetupWizard) -> bool:
+    event = WindowSystemClose()
+    wizard.closeEvent(event)
+    if event.isAccepted():
+        wizard.hide()
+    return event.isAccepted()
+
+
+def test_close_button_after_typing_asks(demo_wizard, qtbot, asked):
+    wizard = demo_wizard(plan=InstallPlan(scenario="cmg"), start=PageId.ADDRESSES)
+    qtbot.keyClicks(wizard.currentPage().fields["ccmhostname"].edit, CMG_HOST)
+    asked.answer = False
+    assert not close_like_the_user(wizard)
+    assert len(asked) == 1 and wizard.isVisible()
+    asked.answer = True
+    assert close_like_the_user(wizard)
+    assert len(asked) == 2
+
+
+def test_closing_from_code_does_not_ask(demo_wizard, qtbot, asked):
+    wizard = demo_wizard(plan=InstallPlan(scenario="cmg"), start=PageId.ADDRESSES)
+    qtbot.keyClicks(wizard.currentPage().fields["ccmhostname"].edit, CMG_HOST)
+    wizard.close()  # application exit, not the user
+    assert asked == [] and not wizard.isVisible()
+
+
+def test_after_the_install_closing_needs_no_question(demo_wizard, qtbot, asked):
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW)
+    press_next(qtbot, wizard, PageId.INSTALL)
+    press_next(qtbot, wizard, PageId.FINISH)
+    asked.clear()
+    assert close_like_the_user(wizard)
+    assert asked == []

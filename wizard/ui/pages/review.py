@@ -282,6 +282,7 @@ class ReviewPage(PlanPage):
             self.export_status.setVisible(True)
             return False
         remember_recent(target)
+        wiz.remember_saved(self.plan)
         note = self.tr(" The token is not stored in profiles.") if self.plan.regtoken else ""
         self.export_status.setText(self.tr("Profile saved: %s") % str(target) + note)
         self.export_status.setVisible(True)
