@@ -310,3 +310,52 @@ def test_after_the_install_closing_needs_no_question(demo_wizard, qtbot, asked):
     asked.clear()
     assert close_like_the_user(wizard)
     assert asked == []
+
+
+# ---- 8: no display ------------------------------------------------------------------------------------------
+
+
+def _gui_without(tmp_path, **env_changes):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET",
+                                                             "QT_QPA_PLATFORM")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_CONFIG_HOME=str(tmp_path / "config"), **env_changes)
+    return subprocess.run([sys.executable, "-m", "wizard.cli.main", "--demo"], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_without_a_display_the_gui_says_so_and_exits_2(tmp_path):
+    done = _gui_without(tmp_path)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "no display" in done.stderr
+    for advice in ("ccmsetup-wizard check", "xvfb-run", "QT_QPA_PLATFORM=offscreen"):
+        assert advice in done.stderr
+    assert "libxcb-cursor0" not in done.stderr  # Qt's misleading guess is not reached
+
+
+def test_an_unreachable_display_is_explained_instead_of_an_abort(tmp_path):
+    # DISPLAY names a server that does not exist: Qt's platform plugin fails inside QApplication (a qFatal).
+    done = _gui_without(tmp_path, DISPLAY=":97", QT_QPA_PLATFORM="xcb")
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "Qt could not open a window here" in done.stderr and "xvfb-run" in done.stderr
+
+
+@pytest.mark.parametrize(("environ", "platform", "ok"), [
+    ({}, "linux", False),
+    ({"DISPLAY": ":0"}, "linux", True),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "vnc:size=1024x768"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "xcb"}, "linux", False),
+    ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+    ({"QT_QPA_PLATFORM": "wayland;xcb", "DISPLAY": ":1"}, "linux", True),
+    ({}, "win32", True),
+    ({}, "darwin", True),
+])
+def test_display_problem_reads_the_environment(environ, platform, ok):
+    from wizard.ui.display import display_problem
+
+    assert (display_problem(environ, platform) is None) == ok
