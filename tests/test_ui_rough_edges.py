@@ -63,6 +63,8 @@ def demo_wizard(qtbot, tmp_path, asked):
             wizard.setStartId(int(start))
             wizard.restart()
         wizard.show()
+        wizard.activateWindow()  # keyboard focus and Alt+letter shortcuts need the active window
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=5000)
         return wizard
 
     yield build
@@ -359,3 +361,121 @@ def test_display_problem_reads_the_environment(environ, platform, ok):
     from wizard.ui.display import display_problem
 
     assert (display_problem(environ, platform) is None) == ok
+
+
+# ---- 1: errors on a page stop Next; an expert may go on, and that is recorded ----------------------------------
+
+
+def test_address_errors_stop_next_on_their_page(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=InstallPlan(scenario="cmg"), start=PageId.ADDRESSES)
+    page = wizard.currentPage()
+    assert not button(wizard).isEnabled()  # CCMHOSTNAME and the site code are required for a CMG
+    qtbot.keyClicks(page.fields["ccmhostname"].edit, CMG_HOST)
+    qtbot.keyClicks(page.fields["sitecode"].edit, "P0")
+    assert not button(wizard).isEnabled()
+    assert page.errors_box.isVisible()
+    assert "Site code (SMSSITECODE)" in page.errors_box.message.text()
+    qtbot.keyClick(page.fields["sitecode"].edit, Qt.Key.Key_Return)  # Enter does not get past it either
+    assert wizard.currentId() == int(PageId.ADDRESSES)
+    page.fields["mp"].edit.setFocus()
+    page.errors_box.message.linkActivated.emit("SMSSITECODE")  # the field's link puts the cursor there
+    assert QApplication.focusWidget() is page.fields["sitecode"].edit
+    qtbot.keyClicks(page.fields["sitecode"].edit, "1")
+    assert button(wizard).isEnabled() and not page.errors_box.isVisible()
+    press_next(qtbot, wizard, PageId.ENTRA)
+    assert wizard.errors_overridden == {}
+
+
+def test_client_app_id_error_names_and_focuses_its_field(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=cmg_plan(), start=PageId.ENTRA)
+    page = wizard.currentPage()
+    qtbot.keyClicks(page.entra_fields["aadclientappid"].edit, "7506ee10")
+    assert not button(wizard).isEnabled()
+    text = page.errors_box.message.text()
+    assert "Client app ID (AADCLIENTAPPID)" in text and "Tenant" not in text
+    page.entra_fields["aadtenantid"].edit.setFocus()
+    page.errors_box.message.linkActivated.emit("AADCLIENTAPPID")
+    assert QApplication.focusWidget() is page.entra_fields["aadclientappid"].edit
+
+
+def test_an_empty_token_stops_next_in_the_token_scenario(demo_wizard, qtbot):
+    wizard = demo_wizard("not-joined", plan=InstallPlan(scenario="cmg-token", ccmhostname=CMG_HOST, sitecode="P01"),
+                         start=PageId.ENTRA)
+    page = wizard.currentPage()
+    assert not button(wizard).isEnabled()
+    qtbot.keyClicks(page.token.edit, make_token())
+    assert button(wizard).isEnabled()
+
+
+def test_going_on_with_errors_is_explicit_and_recorded_to_the_evidence(demo_wizard, qtbot, monkeypatch, tmp_path):
+    import zipfile
+
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.ENTRA)
+    page = wizard.currentPage()
+    edit = page.entra_fields["aadresourceuri"].edit
+    edit.clear()
+    qtbot.keyClicks(edit, "contoso server")
+    assert not button(wizard).isEnabled()
+    qtbot.keyClick(edit, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)  # Alt+G: Go on with these errors
+    qtbot.waitUntil(page.errors_box.override.isChecked, timeout=2000)  # a mnemonic is an animated click
+    assert button(wizard).isEnabled()
+    qtbot.keyClicks(edit, "x")  # other errors now: the choice was about the ones shown before
+    assert not page.errors_box.override.isChecked() and not button(wizard).isEnabled()
+    page.errors_box.override.setChecked(True)
+    press_next(qtbot, wizard, PageId.OPTIONS)
+    recorded = wizard.overridden_errors()
+    assert [f.field for f in recorded] == ["AADRESOURCEURI"]
+    press_next(qtbot, wizard, PageId.CHECKS)
+    checks = wizard.currentPage()
+    qtbot.waitUntil(lambda: not checks.running, timeout=TIMEOUT_MS)
+    assert "1 error(s) you chose to go on with" in checks.summary_label.text()
+    assert checks.unresolved_rule_errors() == []
+    checks.override_box.setChecked(checks.blocked())  # a demo check may fail: not what this test is about
+    press_next(qtbot, wizard, PageId.REVIEW)
+    review = wizard.currentPage()
+    assert any(f.rule == "resource-uri" for f in review.findings)
+    assert button(wizard, QWizard.WizardButton.CommitButton).isEnabled()
+    assert "chose to go on" in review.block_note.text()
+    press_next(qtbot, wizard, PageId.INSTALL)
+    press_next(qtbot, wizard, PageId.FINISH)
+    finish = wizard.currentPage()
+    assert "error(s) in the values" in finish.override_label.text()
+    target = tmp_path / "evidence"
+    monkeypatch.setattr(dialogs, "choose_save_file", lambda *a, **k: str(target))
+    with qtbot.waitSignal(finish.evidenceSaved, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(finish.evidence_button, Qt.MouseButton.LeftButton)
+    with zipfile.ZipFile(blocker.args[0]) as archive:
+        summary = archive.read("summary.md").decode()
+    line = next(line for line in summary.splitlines() if "Errors overridden" in line)
+    assert "AADRESOURCEURI" in line
+
+
+def test_checks_count_errors_in_the_values(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=demo_site_plan().update(sitecode="P0"), start=PageId.CHECKS)
+    page = wizard.currentPage()
+    qtbot.waitUntil(lambda: not page.running, timeout=TIMEOUT_MS)
+    assert [f.field for f in page.rule_errors()] == ["SMSSITECODE"]
+    assert "values also have 1 error(s)" in page.summary_label.text()
+    assert not button(wizard).isEnabled() and page.override_box.isVisible()
+    page.override_box.setChecked(True)
+    assert button(wizard).isEnabled()
+    press_next(qtbot, wizard, PageId.REVIEW)
+    assert [f.field for f in wizard.overridden_errors()] == ["SMSSITECODE"]
+    assert button(wizard, QWizard.WizardButton.CommitButton).isEnabled()
+
+
+def test_review_still_blocks_errors_nobody_chose_to_go_on_with(demo_wizard):
+    wizard = demo_wizard(plan=demo_site_plan().update(sitecode="P0"), start=PageId.REVIEW)
+    assert not button(wizard, QWizard.WizardButton.CommitButton).isEnabled()
+    assert "until the errors above are fixed" in wizard.currentPage().block_note.text()
+
+
+def test_conflicting_options_stop_next_on_the_options_page(demo_wizard, qtbot):
+    plan = demo_site_plan().with_parameter("/logon").with_parameter("/forceinstall")
+    wizard = demo_wizard(plan=plan, start=PageId.OPTIONS)
+    page = wizard.currentPage()
+    assert not button(wizard).isEnabled()
+    assert "/logon" in page.errors_box.message.text()
+    page.switches["/logon"].setFocus()
+    qtbot.keyClick(page.switches["/logon"], Qt.Key.Key_Space)
+    assert button(wizard).isEnabled() and not page.errors_box.isVisible()

@@ -134,6 +134,9 @@ class SetupWizard(QWizard):
         self.lock_reason: str = ""
         self.check_results: list = []
         self.checks_overridden: bool = False
+        # Page id -> the rule errors (findings) an expert chose to go on with on that page (recorded like
+        # checks_overridden; see overridden_errors()).
+        self.errors_overridden: dict[int, tuple] = {}
         self.session: Any = None
         self.outcome: Any = None
         self.exe_path: str | None = None
@@ -260,6 +263,21 @@ class SetupWizard(QWizard):
         key = canonical_lock_name(name)
         return any(canonical_lock_name(n) == key for n in self._locked)
 
+    def record_errors_overridden(self, page_id: int, errors: Iterable[Any]) -> None:
+        """Record (or, with no errors, forget) the errors the expert chose to go on with on a page."""
+        errors = tuple(errors)
+        if errors:
+            self.errors_overridden[int(page_id)] = errors
+        else:
+            self.errors_overridden.pop(int(page_id), None)
+
+    def overridden_errors(self) -> list[Any]:
+        """Every rule error an expert chose to go on with, in page order, each once."""
+        seen: list[Any] = []
+        for page_id in sorted(self.errors_overridden):
+            seen.extend(f for f in self.errors_overridden[page_id] if f not in seen)
+        return seen
+
     def page_by_id(self, page_id: PageId) -> QWizardPage | None:
         return self.page(int(page_id))
 
@@ -347,6 +365,11 @@ class SetupWizard(QWizard):
         """Finish page "start over": forget the run, keep the plan, go to the first page."""
         self.check_results = []
         self.checks_overridden = False
+        self.errors_overridden = {}
+        for page_id in self.pageIds():  # a new run: going on despite errors is decided again
+            box = getattr(self.page(page_id), "errors_box", None)
+            if box is not None:
+                box.override.setChecked(False)
         self.session = None
         self.outcome = None
         self.started_over = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from wizard.core.catalog import load_catalog
@@ -80,6 +81,7 @@ class AddressesPage(PlanPage):
             self.test_results[field] = result
             layout.addWidget(result)
             box.edit.textChanged.connect(self.relint)
+        self.add_errors_box(layout)
         layout.addStretch(1)
         self.fields["mp"].edit.textEdited.connect(self._mp_edited)
         self.fields["ccmhostname"].edit.textEdited.connect(self._hostname_edited)
@@ -162,10 +164,22 @@ class AddressesPage(PlanPage):
         from wizard.core.rules import lint_field
 
         plan = self.candidate_plan()
+        visible = self.visible_fields(plan.scenario)
+        shown = []
         for field, name in ADDRESS_FIELDS:
-            box = self.fields[field]
-            if box.isVisibleTo(self):
-                box.set_findings(lint_field(plan, name))
+            if field in visible:
+                findings = lint_field(plan, name)
+                self.fields[field].set_findings(findings)
+                shown += findings
+        self.show_errors(shown)
+
+    def field_labels(self) -> dict[str, str]:
+        return {name: self.fields[field].label.text().replace("&", "") for field, name in ADDRESS_FIELDS}
+
+    def focus_field(self, name: str) -> None:
+        for field, field_name in ADDRESS_FIELDS:
+            if field_name.upper() == name.upper():
+                self.fields[field].edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---- CMG address derivation ------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import html
 import sys
 from datetime import UTC, datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -36,6 +37,7 @@ class EntraPage(PlanPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        self.add_errors_box(layout)
         self.device_status = None
         self._device_lookup_started = False
         self._token_kept: str | None = None
@@ -180,6 +182,7 @@ class EntraPage(PlanPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         self.store()
+        self.record_error_override()
         if self.is_token_mode() and self.store_token.isChecked() and self.plan.regtoken:
             self._save_token(self.plan.regtoken)
         return True
@@ -196,12 +199,31 @@ class EntraPage(PlanPage):
 
         plan = self.candidate_plan()
         if self.is_token_mode():
-            self.token_message.set_findings(lint_field(plan, "/regtoken"))
+            findings = lint_field(plan, "/regtoken")
+            self.token_message.set_findings(findings)
+            self.show_errors(findings)
             self._show_expiry(plan.regtoken)
             return
+        shown = []
         for field, name in ENTRA_FIELDS:
-            self.entra_fields[field].set_findings(lint_field(plan, name))
+            findings = lint_field(plan, name)
+            self.entra_fields[field].set_findings(findings)
+            shown += findings
+        self.show_errors(shown)
         self._show_mismatch()
+
+    def field_labels(self) -> dict[str, str]:
+        labels = {name: self.entra_fields[field].label.text().replace("&", "") for field, name in ENTRA_FIELDS}
+        labels["/regtoken"] = self.token_label.text().replace("&", "")
+        return labels
+
+    def focus_field(self, name: str) -> None:
+        if name.upper() == "/REGTOKEN":
+            self.token.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        for field, field_name in ENTRA_FIELDS:
+            if field_name.upper() == name.upper():
+                self.entra_fields[field].edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_expiry(self, token: str | None) -> None:
         from wizard.core.token import decode_token_expiry
