@@ -479,3 +479,46 @@ def test_conflicting_options_stop_next_on_the_options_page(demo_wizard, qtbot):
     page.switches["/logon"].setFocus()
     qtbot.keyClick(page.switches["/logon"], Qt.Key.Key_Space)
     assert button(wizard).isEnabled() and not page.errors_box.isVisible()
+
+
+# ---- 9: the install page's progress bar and phase stepper -----------------------------------------------------
+
+
+def test_a_failed_download_shows_a_failed_bar_not_100_percent(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, outcome="download-404")
+    press_next(qtbot, wizard, PageId.INSTALL)
+    page = wizard.currentPage()
+    with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS) as blocker:
+        pass
+    assert blocker.args[0].state == "failed"
+    assert page.stepper.state_of("download") == "failed"
+    bar = page.progress_bar
+    assert bar.isVisible()
+    assert "100%" not in bar.text() and "failed" in bar.text().lower()
+    assert "failed" in bar.accessibleDescription().lower()
+
+
+def test_a_successful_install_says_the_download_completed(demo_wizard, qtbot):
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW)
+    press_next(qtbot, wizard, PageId.INSTALL)
+    page = wizard.currentPage()
+    with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS):
+        pass
+    assert page.progress_bar.value() == 100 and "complete" in page.progress_bar.text().lower()
+
+
+@pytest.mark.parametrize("current", ["prereqs", "download", "finishing"])
+def test_no_step_label_is_clipped_at_the_smallest_window(demo_wizard, qtbot, current):
+    from PySide6.QtGui import QFontMetrics
+
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.INSTALL, speed=1.0)
+    wizard.resize(wizard.minimumSize())
+    page = wizard.currentPage()
+    page.stepper.set_current(current)  # the current step is drawn bold, so wider
+    qtbot.wait(50)
+    for label in page.stepper.findChildren(type(page.phase_label)):
+        if not label.text():
+            continue
+        metrics = QFontMetrics(label.font())
+        widest_word = max(metrics.horizontalAdvance(word) for word in label.text().split())
+        assert widest_word <= label.contentsRect().width(), (label.text(), label.width())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -108,6 +109,13 @@ class PhaseStepper(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            # Wide enough for its longest word in bold (the current step is bold): a word cannot wrap, and
+            # "Prerequisites" was cut off in a narrow window.
+            bold = QFont(label.font())
+            bold.setBold(True)
+            metrics = QFontMetrics(bold)
+            words = label.text().split()
+            label.setMinimumWidth(max((metrics.horizontalAdvance(word) for word in words), default=0) + 2)
             self._layout.addWidget(icon_label, 0, column)
             self._layout.addWidget(label, 1, column)
             self._layout.setColumnStretch(column, 1)
@@ -328,6 +336,7 @@ class InstallPage(QWizardPage):
         self.stall_label.setVisible(False)
         self.progress_bar.setVisible(False)
         self.progress_bar.setValue(0)
+        self._set_download_state("running")
         self.log_view.clear()
         self.log_view.scenario = plan.scenario
         # ccmsetup writes its command line, token included, into the log we show.
@@ -353,6 +362,8 @@ class InstallPage(QWizardPage):
         self.wizard().outcome = None
         self.keep_waiting_button.setVisible(False)
         self.stepper.set_final("")
+        if self._last_work_phase == "download":
+            self._set_download_state("running")
         self._follow(launch=False)
 
     def _follow(self, *, launch: bool) -> None:
@@ -502,8 +513,35 @@ class InstallPage(QWizardPage):
         if percent is not None:
             self.progress_bar.setVisible(True)
             self.progress_bar.setValue(int(max(0.0, min(100.0, float(percent)))))
+        if self.progress_bar.isVisibleTo(self) and self._past_download(phase):
+            # Setup went on past the download: it is complete, whatever the last percent line said.
+            self.progress_bar.setValue(100)
+            self._set_download_state("complete")
         self._stalled = stalled
         self._update_warning()
+
+    def _past_download(self, phase: str) -> bool:
+        ids = [phase_id for phase_id, _title in self.stepper.steps()]
+        return "download" in ids and phase in ids and phase != "done" and ids.index(phase) > ids.index("download")
+
+    def _set_download_state(self, state: str) -> None:
+        """The download bar says what happened, not only a percent: ``running`` (Download N%), ``complete``,
+        ``failed`` (red, no percent: the tracker's percent is of the last file that reported one, not of the
+        file that failed) or ``stalled``."""
+        from wizard.ui.widgets import OVER_LIMIT_COLOUR
+
+        formats = {
+            "running": self.tr("Download %p%"),
+            "complete": self.tr("Download complete"),
+            "failed": self.tr("Download failed"),
+            "stalled": self.tr("Download stopped at %p% (no new log lines)"),
+        }
+        self.progress_bar.setFormat(formats[state])
+        palette = QPalette()  # the system palette; only a failure overrides the bar colour
+        if state == "failed":
+            palette.setColor(QPalette.ColorRole.Highlight, QColor(OVER_LIMIT_COLOUR))
+        self.progress_bar.setPalette(palette)
+        self.progress_bar.setAccessibleDescription("" if state == "running" else self.progress_bar.text())
 
     def _on_snapshot(self, snapshot: Any) -> None:
         self._quiet_seconds = snapshot.seconds_since_activity or 0.0
@@ -547,6 +585,8 @@ class InstallPage(QWizardPage):
                 self.stepper.set_current(self._last_work_phase)
             self.stepper.set_final("fail")
             self._select_cause_line(outcome)
+        if self._last_work_phase == "download" and state in ("failed", "unknown"):
+            self._set_download_state("failed" if state == "failed" else "stalled")
         self._stalled = False
         self._update_warning()
         # A silent log ends the session as "unknown"; the technician may know better and follow on.
