@@ -455,7 +455,7 @@ def test_checks_count_errors_in_the_values(demo_wizard, qtbot):
     page = wizard.currentPage()
     qtbot.waitUntil(lambda: not page.running, timeout=TIMEOUT_MS)
     assert [f.field for f in page.rule_errors()] == ["SMSSITECODE"]
-    assert "values also have 1 error(s)" in page.summary_label.text()
+    assert "the values have 1 error(s)" in page.summary_label.text()
     assert not button(wizard).isEnabled() and page.override_box.isVisible()
     page.override_box.setChecked(True)
     assert button(wizard).isEnabled()
@@ -485,7 +485,8 @@ def test_conflicting_options_stop_next_on_the_options_page(demo_wizard, qtbot):
 
 
 def test_a_failed_download_shows_a_failed_bar_not_100_percent(demo_wizard, qtbot):
-    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, outcome="download-404")
+    # Slow enough that the page sees the download phase live (it learns phases from the progress it is sent).
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, outcome="download-404", speed=20.0)
     press_next(qtbot, wizard, PageId.INSTALL)
     page = wizard.currentPage()
     with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS) as blocker:
@@ -522,3 +523,35 @@ def test_no_step_label_is_clipped_at_the_smallest_window(demo_wizard, qtbot, cur
         metrics = QFontMetrics(label.font())
         widest_word = max(metrics.horizontalAdvance(word) for word in label.text().split())
         assert widest_word <= label.contentsRect().width(), (label.text(), label.width())
+
+
+# ---- 9: a setup that is already running can be followed from the install page --------------------------------
+
+
+def test_a_setup_already_running_is_followed_in_the_install_view(demo_wizard, qtbot):
+    from wizard.host.ccmsetup_exe import choose_ccmsetup
+    from wizard.host.session import InstallSession
+
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, speed=6.0)
+    host = wizard.host
+    # Another ccmsetup (a retry task, an earlier attempt) is running when Install is pressed.
+    exe = choose_ccmsetup(host, wizard.plan, user_path=None, profile_path=None).path
+    assert InstallSession(host, wizard.plan, exe).start().started
+    press_next(qtbot, wizard, PageId.INSTALL)
+    page = wizard.currentPage()
+    with qtbot.waitSignal(page.launchFailed, timeout=TIMEOUT_MS) as blocker:
+        pass
+    assert blocker.args[0].status == "already-running"
+    assert page.follow_button.isVisible() and "Follow its log" in page.failure_text.text()
+    qtbot.mouseClick(page.follow_button, Qt.MouseButton.LeftButton)
+    assert page.log_view.isVisible() and page.stepper.isVisible()
+    assert page.try_again_button.isVisible() and page.back_to_review_button.isVisible()
+    qtbot.waitUntil(lambda: page.log_view.model.rowCount() > 5, timeout=TIMEOUT_MS)
+    assert not button(wizard).isEnabled()
+    qtbot.waitUntil(lambda: "ended" in page.failure_title.text(), timeout=TIMEOUT_MS)
+    assert "Try again" in page.phase_label.text() and page.stepper.state_of("done") == "done"
+    assert wizard.outcome is None and not button(wizard).isEnabled()  # not this wizard's install
+    qtbot.mouseClick(page.try_again_button, Qt.MouseButton.LeftButton)  # now ours starts
+    with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS):
+        pass
+    assert wizard.outcome is not None and button(wizard).isEnabled()

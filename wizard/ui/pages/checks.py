@@ -518,8 +518,10 @@ class ChecksPage(QWizardPage):
             # The device checks are half the story: errors in the values stop the install as surely.
             if unresolved and self.override_box.isChecked():
                 text += " " + self.tr("The values have %1 error(s); you chose to continue anyway (recorded).")
+            elif unresolved and failed:
+                text += " " + self.tr("The values have %1 error(s) too (Review lists each with its fix).")
             elif unresolved:
-                text += " " + self.tr("The values also have %1 error(s) (Review lists each with its fix): go Back "
+                text += " " + self.tr("But the values have %1 error(s) (Review lists each with its fix): go Back "
                                       "to fix them, or tick Continue anyway below.")
             else:
                 text += " " + self.tr("The values have %1 error(s) you chose to go on with (Review lists them).")

@@ -37,7 +37,7 @@ class EntraPage(PlanPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self.add_errors_box(layout)
+        self.add_errors_box(self._entra_layout)  # moved to the form shown (see _place_errors_box)
         self.device_status = None
         self._device_lookup_started = False
         self._token_kept: str | None = None
@@ -74,6 +74,7 @@ class EntraPage(PlanPage):
         self.mismatch.setAccessibleName(self.tr("Tenant mismatch"))
         self.mismatch.setVisible(False)
         layout = QVBoxLayout(page)
+        self._entra_layout = layout
         layout.setSpacing(10)
         layout.addWidget(self.optional_note)
         layout.addWidget(device_box)
@@ -112,6 +113,7 @@ class EntraPage(PlanPage):
         self.use_stored.setVisible(False)
         self.use_stored.clicked.connect(self.fill_stored_token)
         layout = QVBoxLayout(page)
+        self._token_layout = layout
         layout.addWidget(intro)
         layout.addWidget(self.token_label)
         layout.addWidget(self.token)
@@ -129,9 +131,17 @@ class EntraPage(PlanPage):
     def is_token_mode(self) -> bool:
         return self.plan.scenario == "cmg-token"
 
+    def _place_errors_box(self) -> None:
+        """The errors box sits under the fields of the form shown (above its trailing stretch)."""
+        target = self._token_layout if self.is_token_mode() else self._entra_layout
+        for layout in (self._entra_layout, self._token_layout):
+            layout.removeWidget(self.errors_box)
+        target.insertWidget(target.count() - 1, self.errors_box)
+
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wiz = self.wiz()
         plan = self.plan
+        self._place_errors_box()
         if self.is_token_mode():
             self.setTitle(self.tr("Bulk registration token"))
             self.setSubTitle(self.tr("The token lets a device that is not Entra joined register through the CMG."))

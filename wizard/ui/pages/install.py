@@ -204,6 +204,7 @@ class InstallPage(QWizardPage):
         self._quiet_seconds = 0.0
         self._log_problem = ""
         self._setup_still_running = False
+        self.following_other = False  # following a setup this wizard did not start (see follow_running_setup)
 
         self.stepper = PhaseStepper(self)
 
@@ -252,12 +253,18 @@ class InstallPage(QWizardPage):
         self.try_again_button = QPushButton(self.tr("&Try again"), self.failure_panel)
         self.try_again_button.setAccessibleName(self.tr("Launch setup again"))
         self.try_again_button.clicked.connect(self.start)
+        self.follow_button = QPushButton(self.tr("&Follow its log"), self.failure_panel)
+        self.follow_button.setAccessibleName(self.tr("Follow the log of the setup that is already running"))
+        self.follow_button.setToolTip(self.tr("Show the running setup's ccmsetup.log here, live, until it ends"))
+        self.follow_button.clicked.connect(self.follow_running_setup)
+        self.follow_button.setVisible(False)
         failure_layout = QGridLayout(self.failure_panel)
         failure_layout.addWidget(self.failure_icon, 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
         failure_layout.addWidget(self.failure_title, 0, 1, Qt.AlignmentFlag.AlignVCenter)
         failure_layout.addWidget(self.failure_text, 1, 1)
         failure_buttons = QHBoxLayout()
         failure_buttons.addStretch(1)
+        failure_buttons.addWidget(self.follow_button)
         failure_buttons.addWidget(self.try_again_button)
         failure_buttons.addWidget(self.back_to_review_button)
         failure_layout.addLayout(failure_buttons, 2, 1)
@@ -310,11 +317,11 @@ class InstallPage(QWizardPage):
     @property
     def running(self) -> bool:
         """True while setup was launched and its outcome is not final yet."""
-        return self.worker is not None and self.worker.running and not self.isComplete()
+        return (self.worker is not None and self.worker.running and not self.isComplete()
+                and not self.following_other)
 
     def start(self) -> None:
         """Create the install session for the wizard's plan and launch it (off the UI thread)."""
-        from wizard.core.tracker import PHASES
         from wizard.host.session import InstallSession
 
         self._stop_worker()
@@ -323,24 +330,8 @@ class InstallPage(QWizardPage):
         self.launch_result = None
         self.outcome = None
         wizard.outcome = None
-        steps = phase_steps(PHASES)
-        if plan.noservice:
-            steps = [s for s in steps if s[0] != "service"]
-        self._phase_titles = dict(steps)
-        self.stepper.set_steps(steps)
-        self._phase = ""
-        self._last_work_phase = ""
-        self._stalled = False
-        self._log_problem = ""
+        self._reset_live_view(plan, noservice=plan.noservice)
         self._set_failure_layout(False)
-        self.stall_label.setVisible(False)
-        self.progress_bar.setVisible(False)
-        self.progress_bar.setValue(0)
-        self._set_download_state("running")
-        self.log_view.clear()
-        self.log_view.scenario = plan.scenario
-        # ccmsetup writes its command line, token included, into the log we show.
-        self.log_view.model.set_redaction_plan(plan)
         self.phase_label.setText(
             self.tr("Starting setup… Windows may ask for administrator permission.")
             if not getattr(wizard.host, "is_demo", False)
@@ -352,6 +343,95 @@ class InstallPage(QWizardPage):
         self.session = InstallSession(wizard.host, plan, None)
         wizard.session = self.session
         self._follow(launch=True)
+
+    def _reset_live_view(self, plan: Any, *, noservice: bool) -> None:
+        from wizard.core.tracker import PHASES
+
+        self.following_other = False
+        steps = phase_steps(PHASES)
+        if noservice:
+            steps = [s for s in steps if s[0] != "service"]
+        self._phase_titles = dict(steps)
+        self.stepper.set_steps(steps)
+        self._phase = ""
+        self._last_work_phase = ""
+        self._stalled = False
+        self._log_problem = ""
+        self.stall_label.setVisible(False)
+        self.progress_bar.setVisible(False)
+        self.progress_bar.setValue(0)
+        self._set_download_state("running")
+        self.log_view.clear()
+        self.log_view.scenario = plan.scenario
+        # ccmsetup writes its command line, token included, into the log we show.
+        self.log_view.model.set_redaction_plan(plan)
+
+    def follow_running_setup(self) -> None:
+        """After "setup is already running": follow that setup's ccmsetup.log in this view until it ends. It is
+        not this wizard's install, so its result is shown here and Next stays off; Try again then starts ours."""
+        from wizard.host.follow import RunningSetupFollower
+
+        self._stop_worker()
+        wizard = self.wizard()
+        plan = wizard.plan
+        self._reset_live_view(plan, noservice=False)
+        self.following_other = True
+        follower = RunningSetupFollower(wizard.host, scenario=plan.scenario)
+        self.failure_title.setText(self.tr("Following the setup that was already running"))
+        self.failure_text.setText(self.tr(
+            "The log below is that setup's (%1), not started by this wizard. When it ends, press Try again to "
+            "start yours, or go back to Review; what you entered is kept.").replace("%1", str(follower.path)))
+        self.failure_icon.setPixmap(icons.pixmap("running", 32, self.devicePixelRatioF()))
+        self.follow_button.setVisible(False)
+        self._set_following_layout()
+        self.phase_label.setText(self.tr("Waiting for the running setup to write to its log…"))
+        self.elapsed_label.setText("")
+        self.worker = SessionWorker(follower, self, launch=False)
+        self.worker.recordsReady.connect(self.log_view.append)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.snapshotReady.connect(self._on_snapshot)
+        self.worker.finished.connect(self._on_followed_finished)
+        self.worker.failed.connect(self._on_follow_failed)
+        for signal in (self.worker.prepared, self.worker.launched):  # never emitted without a launch
+            signal.connect(lambda *_args: None)
+        self.log_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.worker.start()
+
+    def _set_following_layout(self) -> None:
+        """The note about whose setup this is (with Try again / Back to Review) above the live view."""
+        self.failure_panel.setVisible(True)
+        for widget in (self.stepper, self.phase_label, self.elapsed_label, self.log_view):
+            widget.setVisible(True)
+        self._layout.setStretch(self._layout.count() - 1, 0)
+
+    def _on_followed_finished(self, outcome: Any) -> None:
+        self.log_view.flush()
+        state = getattr(outcome, "state", "unknown")
+        if state in ("succeeded", "reboot-required"):
+            self.stepper.set_final("pass")
+        elif state == "failed":
+            if self._last_work_phase:
+                self.stepper.set_current(self._last_work_phase)
+            self.stepper.set_final("fail")
+        else:
+            self.stepper.set_final("unknown")
+        self._stalled = False
+        self._update_warning()
+        summary = getattr(outcome, "summary", "") or state
+        self.failure_title.setText(self.tr("The setup that was running has ended"))
+        self.failure_text.setText(self.tr(
+            "The log below is that setup's, not started by this wizard. Press Try again to start yours, or go "
+            "back to Review; what you entered is kept."))
+        self.failure_icon.setPixmap(icons.pixmap("pass" if state in ("succeeded", "reboot-required") else "warn",
+                                                 32, self.devicePixelRatioF()))
+        self.phase_label.setText(self.tr("That setup ended: %1 Press Try again to start yours.").replace(
+            "%1", summary))
+        self.try_again_button.setDefault(True)
+        self.try_again_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_follow_failed(self, message: str) -> None:
+        self.phase_label.setText(self.tr("Following that setup's log stopped: %1. Its log is in %2.")
+                                 .replace("%1", message).replace("%2", str(self.wizard().host.log_dir())))
 
     def keep_waiting(self) -> None:
         """After the session gave up on a silent log: follow on (a slow download over a CMG is normal)."""
@@ -470,12 +550,14 @@ class InstallPage(QWizardPage):
                 "Client folder, then press Try again."
             ),
             "already-running": self.tr(
-                "Another ccmsetup is installing. Wait for it to finish (see C:\\Windows\\ccmsetup\\Logs\\"
-                "ccmsetup.log), then press Try again."
+                "Another ccmsetup is installing. Press Follow its log to watch it here until it ends, then press "
+                "Try again."
             ),
             "failed-to-start": self.tr("Read the message above, fix the cause, then press Try again."),
         }
         self.failure_title.setText(titles.get(status, titles["failed-to-start"]))
+        self.failure_icon.setPixmap(icons.pixmap("fail", 32, self.devicePixelRatioF()))
+        self.follow_button.setVisible(status == "already-running")
         message = (getattr(result, "message", "") or "").strip()
         detail = getattr(self.exe_choice, "detail", "") if status == "missing-exe" else ""
         if detail and detail not in message:
@@ -509,7 +591,9 @@ class InstallPage(QWizardPage):
             )
         else:
             self.phase_label.setText(title)
-        self.elapsed_label.setText(self.tr("Elapsed %1").replace("%1", format_elapsed(elapsed)))
+        elapsed_text = (self.tr("Following for %1") if self.following_other  # it started before we looked
+                        else self.tr("Elapsed %1"))
+        self.elapsed_label.setText(elapsed_text.replace("%1", format_elapsed(elapsed)))
         if percent is not None:
             self.progress_bar.setVisible(True)
             self.progress_bar.setValue(int(max(0.0, min(100.0, float(percent)))))
