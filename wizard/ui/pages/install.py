@@ -322,6 +322,7 @@ class InstallPage(QWizardPage):
 
     def start(self) -> None:
         """Create the install session for the wizard's plan and launch it (off the UI thread)."""
+        from wizard.core.tracker import PHASES
         from wizard.host.session import InstallSession
 
         self._stop_worker()
@@ -330,8 +331,25 @@ class InstallPage(QWizardPage):
         self.launch_result = None
         self.outcome = None
         wizard.outcome = None
-        self._reset_live_view(plan, noservice=plan.noservice)
+        self.following_other = False
+        steps = phase_steps(PHASES)
+        if plan.noservice:
+            steps = [s for s in steps if s[0] != "service"]
+        self._phase_titles = dict(steps)
+        self.stepper.set_steps(steps)
+        self._phase = ""
+        self._last_work_phase = ""
+        self._stalled = False
+        self._log_problem = ""
         self._set_failure_layout(False)
+        self.stall_label.setVisible(False)
+        self.progress_bar.setVisible(False)
+        self.progress_bar.setValue(0)
+        self._set_download_state("running")
+        self.log_view.clear()
+        self.log_view.scenario = plan.scenario
+        # ccmsetup writes its command line, token included, into the log we show.
+        self.log_view.model.set_redaction_plan(plan)
         self.phase_label.setText(
             self.tr("Starting setup… Windows may ask for administrator permission.")
             if not getattr(wizard.host, "is_demo", False)
@@ -344,37 +362,28 @@ class InstallPage(QWizardPage):
         wizard.session = self.session
         self._follow(launch=True)
 
-    def _reset_live_view(self, plan: Any, *, noservice: bool) -> None:
+    def follow_running_setup(self) -> None:
+        """After "setup is already running": follow that setup's ccmsetup.log in this view until it ends. It is
+        not this wizard's install, so its result is shown here and Next stays off; Try again then starts ours."""
         from wizard.core.tracker import PHASES
+        from wizard.host.follow import RunningSetupFollower
 
-        self.following_other = False
+        self._stop_worker()
+        wizard = self.wizard()
+        plan = wizard.plan
+        # The live view as start() sets it up, for a run whose options are not known (all phases shown).
         steps = phase_steps(PHASES)
-        if noservice:
-            steps = [s for s in steps if s[0] != "service"]
         self._phase_titles = dict(steps)
         self.stepper.set_steps(steps)
-        self._phase = ""
-        self._last_work_phase = ""
+        self._phase = self._last_work_phase = self._log_problem = ""
         self._stalled = False
-        self._log_problem = ""
         self.stall_label.setVisible(False)
         self.progress_bar.setVisible(False)
         self.progress_bar.setValue(0)
         self._set_download_state("running")
         self.log_view.clear()
         self.log_view.scenario = plan.scenario
-        # ccmsetup writes its command line, token included, into the log we show.
-        self.log_view.model.set_redaction_plan(plan)
-
-    def follow_running_setup(self) -> None:
-        """After "setup is already running": follow that setup's ccmsetup.log in this view until it ends. It is
-        not this wizard's install, so its result is shown here and Next stays off; Try again then starts ours."""
-        from wizard.host.follow import RunningSetupFollower
-
-        self._stop_worker()
-        wizard = self.wizard()
-        plan = wizard.plan
-        self._reset_live_view(plan, noservice=False)
+        self.log_view.model.set_redaction_plan(plan)  # its command line may carry the same token
         self.following_other = True
         follower = RunningSetupFollower(wizard.host, scenario=plan.scenario)
         self.failure_title.setText(self.tr("Following the setup that was already running"))
