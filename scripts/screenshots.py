@@ -3,8 +3,8 @@
     python scripts/screenshots.py [--out docs/screenshots] [--width 960 --height 680]
 
 Flows: a CMG install from a pasted command to success (every page, Install while running), the token page,
-a CMG install that fails on an untrusted certificate (Finish with the explanation), and the Review page in
-a dark palette. Only the public page classes and the SetupWizard are used.
+a CMG install that fails on an untrusted certificate (Finish with the explanation), errors that stop Next, the
+install page following a setup that was already running, and the Review page in a dark palette. Only the public page classes and the SetupWizard are used.
 """
 
 from __future__ import annotations
@@ -227,6 +227,45 @@ def mismatch_and_locks(shots: Shooter) -> None:
     wizard.close()
 
 
+def errors_and_running_setup(shots: Shooter) -> None:
+    """A page whose errors stop Next (with the expert's way on), and the install page following a setup that
+    was already running."""
+    from PySide6.QtTest import QTest
+
+    from wizard.core.parse import parse_command
+    from wizard.core.plan import InstallPlan
+    from wizard.host.ccmsetup_exe import choose_ccmsetup
+    from wizard.host.session import InstallSession
+    from wizard.ui.wizard import PageId
+
+    wizard = shots.wizard("entra-joined")
+    wizard.set_plan(InstallPlan(scenario="cmg"))
+    wizard.setStartId(int(PageId.ADDRESSES))
+    wizard.restart()
+    addresses = wizard.currentPage()
+    QTest.keyClicks(addresses.fields["ccmhostname"].edit, CMG_HOST)
+    QTest.keyClicks(addresses.fields["sitecode"].edit, "P0")
+    shots.shoot(wizard, "17-addresses-errors")
+    wizard.close()
+
+    wizard = shots.wizard("entra-joined", speed=8.0)
+    plan = parse_command(wizard.host.sample_command()).plan
+    wizard.set_plan(plan)
+    wizard.setStartId(int(PageId.REVIEW))
+    wizard.restart()
+    exe = choose_ccmsetup(wizard.host, plan, user_path=None, profile_path=None).path
+    InstallSession(wizard.host, plan, exe).start()  # e.g. a retry task's ccmsetup, running before ours
+    press_next(wizard)
+    install = wizard.currentPage()
+    wait_until(lambda: install.follow_button.isVisible(), what="the already-running refusal")
+    install.follow_button.click()
+    wait_until(lambda: install.log_view.model.rowCount() > 25, what="the running setup's log")
+    settle(300)
+    shots.shoot(wizard, "18-install-follow-running")
+    wizard.close()
+    wizard.host.stop_children()
+
+
 def dark_review(shots: Shooter) -> None:
     from PySide6.QtGui import QColor, QPalette
     from PySide6.QtWidgets import QApplication
@@ -291,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     token_flow(shots)
     failure_flow(shots)
     mismatch_and_locks(shots)
+    errors_and_running_setup(shots)
     dark_review(shots)
     device_selftest(shots)
     from PySide6.QtCore import QCoreApplication, QEvent

@@ -121,3 +121,20 @@ def test_closed_output_pipe_ends_quietly():
         os.close(write_end)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+
+
+def test_help_shows_that_the_command_is_optional(capsys):
+    """Without a subcommand the wizard opens: the usage must not present COMMAND as required."""
+    import re
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    usage = out.split("\n\n")[0].removeprefix("usage: ")
+    forms = [" ".join(part.split()) for part in re.split(r"(?m)^\s*(?=ccmsetup-wizard )", usage) if part.strip()]
+    assert any("--demo" in form and "COMMAND" not in form for form in forms), forms
+    assert "without a command" in out.lower()
+    with pytest.raises(SystemExit):
+        cli_main.main(["lint", "--help"])
+    assert capsys.readouterr().out.startswith("usage: ccmsetup-wizard lint [-h]")

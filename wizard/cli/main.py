@@ -26,7 +26,12 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="ccmsetup-wizard",
-        description="Build, check, launch and follow a Configuration Manager client install (ccmsetup.exe).",
+        # Two forms: argparse alone would print one line ending in a required-looking "COMMAND ...".
+        usage="%(prog)s [-h] [--version] [--demo [PRESET]] [--profile FILE] [--self-test]\n"
+              "       %(prog)s COMMAND [ARGS ...]",
+        description="Build, check, launch and follow a Configuration Manager client install (ccmsetup.exe). "
+                    "Without a command the graphical wizard opens; a command runs the same engine headless.",
+        epilog="Run 'ccmsetup-wizard COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"ccmsetup-wizard {__version__}")
     parser.add_argument(
@@ -42,7 +47,8 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         action="store_true",
         help="open the wizard offscreen, paint the first page and exit 0 (bundle smoke test)",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands (optional)",
+                                       prog="ccmsetup-wizard")  # subcommand usage: "ccmsetup-wizard lint ..."
     if not with_commands:
         return parser
     for name in COMMANDS:

@@ -134,7 +134,12 @@ def _check_guids(plan: InstallPlan) -> Iterator[Finding]:
         if stripped.startswith("{") and stripped.endswith("}") and _GUID.match(stripped[1:-1]):
             yield make_finding("guid", "braces", name, name=name)
         elif not _GUID.match(stripped) or stripped != value:
-            yield make_finding("guid", "format", name, name=name, value=value)
+            yield make_finding("guid", _guid_format_variant(name), name, name=name, value=value)
+
+
+def _guid_format_variant(name: str) -> str:
+    """Where to copy the GUID from again depends on which one it is: the fix names that place."""
+    return {"AADTENANTID": "tenant-format", "AADCLIENTAPPID": "client-app-format"}.get(name.upper(), "format")
 
 
 def _check_resource_uri(plan: InstallPlan) -> Iterator[Finding]:
@@ -360,7 +365,7 @@ def _check_value(entry: CatalogEntry, name: str, value: str | None) -> Iterator[
         if not (_HOST.match(host) or _IPV4.match(host)):
             yield make_finding("invalid-value", "host", name, name=name, value=value)
     elif entry.value_type == "guid" and not _GUID.match(value):
-        yield make_finding("guid", "format", name, name=name, value=value)
+        yield make_finding("guid", _guid_format_variant(name), name, name=name, value=value)
 
 
 def _check_catalog_values(plan: InstallPlan) -> Iterator[Finding]:

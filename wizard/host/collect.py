@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wizard.core.findings import Finding
 from wizard.core.logparse import decode_bytes, parse_bytes
 from wizard.core.plan import InstallPlan
 from wizard.core.redact import redact
@@ -159,14 +160,16 @@ def collect_evidence(
     run_checks_if_missing: bool = True,
     timeout: float | None = None,
     checks_overridden: bool = False,
+    errors_overridden: Iterable[Finding] = (),
 ) -> CollectResult:
     """Write the evidence zip and return where it went, what it holds and what could not be included.
 
     `output` defaults to `ccmsetup-evidence-<timestamp>.zip` in the current folder. Without `check_results` the
     checks are run now (for `plan`, or device-only checks when there is no plan). `session` (an InstallSession)
     adds the launch and outcome. `checks_overridden` says the install was started although checks failed (the
-    technician chose to go on); summary.md states it next to the checks. Raises OSError only when the zip itself
-    cannot be written.
+    technician chose to go on); summary.md states it next to the checks, as it does `errors_overridden` (rule
+    errors in the command the technician chose to go on with). Raises OSError only when the zip itself cannot be
+    written.
     """
     stamp = _dt.datetime.now(_dt.UTC)
     target = Path(output) if output else Path.cwd() / f"ccmsetup-evidence-{stamp:%Y%m%d-%H%M%S}.zip"
@@ -207,7 +210,8 @@ def collect_evidence(
         result.warnings.append(f"no ccmsetup logs found in {host.log_dir()}")
 
     entries["summary.md"] = _summary(host, stamp, facts, results, command, session, plan,
-                                     sorted(entries), result.warnings, checks_overridden).encode("utf-8")
+                                     sorted(entries), result.warnings, checks_overridden,
+                                     tuple(errors_overridden)).encode("utf-8")
     _write_zip_atomic(target, entries, stamp)
     result.files = sorted(entries)
     return result
@@ -226,7 +230,7 @@ def _session_facts(session: Any) -> dict[str, Any]:
 
 def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: list[CheckResult],
              command: str | None, session: Any, plan: InstallPlan | None, files: list[str],
-             warnings: list[str], checks_overridden: bool = False) -> str:
+             warnings: list[str], checks_overridden: bool = False, errors_overridden: tuple = ()) -> str:
     lines = [f"# ccmsetup evidence: {stamp:%Y-%m-%d %H:%M} UTC", ""]
     if host.is_demo:
         lines += [f"> **DEMO**: simulated device (preset `{host.preset}`); nothing here comes from a real device.", ""]
@@ -259,6 +263,10 @@ def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: li
         which = f" ({', '.join(failed)})" if failed else ""
         lines += ["> **Checks overridden**: the install was started although checks failed" + which
                   + "; the technician chose to go on.", ""]
+    if errors_overridden:
+        listed = "; ".join(redact(f"{f.field or 'command'}: {f.message}", plan) for f in errors_overridden)
+        lines += [f"> **Errors overridden**: the command has errors the technician chose to go on with ({listed}).",
+                  ""]
     if results:
         lines += ["## Checks", "", "| Status | Check | Detail |", "|---|---|---|"]
         for r in results:

@@ -18,7 +18,16 @@ def application():
 
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        from PySide6.QtCore import qInstallMessageHandler
+
+        from wizard.ui.display import explain_platform_failure
+
+        # A platform plugin that does not load is a qFatal (abort) inside the constructor: explain it instead.
+        previous = qInstallMessageHandler(explain_platform_failure)
+        try:
+            app = QApplication(sys.argv[:1])
+        finally:
+            qInstallMessageHandler(previous)
         app.setApplicationName("ccmsetup-wizard")
         app.setOrganizationName("ccmsetup-wizard")
         # Fusion draws every control the same on Windows and Linux and takes the system palette
@@ -126,6 +135,12 @@ def run(demo: str | None = None, profile: str | None = None, self_test: bool = F
     pages and the profile follow right after the first paint (Next stays disabled until then)."""
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from wizard.ui.display import EXIT_NO_DISPLAY, display_problem
+
+    problem = display_problem()
+    if problem is not None:  # Qt would abort with a message about libxcb-cursor0
+        sys.stderr.write(problem)
+        return EXIT_NO_DISPLAY
     app = application()
     from wizard.ui.icons import icon
     from wizard.ui.wizard import SetupWizard

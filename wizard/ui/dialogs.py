@@ -139,8 +139,9 @@ class PasteCommandDialog(QDialog):
         self.parsed = None
         self.findings = []
         if not text:
+            # Nothing was checked yet: "No problems found" here would be a claim about nothing.
             self.status.setText(self.tr("Paste a command above."))
-            self.findings_view.set_findings([])
+            self.findings_view.clear()
             self.ok_button().setEnabled(False)
             return
         try:

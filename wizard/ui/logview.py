@@ -74,6 +74,19 @@ class _LogTable(QTableView):
         event.accept()
 
 
+class _FilterEdit(QLineEdit):
+    """The filter box. Alt+letter is a mnemonic (Alt+N = Next, Alt+B = Back), never text: when the button it
+    names is disabled, Qt hands the key press to the focused widget, and a QLineEdit would type the letter and
+    hide rows. AltGr (Ctrl+Alt on Windows) still types."""
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        modifiers = event.modifiers()
+        if modifiers & Qt.KeyboardModifier.AltModifier and not modifiers & Qt.KeyboardModifier.ControlModifier:
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
+
 class LogView(QWidget):
     """Live log table + filter + Next/Previous error + detail pane, over a LogTableModel."""
 
@@ -87,7 +100,7 @@ class LogView(QWidget):
         #: scenario id used to pick scenario-specific advice for known errors in the detail pane
         self.scenario: str | None = None
 
-        self.filter_edit = QLineEdit(self)
+        self.filter_edit = _FilterEdit(self)
         self.filter_edit.setPlaceholderText(self.tr("Filter: text in the message or component"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName(self.tr("Log filter"))

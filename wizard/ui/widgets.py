@@ -278,6 +278,11 @@ class FindingsView(QTextBrowser):
     def findings(self) -> list[Any]:
         return list(self._findings)
 
+    def clear(self) -> None:
+        """Show nothing (nothing was checked), unlike `set_findings([])`, which says no problems were found."""
+        self._findings = []
+        super().clear()
+
 
 class InlineFindings(QWidget):
     """Rule findings shown in place (icon of the most severe, then each message and fix), hidden when there
@@ -314,6 +319,78 @@ class InlineFindings(QWidget):
 
     def text(self) -> str:
         return self.message.text() if self._findings else ""
+
+
+class PageErrors(QFrame):
+    """Errors in a page's values stop Next: this says which fields have them (each a link that puts the cursor
+    in that field) and offers the expert a recorded way on. The choice is cleared whenever the errors change:
+    it was made about the errors shown then."""
+
+    overrideToggled = Signal(bool)  # noqa: N815 - Qt signal naming
+    fieldActivated = Signal(str)  # noqa: N815 - Qt signal naming (the ccmsetup name of the field)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("pageErrors")
+        self.icon = QLabel()
+        self.icon.setFixedWidth(18)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.message.setAccessibleName(self.tr("Errors that stop Next"))
+        self.message.linkActivated.connect(self.fieldActivated.emit)
+        self.override = QCheckBox(self.tr("&Go on with these errors (expert): Review lists them, and the choice is "
+                                          "recorded in the evidence summary"))
+        self.override.setAccessibleName(self.tr("Go on despite the errors on this page"))
+        self.override.setToolTip(self.tr("Only when you know the rule does not apply to your site: ccmsetup may "
+                                         "fail because of these values."))
+        self.override.toggled.connect(self.overrideToggled.emit)
+        text_row = QHBoxLayout()
+        text_row.setContentsMargins(0, 0, 0, 0)
+        text_row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        text_row.addWidget(self.message, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(text_row)
+        layout.addWidget(self.override)
+        self._errors: tuple[Any, ...] = ()
+        self.setVisible(False)
+
+    def set_errors(self, errors: Iterable[Any], labels: dict[str, str] | None = None) -> None:
+        """Show `errors` (findings of severity error); `labels` gives the shown name of each field."""
+        errors = tuple(errors)
+        if errors != self._errors:
+            self._errors = errors
+            self.override.setChecked(False)
+        if not errors:
+            self.message.clear()
+            self.setVisible(False)
+            return
+        labels = labels or {}
+        fields: list[str] = []
+        for finding in errors:
+            if finding.field and finding.field not in fields:
+                fields.append(finding.field)
+        links = ", ".join(link_html(field, labels.get(field, field)) for field in fields)
+        text = (html.escape(self.tr("%1 error(s) on this page stop Next").replace("%1", str(len(errors))))
+                + (": " + links if links else "") + ". " + html.escape(self.tr("Fix them, or go on anyway:")))
+        self.icon.setPixmap(icons.pixmap("fail", 14, self.devicePixelRatioF()))
+        self.message.setText(text)
+        self.setVisible(True)
+
+    def errors(self) -> list[Any]:
+        return list(self._errors)
+
+    def blocking(self) -> bool:
+        """True while errors are shown and the expert has not chosen to go on."""
+        return bool(self._errors) and not self.override.isChecked()
+
+    def overridden_errors(self) -> tuple[Any, ...]:
+        """The errors the expert chose to go on with (empty when none, or not chosen)."""
+        return self._errors if self.override.isChecked() else ()
 
 
 # ---- fields --------------------------------------------------------------------------------------

@@ -127,15 +127,20 @@ class SetupWizard(QWizard):
         self.host = host
         self.credentials = credentials
         self._plan = plan  # an empty InstallPlan is made on first read (see `plan`)
+        self._kept_plan = plan  # the plan as given, loaded or saved: closing loses nothing while it is unchanged
         self.profile_path: Path | None = None
         self.profile_name: str = ""
         self._locked: frozenset[str] = frozenset()
         self.lock_reason: str = ""
         self.check_results: list = []
         self.checks_overridden: bool = False
+        # Page id -> the rule errors (findings) an expert chose to go on with on that page (recorded like
+        # checks_overridden; see overridden_errors()).
+        self.errors_overridden: dict[int, tuple] = {}
         self.session: Any = None
         self.outcome: Any = None
         self.exe_path: str | None = None
+        self.started_over = False  # "Start over with the same plan" was used (the Welcome page says so)
         self.demo_banner: DemoBanner | None = None
         # Bumped whenever the plan is replaced wholesale (profile, pasted command), so pages know that
         # text they kept for hidden fields no longer belongs to the plan.
@@ -278,6 +283,21 @@ class SetupWizard(QWizard):
         key = canonical_lock_name(name)
         return any(canonical_lock_name(n) == key for n in self._locked)
 
+    def record_errors_overridden(self, page_id: int, errors: Iterable[Any]) -> None:
+        """Record (or, with no errors, forget) the errors the expert chose to go on with on a page."""
+        errors = tuple(errors)
+        if errors:
+            self.errors_overridden[int(page_id)] = errors
+        else:
+            self.errors_overridden.pop(int(page_id), None)
+
+    def overridden_errors(self) -> list[Any]:
+        """Every rule error an expert chose to go on with, in page order, each once."""
+        seen: list[Any] = []
+        for page_id in sorted(self.errors_overridden):
+            seen.extend(f for f in self.errors_overridden[page_id] if f not in seen)
+        return seen
+
     def page_by_id(self, page_id: PageId) -> QWizardPage | None:
         return self.page(int(page_id))
 
@@ -338,6 +358,7 @@ class SetupWizard(QWizard):
         self.set_locked(profile.locked, profile.lock_reason or "")
         self.import_generation += 1
         self.set_plan(profile.plan)
+        self.remember_saved(profile.plan)
         remember_recent(Path(path))
         return True
 
@@ -364,16 +385,55 @@ class SetupWizard(QWizard):
         """Finish page "start over": forget the run, keep the plan, go to the first page."""
         self.check_results = []
         self.checks_overridden = False
+        self.errors_overridden = {}
+        for page_id in self.pageIds():  # a new run: going on despite errors is decided again
+            box = getattr(self.page(page_id), "errors_box", None)
+            if box is not None:
+                box.override.setChecked(False)
         self.session = None
         self.outcome = None
+        self.started_over = True
         self.restart()
 
     # ---- closing ---------------------------------------------------------------------------------
 
-    def _may_close(self) -> bool:
+    def remember_saved(self, plan: InstallPlan) -> None:
+        """`plan` is kept in a file (a loaded or saved profile): closing with it loses nothing."""
+        self._kept_plan = plan
+
+    def has_unsaved_input(self) -> bool:
+        """True when closing would lose something the user entered: the plan (with what the current page holds
+        but has not stored yet) differs from the one given, loaded or last saved."""
+        from wizard.core.plan import InstallPlan
+
+        page = self.currentPage()
+        plan = self.plan
+        for name in ("candidate_plan", "edited_plan"):  # the current page's widgets over the plan
+            read = getattr(page, name, None)
+            if callable(read):
+                plan = read()
+                break
+        kept = self._kept_plan if self._kept_plan is not None else InstallPlan()
+        return plan != kept
+
+    def install_started(self) -> bool:
+        """ccmsetup was launched (from then on the install goes on whatever the window does)."""
+        launch = getattr(self.session, "launch_result", None)
+        return self.outcome is not None or bool(getattr(launch, "started", False))
+
+    def _may_close(self, *, ask_about_input: bool = False) -> bool:
         page = self.currentPage()
         confirm = getattr(page, "confirm_close", None)
-        return confirm() if callable(confirm) else True
+        if callable(confirm) and not confirm():
+            return False
+        if ask_about_input and not self.install_started() and self.has_unsaved_input():
+            from wizard.ui import dialogs
+
+            return dialogs.ask_yes_no(
+                self, self.tr("Close the wizard?"),
+                self.tr("What you entered is not saved and will be lost. Close the wizard anyway?\n\nTo keep it, "
+                        "choose No, go to the Review page and use Save profile…"))
+        return True
 
     def shutdown(self) -> None:
         """Stop page workers (checks, install follow) so no thread outlives the window."""
@@ -383,7 +443,8 @@ class SetupWizard(QWizard):
                 stop()
 
     def reject(self) -> None:
-        if self._may_close():
+        # Escape and Cancel: the user's own request, so typed values are worth a question.
+        if self._may_close(ask_about_input=True):
             self.shutdown()
             super().reject()
 
@@ -392,7 +453,9 @@ class SetupWizard(QWizard):
         super().done(result)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self.result() or self._may_close():
+        # A close from the window system (title bar button, Alt+F4) is the user's and asks about typed values;
+        # close() called by code (application exit, tests) does not.
+        if self.result() or self._may_close(ask_about_input=event.spontaneous()):
             self.shutdown()
             event.accept()
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from wizard.core.catalog import load_catalog
@@ -21,6 +22,9 @@ from wizard.ui.widgets import FieldWithMessage, wrapped_label
 # Plan field -> ccmsetup name, in page order.
 ADDRESS_FIELDS = (("mp", "/mp"), ("ccmhostname", "CCMHOSTNAME"), ("sitecode", "SMSSITECODE"), ("smsmp", "SMSMP"))
 CMG_SCENARIOS = ("cmg", "cmg-token")
+CMG_PLACEHOLDER = "contoso.cloudapp.net/CCM_Proxy_MutualAuth/72057594037927975"
+# An internet-based MP is named by its plain FQDN in CCMHOSTNAME: no scheme, no CCM_Proxy path.
+INTERNET_MP_PLACEHOLDER = "internetmp.contoso.com"
 
 
 def field_applies(field: str, scenario: str) -> bool:
@@ -50,7 +54,7 @@ class AddressesPage(PlanPage):
                                    placeholder="https://mp01.contoso.com",
                                    accessible_name=self.tr("Download source, /mp")),
             "ccmhostname": FieldWithMessage(self.tr("CMG or internet MP &address (CCMHOSTNAME)"),
-                                            placeholder="contoso.cloudapp.net/CCM_Proxy_MutualAuth/72057594037927975",
+                                            placeholder=CMG_PLACEHOLDER,
                                             accessible_name=self.tr("CMG or internet MP address, CCMHOSTNAME")),
             "sitecode": FieldWithMessage(self.tr("&Site code (SMSSITECODE)"), placeholder="ABC",
                                          accessible_name=self.tr("Site code, SMSSITECODE")),
@@ -77,6 +81,7 @@ class AddressesPage(PlanPage):
             self.test_results[field] = result
             layout.addWidget(result)
             box.edit.textChanged.connect(self.relint)
+        self.add_errors_box(layout)
         layout.addStretch(1)
         self.fields["mp"].edit.textEdited.connect(self._mp_edited)
         self.fields["ccmhostname"].edit.textEdited.connect(self._hostname_edited)
@@ -101,6 +106,8 @@ class AddressesPage(PlanPage):
             self._kept = {}
             self._kept_generation = wiz.import_generation
         self.intro.setText(self._intro_text(plan.scenario))
+        self.fields["ccmhostname"].edit.setPlaceholderText(
+            INTERNET_MP_PLACEHOLDER if plan.scenario == "internet-mp" else CMG_PLACEHOLDER)
         for field, name in ADDRESS_FIELDS:
             box = self.fields[field]
             shown = field in visible
@@ -121,8 +128,9 @@ class AddressesPage(PlanPage):
                            "boxes: the other one is filled in, with or without https://."),
             "internet-mp": self.tr("Give the internet-based management point's FQDN as CCMHOSTNAME; /mp is the "
                                    "download source if the device can reach one."),
-            "cmg-token": self.tr("Paste the CMG address into either of the first two boxes: the other one is filled "
-                                 "in. The token goes on the next page."),
+            "cmg-token": self.tr("Paste the CMG address into CCMHOSTNAME and leave /mp empty: with a bulk token, "
+                                 "/mp can make ccmsetup fail (0x87d0027e) on a workgroup device. The token goes "
+                                 "on the next page."),
         }
         return texts.get(scenario, "")
 
@@ -156,10 +164,22 @@ class AddressesPage(PlanPage):
         from wizard.core.rules import lint_field
 
         plan = self.candidate_plan()
+        visible = self.visible_fields(plan.scenario)
+        shown = []
         for field, name in ADDRESS_FIELDS:
-            box = self.fields[field]
-            if box.isVisibleTo(self):
-                box.set_findings(lint_field(plan, name))
+            if field in visible:
+                findings = lint_field(plan, name)
+                self.fields[field].set_findings(findings)
+                shown += findings
+        self.show_errors(shown)
+
+    def field_labels(self) -> dict[str, str]:
+        return {name: self.fields[field].label.text().replace("&", "") for field, name in ADDRESS_FIELDS}
+
+    def focus_field(self, name: str) -> None:
+        for field, field_name in ADDRESS_FIELDS:
+            if field_name.upper() == name.upper():
+                self.fields[field].edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---- CMG address derivation ------------------------------------------------------------------
 
@@ -171,6 +191,10 @@ class AddressesPage(PlanPage):
 
     def _derive(self, text: str, *, source: str, target: str, convert) -> None:
         if self.plan.scenario not in CMG_SCENARIOS or split_cmg_address(text) is None:
+            return
+        if self.plan.scenario == "cmg-token" and target == "mp":
+            # With a bulk token, /mp can make ccmsetup fail with 0x87d0027e on a workgroup device without a PKI
+            # certificate or Entra join (memdocs#1565): never add it on the user's behalf.
             return
         target_box = self.fields[target]
         if target_box.is_locked() or not target_box.isVisibleTo(self):

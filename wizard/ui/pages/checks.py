@@ -2,7 +2,8 @@
 
 Next is allowed with warnings, blocked by failures; an expert may tick "Continue anyway", which is recorded in
 ``wizard.checks_overridden`` (and from there in the evidence summary). Checks run whenever the page is shown
-and are cancelled on Back.
+and are cancelled on Back; every run (all or one check) clears "Continue anyway", which was a decision about
+the failures shown before.
 """
 
 from __future__ import annotations
@@ -201,6 +202,7 @@ class ChecksPage(QWizardPage):
         self._running = False
         self._full_run = False
         self._engine_error = ""
+        self._rule_errors: list[Any] = []  # errors the rules find in the values (Review blocks on them too)
         self.worker = ChecksWorker(self)
         self.worker.resultReady.connect(self._on_result)
         self.worker.finished.connect(self._on_finished)
@@ -249,9 +251,6 @@ class ChecksPage(QWizardPage):
     # ---- QWizardPage ---------------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         stop_with_window(self)
-        self.override_box.blockSignals(True)
-        self.override_box.setChecked(bool(getattr(self.wizard(), "checks_overridden", False)))
-        self.override_box.blockSignals(False)
         self.run_all()
 
     def cleanupPage(self) -> None:  # noqa: N802 - Qt override
@@ -266,7 +265,11 @@ class ChecksPage(QWizardPage):
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         wizard = self.wizard()
         wizard.check_results = self.results()
-        wizard.checks_overridden = self.blocked() and self.override_box.isChecked()
+        overriding = self.blocked() and self.override_box.isChecked()
+        wizard.checks_overridden = overriding and (bool(self.failed_ids()) or bool(self._engine_error))
+        record = getattr(wizard, "record_errors_overridden", None)
+        if callable(record):
+            record(self._own_id(), self.unresolved_rule_errors() if overriding else ())
         return True
 
     # ---- public API ----------------------------------------------------------------------------------
@@ -288,8 +291,27 @@ class ChecksPage(QWizardPage):
         return [i for i in self._order if self._rows[i].kind == "fail"]
 
     def blocked(self) -> bool:
-        """Failed checks, or a checks engine that could not run at all, stand in the way of Next."""
-        return bool(self.failed_ids()) or bool(self._engine_error)
+        """Failed checks, a checks engine that could not run at all, or errors in the values that nobody chose
+        to go on with (on their own page) stand in the way of Next."""
+        return bool(self.failed_ids()) or bool(self._engine_error) or bool(self.unresolved_rule_errors())
+
+    def rule_errors(self) -> list[Any]:
+        """The rule errors in the values these checks ran for."""
+        return list(self._rule_errors)
+
+    def unresolved_rule_errors(self) -> list[Any]:
+        """Rule errors not already overridden on the page that holds their field."""
+        wizard = self.wizard()
+        if wizard is None:
+            return list(self._rule_errors)
+        own = self._own_id()
+        pages = getattr(wizard, "errors_overridden", {})
+        accepted = [f for page_id, errors in pages.items() if page_id != own for f in errors]
+        return [f for f in self._rule_errors if f not in accepted]
+
+    def _own_id(self) -> int:
+        wizard = self.wizard()
+        return next((page_id for page_id in wizard.pageIds() if wizard.page(page_id) is self), -1)
 
     def warning_ids(self) -> list[str]:
         return [i for i in self._order if self._rows[i].kind == "warn"]
@@ -297,8 +319,11 @@ class ChecksPage(QWizardPage):
     def run_all(self) -> None:
         """(Re)build the checklist from the plan and run every check."""
         wizard = self.wizard()
+        from wizard.core.rules import lint
         from wizard.host.checks import checks_for
 
+        self._reset_override()
+        self._rule_errors = [f for f in lint(wizard.plan) if f.severity == "error"]
         self._engine_error = ""
         try:
             checks = list(checks_for(wizard.plan))
@@ -318,6 +343,7 @@ class ChecksPage(QWizardPage):
         """Run one check again (its row goes back to "Checking…")."""
         if check_id not in self._rows or self._running:
             return
+        self._reset_override()
         self._rows[check_id].set_running()
         self._start((check_id,))
 
@@ -431,6 +457,18 @@ class ChecksPage(QWizardPage):
             previous = self._rows[check_id].rerun_button
         QWidget.setTabOrder(previous, self.override_box)
 
+    def _reset_override(self) -> None:
+        """"Continue anyway" was a decision about the failures shown then; a new run must be decided again."""
+        self.override_box.blockSignals(True)
+        self.override_box.setChecked(False)
+        self.override_box.blockSignals(False)
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.checks_overridden = False
+            record = getattr(wizard, "record_errors_overridden", None)
+            if callable(record):
+                record(self._own_id(), ())
+
     def _override_toggled(self, _checked: bool) -> None:
         self._update_summary()
         self.completeChanged.emit()
@@ -440,7 +478,18 @@ class ChecksPage(QWizardPage):
         total = len(self._rows)
         failed = len(self.failed_ids())
         warnings = len(self.warning_ids())
-        self.override_box.setVisible(self.blocked() and not self._running)
+        blocked = self.blocked()
+        unresolved = len(self.unresolved_rule_errors())
+        self.override_box.setVisible(blocked and not self._running)
+        if unresolved and not (failed or self._engine_error):
+            self.override_box.setText(self.tr("&Continue anyway (expert): go on despite the errors in the values. "
+                                              "The choice is recorded in the evidence summary."))
+        elif unresolved:
+            self.override_box.setText(self.tr("&Continue anyway (expert): install despite the failed checks and the "
+                                              "errors in the values. The choice is recorded in the evidence summary."))
+        else:
+            self.override_box.setText(self.tr("&Continue anyway (expert): install despite the failed checks. The "
+                                              "choice is recorded in the evidence summary."))
         if self._engine_error:
             text = self.tr("The checks could not run: %1. Re-run all to try again.").replace(
                 "%1", self._engine_error
@@ -458,9 +507,23 @@ class ChecksPage(QWizardPage):
                            "the values, or tick Continue anyway below.")
             text = text.replace("%1", str(failed))
         elif warnings:
-            text = self.tr("No failures, %1 warning(s). You can continue.").replace("%1", str(warnings))
+            text = self.tr("No failures, %1 warning(s).").replace("%1", str(warnings))
+            if not blocked:
+                text += " " + self.tr("You can continue.")
         elif done < total:
             text = self.tr("Checks were interrupted. Press Re-run all.")
         else:
             text = self.tr("All %1 checks passed.").replace("%1", str(total))
+        if self._rule_errors and not (self._engine_error or self._running):
+            # The device checks are half the story: errors in the values stop the install as surely.
+            if unresolved and self.override_box.isChecked():
+                text += " " + self.tr("The values have %1 error(s); you chose to continue anyway (recorded).")
+            elif unresolved and failed:
+                text += " " + self.tr("The values have %1 error(s) too (Review lists each with its fix).")
+            elif unresolved:
+                text += " " + self.tr("But the values have %1 error(s) (Review lists each with its fix): go Back "
+                                      "to fix them, or tick Continue anyway below.")
+            else:
+                text += " " + self.tr("The values have %1 error(s) you chose to go on with (Review lists them).")
+            text = text.replace("%1", str(unresolved or len(self._rule_errors)))
         self.summary_label.setText(text)

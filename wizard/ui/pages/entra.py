@@ -7,6 +7,7 @@ import html
 import sys
 from datetime import UTC, datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -36,6 +37,7 @@ class EntraPage(PlanPage):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        self.add_errors_box(self._entra_layout)  # moved to the form shown (see _place_errors_box)
         self.device_status = None
         self._device_lookup_started = False
         self._token_kept: str | None = None
@@ -72,6 +74,7 @@ class EntraPage(PlanPage):
         self.mismatch.setAccessibleName(self.tr("Tenant mismatch"))
         self.mismatch.setVisible(False)
         layout = QVBoxLayout(page)
+        self._entra_layout = layout
         layout.setSpacing(10)
         layout.addWidget(self.optional_note)
         layout.addWidget(device_box)
@@ -110,6 +113,7 @@ class EntraPage(PlanPage):
         self.use_stored.setVisible(False)
         self.use_stored.clicked.connect(self.fill_stored_token)
         layout = QVBoxLayout(page)
+        self._token_layout = layout
         layout.addWidget(intro)
         layout.addWidget(self.token_label)
         layout.addWidget(self.token)
@@ -127,9 +131,17 @@ class EntraPage(PlanPage):
     def is_token_mode(self) -> bool:
         return self.plan.scenario == "cmg-token"
 
+    def _place_errors_box(self) -> None:
+        """The errors box sits under the fields of the form shown (above its trailing stretch)."""
+        target = self._token_layout if self.is_token_mode() else self._entra_layout
+        for layout in (self._entra_layout, self._token_layout):
+            layout.removeWidget(self.errors_box)
+        target.insertWidget(target.count() - 1, self.errors_box)
+
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wiz = self.wiz()
         plan = self.plan
+        self._place_errors_box()
         if self.is_token_mode():
             self.setTitle(self.tr("Bulk registration token"))
             self.setSubTitle(self.tr("The token lets a device that is not Entra joined register through the CMG."))
@@ -180,6 +192,7 @@ class EntraPage(PlanPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         self.store()
+        self.record_error_override()
         if self.is_token_mode() and self.store_token.isChecked() and self.plan.regtoken:
             self._save_token(self.plan.regtoken)
         return True
@@ -196,12 +209,31 @@ class EntraPage(PlanPage):
 
         plan = self.candidate_plan()
         if self.is_token_mode():
-            self.token_message.set_findings(lint_field(plan, "/regtoken"))
+            findings = lint_field(plan, "/regtoken")
+            self.token_message.set_findings(findings)
+            self.show_errors(findings)
             self._show_expiry(plan.regtoken)
             return
+        shown = []
         for field, name in ENTRA_FIELDS:
-            self.entra_fields[field].set_findings(lint_field(plan, name))
+            findings = lint_field(plan, name)
+            self.entra_fields[field].set_findings(findings)
+            shown += findings
+        self.show_errors(shown)
         self._show_mismatch()
+
+    def field_labels(self) -> dict[str, str]:
+        labels = {name: self.entra_fields[field].label.text().replace("&", "") for field, name in ENTRA_FIELDS}
+        labels["/regtoken"] = self.token_label.text().replace("&", "")
+        return labels
+
+    def focus_field(self, name: str) -> None:
+        if name.upper() == "/REGTOKEN":
+            self.token.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        for field, field_name in ENTRA_FIELDS:
+            if field_name.upper() == name.upper():
+                self.entra_fields[field].edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_expiry(self, token: str | None) -> None:
         from wizard.core.token import decode_token_expiry

@@ -190,12 +190,15 @@ class FinishPage(QWizardPage):
         )
         self.exit_code_label.setVisible(code is not None)
         overridden = bool(getattr(wizard, "checks_overridden", False))
-        self.override_label.setText(
-            self.tr("You continued although some checks failed; the evidence zip records this.")
-            if overridden
-            else ""
-        )
-        self.override_label.setVisible(overridden)
+        errors = len(wizard.overridden_errors()) if hasattr(wizard, "overridden_errors") else 0
+        notes = []
+        if overridden:
+            notes.append(self.tr("You continued although some checks failed; the evidence zip records this."))
+        if errors:
+            notes.append(self.tr("You went on despite %1 error(s) in the values; the evidence zip records this.")
+                         .replace("%1", str(errors)))
+        self.override_label.setText(" ".join(notes))
+        self.override_label.setVisible(bool(notes))
         installed = state in ("succeeded", "reboot-required")
         self.registration_label.setText(self._registration_text(None))
         self.registration_label.setVisible(installed)
@@ -273,12 +276,13 @@ class FinishPage(QWizardPage):
         host, plan, session = wizard.host, wizard.plan, getattr(wizard, "session", None)
         results = list(getattr(wizard, "check_results", []) or [])
         overridden = bool(getattr(wizard, "checks_overridden", False))
+        errors = list(wizard.overridden_errors()) if hasattr(wizard, "overridden_errors") else []
 
         def write() -> Any:
             from wizard.host.collect import collect_evidence
 
             return collect_evidence(host, Path(path), plan=plan, check_results=results or None, session=session,
-                                    checks_overridden=overridden)
+                                    checks_overridden=overridden, errors_overridden=errors)
 
         self.evidence_button.setEnabled(False)
         self.action_status.setText(self.tr("Saving the evidence zip…"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -108,6 +109,13 @@ class PhaseStepper(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            # Wide enough for its longest word in bold (the current step is bold): a word cannot wrap, and
+            # "Prerequisites" was cut off in a narrow window.
+            bold = QFont(label.font())
+            bold.setBold(True)
+            metrics = QFontMetrics(bold)
+            words = label.text().split()
+            label.setMinimumWidth(max((metrics.horizontalAdvance(word) for word in words), default=0) + 2)
             self._layout.addWidget(icon_label, 0, column)
             self._layout.addWidget(label, 1, column)
             self._layout.setColumnStretch(column, 1)
@@ -196,6 +204,7 @@ class InstallPage(QWizardPage):
         self._quiet_seconds = 0.0
         self._log_problem = ""
         self._setup_still_running = False
+        self.following_other = False  # following a setup this wizard did not start (see follow_running_setup)
 
         self.stepper = PhaseStepper(self)
 
@@ -244,12 +253,18 @@ class InstallPage(QWizardPage):
         self.try_again_button = QPushButton(self.tr("&Try again"), self.failure_panel)
         self.try_again_button.setAccessibleName(self.tr("Launch setup again"))
         self.try_again_button.clicked.connect(self.start)
+        self.follow_button = QPushButton(self.tr("&Follow its log"), self.failure_panel)
+        self.follow_button.setAccessibleName(self.tr("Follow the log of the setup that is already running"))
+        self.follow_button.setToolTip(self.tr("Show the running setup's ccmsetup.log here, live, until it ends"))
+        self.follow_button.clicked.connect(self.follow_running_setup)
+        self.follow_button.setVisible(False)
         failure_layout = QGridLayout(self.failure_panel)
         failure_layout.addWidget(self.failure_icon, 0, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
         failure_layout.addWidget(self.failure_title, 0, 1, Qt.AlignmentFlag.AlignVCenter)
         failure_layout.addWidget(self.failure_text, 1, 1)
         failure_buttons = QHBoxLayout()
         failure_buttons.addStretch(1)
+        failure_buttons.addWidget(self.follow_button)
         failure_buttons.addWidget(self.try_again_button)
         failure_buttons.addWidget(self.back_to_review_button)
         failure_layout.addLayout(failure_buttons, 2, 1)
@@ -293,11 +308,17 @@ class InstallPage(QWizardPage):
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return self.outcome is not None and bool(getattr(self.outcome, "final", False))
 
+    def first_focus(self) -> QWidget:
+        # The log lines, not the filter box above them (the first control in Tab order): a stray key typed
+        # there would hide rows of the live log.
+        return self.log_view.table
+
     # ---- public API ----------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """True while setup was launched and its outcome is not final yet."""
-        return self.worker is not None and self.worker.running and not self.isComplete()
+        return (self.worker is not None and self.worker.running and not self.isComplete()
+                and not self.following_other)
 
     def start(self) -> None:
         """Create the install session for the wizard's plan and launch it (off the UI thread)."""
@@ -310,6 +331,7 @@ class InstallPage(QWizardPage):
         self.launch_result = None
         self.outcome = None
         wizard.outcome = None
+        self.following_other = False
         steps = phase_steps(PHASES)
         if plan.noservice:
             steps = [s for s in steps if s[0] != "service"]
@@ -323,6 +345,7 @@ class InstallPage(QWizardPage):
         self.stall_label.setVisible(False)
         self.progress_bar.setVisible(False)
         self.progress_bar.setValue(0)
+        self._set_download_state("running")
         self.log_view.clear()
         self.log_view.scenario = plan.scenario
         # ccmsetup writes its command line, token included, into the log we show.
@@ -339,6 +362,86 @@ class InstallPage(QWizardPage):
         wizard.session = self.session
         self._follow(launch=True)
 
+    def follow_running_setup(self) -> None:
+        """After "setup is already running": follow that setup's ccmsetup.log in this view until it ends. It is
+        not this wizard's install, so its result is shown here and Next stays off; Try again then starts ours."""
+        from wizard.core.tracker import PHASES
+        from wizard.host.follow import RunningSetupFollower
+
+        self._stop_worker()
+        wizard = self.wizard()
+        plan = wizard.plan
+        # The live view as start() sets it up, for a run whose options are not known (all phases shown).
+        steps = phase_steps(PHASES)
+        self._phase_titles = dict(steps)
+        self.stepper.set_steps(steps)
+        self._phase = self._last_work_phase = self._log_problem = ""
+        self._stalled = False
+        self.stall_label.setVisible(False)
+        self.progress_bar.setVisible(False)
+        self.progress_bar.setValue(0)
+        self._set_download_state("running")
+        self.log_view.clear()
+        self.log_view.scenario = plan.scenario
+        self.log_view.model.set_redaction_plan(plan)  # its command line may carry the same token
+        self.following_other = True
+        follower = RunningSetupFollower(wizard.host, scenario=plan.scenario)
+        self.failure_title.setText(self.tr("Following the setup that was already running"))
+        self.failure_text.setText(self.tr(
+            "The log below is that setup's (%1), not started by this wizard. When it ends, press Try again to "
+            "start yours, or go back to Review; what you entered is kept.").replace("%1", str(follower.path)))
+        self.failure_icon.setPixmap(icons.pixmap("running", 32, self.devicePixelRatioF()))
+        self.follow_button.setVisible(False)
+        self._set_following_layout()
+        self.phase_label.setText(self.tr("Waiting for the running setup to write to its log…"))
+        self.elapsed_label.setText("")
+        self.worker = SessionWorker(follower, self, launch=False)
+        self.worker.recordsReady.connect(self.log_view.append)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.snapshotReady.connect(self._on_snapshot)
+        self.worker.finished.connect(self._on_followed_finished)
+        self.worker.failed.connect(self._on_follow_failed)
+        for signal in (self.worker.prepared, self.worker.launched):  # never emitted without a launch
+            signal.connect(lambda *_args: None)
+        self.log_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.worker.start()
+
+    def _set_following_layout(self) -> None:
+        """The note about whose setup this is (with Try again / Back to Review) above the live view."""
+        self.failure_panel.setVisible(True)
+        for widget in (self.stepper, self.phase_label, self.elapsed_label, self.log_view):
+            widget.setVisible(True)
+        self._layout.setStretch(self._layout.count() - 1, 0)
+
+    def _on_followed_finished(self, outcome: Any) -> None:
+        self.log_view.flush()
+        state = getattr(outcome, "state", "unknown")
+        if state in ("succeeded", "reboot-required"):
+            self.stepper.set_final("pass")
+        elif state == "failed":
+            if self._last_work_phase:
+                self.stepper.set_current(self._last_work_phase)
+            self.stepper.set_final("fail")
+        else:
+            self.stepper.set_final("unknown")
+        self._stalled = False
+        self._update_warning()
+        summary = getattr(outcome, "summary", "") or state
+        self.failure_title.setText(self.tr("The setup that was running has ended"))
+        self.failure_text.setText(self.tr(
+            "The log below is that setup's, not started by this wizard. Press Try again to start yours, or go "
+            "back to Review; what you entered is kept."))
+        self.failure_icon.setPixmap(icons.pixmap("pass" if state in ("succeeded", "reboot-required") else "warn",
+                                                 32, self.devicePixelRatioF()))
+        self.phase_label.setText(self.tr("That setup ended: %1 Press Try again to start yours.").replace(
+            "%1", summary))
+        self.try_again_button.setDefault(True)
+        self.try_again_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_follow_failed(self, message: str) -> None:
+        self.phase_label.setText(self.tr("Following that setup's log stopped: %1. Its log is in %2.")
+                                 .replace("%1", message).replace("%2", str(self.wizard().host.log_dir())))
+
     def keep_waiting(self) -> None:
         """After the session gave up on a silent log: follow on (a slow download over a CMG is normal)."""
         if self.session is None or not self.isComplete():
@@ -348,6 +451,8 @@ class InstallPage(QWizardPage):
         self.wizard().outcome = None
         self.keep_waiting_button.setVisible(False)
         self.stepper.set_final("")
+        if self._last_work_phase == "download":
+            self._set_download_state("running")
         self._follow(launch=False)
 
     def _follow(self, *, launch: bool) -> None:
@@ -454,12 +559,14 @@ class InstallPage(QWizardPage):
                 "Client folder, then press Try again."
             ),
             "already-running": self.tr(
-                "Another ccmsetup is installing. Wait for it to finish (see C:\\Windows\\ccmsetup\\Logs\\"
-                "ccmsetup.log), then press Try again."
+                "Another ccmsetup is installing. Press Follow its log to watch it here until it ends, then press "
+                "Try again."
             ),
             "failed-to-start": self.tr("Read the message above, fix the cause, then press Try again."),
         }
         self.failure_title.setText(titles.get(status, titles["failed-to-start"]))
+        self.failure_icon.setPixmap(icons.pixmap("fail", 32, self.devicePixelRatioF()))
+        self.follow_button.setVisible(status == "already-running")
         message = (getattr(result, "message", "") or "").strip()
         detail = getattr(self.exe_choice, "detail", "") if status == "missing-exe" else ""
         if detail and detail not in message:
@@ -493,12 +600,41 @@ class InstallPage(QWizardPage):
             )
         else:
             self.phase_label.setText(title)
-        self.elapsed_label.setText(self.tr("Elapsed %1").replace("%1", format_elapsed(elapsed)))
+        elapsed_text = (self.tr("Following for %1") if self.following_other  # it started before we looked
+                        else self.tr("Elapsed %1"))
+        self.elapsed_label.setText(elapsed_text.replace("%1", format_elapsed(elapsed)))
         if percent is not None:
             self.progress_bar.setVisible(True)
             self.progress_bar.setValue(int(max(0.0, min(100.0, float(percent)))))
+        if self.progress_bar.isVisibleTo(self) and self._past_download(phase):
+            # Setup went on past the download: it is complete, whatever the last percent line said.
+            self.progress_bar.setValue(100)
+            self._set_download_state("complete")
         self._stalled = stalled
         self._update_warning()
+
+    def _past_download(self, phase: str) -> bool:
+        ids = [phase_id for phase_id, _title in self.stepper.steps()]
+        return "download" in ids and phase in ids and phase != "done" and ids.index(phase) > ids.index("download")
+
+    def _set_download_state(self, state: str) -> None:
+        """The download bar says what happened, not only a percent: ``running`` (Download N%), ``complete``,
+        ``failed`` (red, no percent: the tracker's percent is of the last file that reported one, not of the
+        file that failed) or ``stalled``."""
+        from wizard.ui.widgets import OVER_LIMIT_COLOUR
+
+        formats = {
+            "running": self.tr("Download %p%"),
+            "complete": self.tr("Download complete"),
+            "failed": self.tr("Download failed"),
+            "stalled": self.tr("Download stopped at %p% (no new log lines)"),
+        }
+        self.progress_bar.setFormat(formats[state])
+        palette = QPalette()  # the system palette; only a failure overrides the bar colour
+        if state == "failed":
+            palette.setColor(QPalette.ColorRole.Highlight, QColor(OVER_LIMIT_COLOUR))
+        self.progress_bar.setPalette(palette)
+        self.progress_bar.setAccessibleDescription("" if state == "running" else self.progress_bar.text())
 
     def _on_snapshot(self, snapshot: Any) -> None:
         self._quiet_seconds = snapshot.seconds_since_activity or 0.0
@@ -542,6 +678,8 @@ class InstallPage(QWizardPage):
                 self.stepper.set_current(self._last_work_phase)
             self.stepper.set_final("fail")
             self._select_cause_line(outcome)
+        if self._last_work_phase == "download" and state in ("failed", "unknown"):
+            self._set_download_state("failed" if state == "failed" else "stalled")
         self._stalled = False
         self._update_warning()
         # A silent log ends the session as "unknown"; the technician may know better and follow on.

@@ -240,6 +240,7 @@ class OptionsPage(PlanPage):
         layout.addLayout(filter_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.lock_note)
+        self.add_errors_box(layout)
         self._build_rows()
 
     # ---- table -----------------------------------------------------------------------------------
@@ -406,6 +407,21 @@ class OptionsPage(PlanPage):
         names = self.names_on_page()
         findings = [f for f in lint(self.edited_plan()) if f.field and f.field.upper() in names]
         self.findings_message.set_findings(sort_findings(findings))
+        self.show_errors(findings)
+
+    def focus_field(self, name: str) -> None:
+        widgets = {key.upper(): box for key, box in self.switches.items()}
+        widgets.update({"/BITSPRIORITY": self.bits, "/SOURCE": self.source, "/SKIPPREREQ": self.skipprereq})
+        widget = widgets.get(name.upper())
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        row = self.row_of(name)
+        if row >= 0:
+            self.filter.clear()  # the row may be filtered out
+            self.table.setCurrentCell(row, VALUE_COLUMN)
+            self.table.scrollToItem(self.table.item(row, VALUE_COLUMN))
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _table_item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() == VALUE_COLUMN:

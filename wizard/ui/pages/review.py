@@ -147,10 +147,18 @@ class ReviewPage(PlanPage):
             .replace("%1", str(counts["error"])).replace("%2", str(counts["warning"]))
             .replace("%3", str(counts["info"])))
         self.gauge.set_length(intune_length(plan))
-        blocked = has_errors(self.findings)
-        self.block_note.setVisible(blocked)
-        self.block_note.setText(self.tr("Install is not available until the errors above are fixed: use Back to "
-                                        "change the values.") if blocked else "")
+        blocked = bool(self.unresolved_errors())
+        overridden = has_errors(self.findings) and not blocked
+        self.block_note.setVisible(blocked or overridden)
+        if blocked:
+            self.block_note.setText(self.tr("Install is not available until the errors above are fixed: use Back "
+                                            "to change the values."))
+        elif overridden:
+            self.block_note.setText(self.tr("You chose to go on despite the errors above (recorded in the evidence "
+                                            "summary). Install runs the command as shown; ccmsetup may fail "
+                                            "because of them."))
+        else:
+            self.block_note.setText("")
         wiz = self.wiz()
         self.checks_note.setText(self._checks_summary(wiz))
         self.checks_note.setVisible(bool(self.checks_note.text()))
@@ -169,10 +177,14 @@ class ReviewPage(PlanPage):
             text += " " + self.tr("You chose to continue despite the failures; this is recorded in the evidence.")
         return text
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        from wizard.core.findings import has_errors
+    def unresolved_errors(self) -> list:
+        """The errors in the findings nobody chose to go on with (on the page that has the field, or on
+        Checks): they keep Install unavailable."""
+        overridden = self.wiz().overridden_errors()
+        return [f for f in self.findings if f.severity == "error" and f not in overridden]
 
-        return not has_errors(self.findings)
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return not self.unresolved_errors()
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt override
         return self.isComplete()
@@ -282,6 +294,7 @@ class ReviewPage(PlanPage):
             self.export_status.setVisible(True)
             return False
         remember_recent(target)
+        wiz.remember_saved(self.plan)
         note = self.tr(" The token is not stored in profiles.") if self.plan.regtoken else ""
         self.export_status.setText(self.tr("Profile saved: %s") % str(target) + note)
         self.export_status.setVisible(True)

@@ -135,8 +135,17 @@ class WelcomePage(PlanPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wiz = self.wiz()
         self._show_mode(wiz.host)
+        if self._import_findings is not None and not self._import_findings.isHidden():
+            # Start over: those findings were about the command as pasted then; the pages show the plan as it
+            # is now.
+            self._import_findings.clear()
+            self._import_findings.setVisible(False)
+            self.needs_box.setVisible(True)
+            self._give_findings_the_room(False)
         self.refresh_source()
         if getattr(wiz, "is_ready", True):
+            # Read the device again every time (Start over after an install must not say "no client").
+            self._client_lookup_started = False
             self._read_device()
         elif not self._waiting_for_wizard:
             # Until then `host` may be a stand-in that only knows demo/preset, and the recent list needs the
@@ -161,6 +170,7 @@ class WelcomePage(PlanPage):
         self.refresh_recent()
         if not self._client_lookup_started:
             self._client_lookup_started = True
+            self.client_label.setText(self.tr("Looking for an installed client…"))
             run_in_background(host.client_info, self._show_client, self._show_client_error, self)
 
     def _show_mode(self, host) -> None:
@@ -204,6 +214,9 @@ class WelcomePage(PlanPage):
                 if wiz.lock_reason:
                     text += " " + self.tr("Reason: %1").replace("%1", wiz.lock_reason)
             self.source_label.setText(text)
+        elif getattr(wiz, "started_over", False):
+            self.source_label.setText(self.tr("Starting over with the plan of the last run (scenario “%1”): press "
+                                              "Next to go through it again.").replace("%1", wiz.plan.scenario))
         elif self._import_findings is None or not self._import_findings.isVisible():
             self.source_label.setText(self.tr("Or just press Next and fill in the pages."))
 
