@@ -26,7 +26,10 @@ def write(path: Path, *messages: str) -> None:
             log.write(ccm_line(message, thread=1))
 
 
+# A run that ended for certain: in service mode a launcher's "exiting with return code 0" is not a result (its
+# service may still come), so the finished run is a /noservice one, whose exit line is final.
 FINISHED_RUN = ("==========[ ccmsetup started in process 100 ]==========", "Running as user 'SYSTEM'",
+                "Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1.contoso.com",
                 "CcmSetup is exiting with return code 0")
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from wizard.core.logparse import LogRecord
 from wizard.core.tail import LogTailer
-from wizard.core.tracker import InstallTracker, Outcome
+from wizard.core.tracker import InstallTracker, Outcome, RunSplitter, track_runs
 from wizard.host.base import Host
 from wizard.host.session import CCMSETUP_LOG, HINT_INTERVAL_S, SessionSnapshot
 
@@ -32,7 +32,9 @@ class RunningSetupFollower:
         self.poll_interval = poll_interval
         self.stall_after = stall_after
         self.path = host.log_dir() / CCMSETUP_LOG
-        self.tracker = self._new_tracker()
+        # One splitter decides where runs begin and end, as everywhere else (a launcher and its service are one
+        # run); only the newest runs are kept.
+        self._runs = RunSplitter(scenario=scenario, stall_after=stall_after, keep_runs=False)
         self._tailer = LogTailer(self.path, from_start=True, poll_interval=poll_interval)
         self._lock = threading.RLock()
         self._attached = False
@@ -42,8 +44,10 @@ class RunningSetupFollower:
         self._setup_running = True
         self._finished = False
 
-    def _new_tracker(self) -> InstallTracker:
-        return InstallTracker(stall_after=self.stall_after, scenario=self.scenario)
+    @property
+    def tracker(self) -> InstallTracker:
+        """The tracker of the newest run followed."""
+        return self._runs.current
 
     def poll(self) -> list[LogRecord]:
         """One tick: the new records of the running setup's ccmsetup.log (the current run's backlog first)."""
@@ -73,21 +77,14 @@ class RunningSetupFollower:
             if not batch:
                 break
             backlog += batch
-        tracker, start = self._new_tracker(), 0
-        for index, record in enumerate(backlog):
-            if tracker.starts_new_run(record):
-                tracker, start = self._new_tracker(), index
-            tracker.feed((record,))
-        if tracker.outcome.final:
+        runs = track_runs(backlog, scenario=self.scenario)
+        if not runs or runs[-1].outcome.final:
             # The last run in the file has ended: the running setup has not written its own lines yet.
             return []
-        return backlog[start:]
+        return backlog[runs[-1].first_index:]
 
     def _feed(self, records: list[LogRecord]) -> list[LogRecord]:
-        for record in records:
-            if self.tracker.starts_new_run(record):  # the next run of a retrying setup: judge it afresh
-                self.tracker = self._new_tracker()
-            self.tracker.feed((record,))
+        self._runs.feed(records)  # the next run of a retrying setup is judged afresh by the splitter
         return records
 
     def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> None:
