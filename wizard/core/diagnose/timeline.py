@@ -1,0 +1,224 @@
+"""The merged timeline: every record of every source, ordered by UTC, each keeping its file and line.
+
+A record's UTC is its local time plus the bias (Windows convention) or minus the offset (script convention),
+as chosen for its source. Records without a usable bias keep their local time and are marked (`utc_ms` is
+None); to place them among the others they are shifted by the bias the device's ConfigMgr logs in the same
+folder use (said in the source's problems). Records without any time sit right after the record before them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from operator import attrgetter
+
+from wizard.core.diagnose.clock import (
+    key_to_datetime,
+    key_to_iso,
+    msi_local_keys,
+    record_key,
+)
+from wizard.core.diagnose.sources import Source
+
+__all__ = ["TimelineEntry", "build_timeline", "source_bias", "CONFIGMGR_KINDS"]
+
+# Logs ConfigMgr itself writes: their bias is the Windows bias, and they tell the device's time zone.
+CONFIGMGR_KINDS = frozenset({"ccmsetup", "ccmsetup-ccmeval", "ClientIDManagerStartup", "ClientLocation",
+                             "LocationServices", "CcmMessaging", "ADALOperationProvider", "CcmExec", "ClientAuth"})
+
+
+class TimelineEntry:
+    """One record in the merged timeline. Reads like a LogRecord (message, component, type, thread, file,
+    time) so the log table can show it, plus `path`/`line` of its source, `utc_time` and the bias used."""
+
+    __slots__ = ("record", "source", "line", "local_ms", "bias", "key")
+
+    def __init__(self, record, source: Source, line: int, local_ms: int | None, bias: int | None, key: int):
+        self.record = record
+        self.source = source
+        self.line = line
+        self.local_ms = local_ms  # local wall time as written (None: no time in the record)
+        self.bias = bias  # minutes to add to local for UTC, as assumed for the source; None: no usable bias
+        self.key = key  # placement in the merged order (UTC ms, or the estimate for local-only records)
+
+    # LogRecord look-alike ------------------------------------------------------------------------------------
+    @property
+    def message(self) -> str:
+        return self.record.message
+
+    @property
+    def component(self) -> str:
+        return self.record.component
+
+    @property
+    def type(self) -> int:
+        return self.record.type
+
+    @property
+    def thread(self):
+        return self.record.thread
+
+    @property
+    def file(self) -> str:
+        return self.record.file
+
+    @property
+    def fmt(self) -> str:
+        return self.record.fmt
+
+    @property
+    def offset(self) -> int:
+        return self.record.offset
+
+    @property
+    def time(self) -> datetime | None:
+        """Local wall time as written."""
+        return None if self.local_ms is None else key_to_datetime(self.local_ms)
+
+    @property
+    def utc_ms(self) -> int | None:
+        if self.local_ms is None or self.bias is None:
+            return None
+        return self.local_ms + self.bias * 60_000
+
+    @property
+    def utc_time(self) -> datetime | None:
+        utc = self.utc_ms
+        return None if utc is None else key_to_datetime(utc, utc=True)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def source_label(self) -> str:
+        return f"{self.source.path}:{self.line}"
+
+    def _replace(self, **changes) -> TimelineEntry:
+        """A copy with record fields changed (the log table masks secrets in `message` this way)."""
+        return TimelineEntry(self.record._replace(**changes), self.source, self.line, self.local_ms, self.bias,
+                             self.key)
+
+    def utc_iso(self) -> str | None:
+        return key_to_iso(self.utc_ms, utc=True)
+
+    def local_iso(self) -> str | None:
+        return key_to_iso(self.local_ms, utc=False)
+
+    def __repr__(self) -> str:
+        return f"TimelineEntry({self.source.path}:{self.line}, {self.utc_iso() or self.local_iso()}, " \
+               f"{self.message[:60]!r})"
+
+
+def _raw_times(source: Source) -> tuple[list, list, list, list | None]:
+    """Per record: local key, bias as written, bias valid; and the local keys to order by when they differ."""
+    records = source.records
+    if source.kind == "client.msi" or (records and all(r.fmt == "msi" for r in records[:50])):
+        keys, order = msi_local_keys(records)
+        return keys, [None] * len(keys), [False] * len(keys), order
+    locals_, biases, valid = [], [], []
+    la, ba, va = locals_.append, biases.append, valid.append
+    for record in records:
+        local, bias, ok = record_key(record)
+        la(local)
+        ba(bias)
+        va(ok)
+    return locals_, biases, valid, None
+
+
+def source_bias(biases: Iterable, valid: Iterable) -> int | None:
+    """The bias most records of a source carry (valid ones only)."""
+    counts = Counter(b for b, ok in zip(biases, valid, strict=False) if ok)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+class SourceTimes:
+    """The raw times of one source (parsed once; the convention can change without re-reading)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.local, self.bias, self.valid, self.order = _raw_times(source)
+        self.written_bias = source_bias(self.bias, self.valid)
+        self.invalid_bias = sum(1 for b, ok in zip(self.bias, self.valid, strict=True) if b is not None and not ok)
+
+
+def build_timeline(times: list[SourceTimes], conventions: dict[str, str]) -> tuple[list[TimelineEntry], dict]:
+    """(entries in UTC order, per-source notes {path: [text]}). `conventions`: source path -> "offset" for the
+    sources whose bias is a UTC offset (default: Windows bias)."""
+    device_bias = _device_biases(times, conventions)
+    entries: list[TimelineEntry] = []
+    notes: dict[str, list[str]] = {}
+    for st in times:
+        source = st.source
+        sign = -1 if conventions.get(source.path) == "offset" else 1
+        placed_bias = None
+        basis = ""
+        previous_key = None
+        untimed_lead: list[TimelineEntry] = []
+        placed = 0
+        append = entries.append
+        order = st.order or st.local
+        for record, line, local, bias, ok, at in zip(source.records, source.lines, st.local, st.bias, st.valid,
+                                                     order, strict=True):
+            if local is None:
+                entry = TimelineEntry(record, source, line, None, None, previous_key or 0)
+                if previous_key is None:
+                    untimed_lead.append(entry)
+                append(entry)
+                continue
+            if ok:
+                effective = sign * bias
+                key = at + effective * 60_000
+                entry = TimelineEntry(record, source, line, local, effective, key)
+            else:
+                if placed_bias is None:
+                    placed_bias, basis = _placement_bias(device_bias, source.folder)
+                key = at + placed_bias * 60_000
+                entry = TimelineEntry(record, source, line, local, None, key)
+                placed += 1
+            if previous_key is None:
+                for lead in untimed_lead:
+                    lead.key = key
+                untimed_lead = []
+            previous_key = key
+            append(entry)
+        texts = []
+        if st.invalid_bias:
+            texts.append(f"{st.invalid_bias:,} records carry a time-zone bias outside the real range "
+                         "(-840 to +720 minutes): their local time is kept, without UTC")
+        if placed and placed_bias is not None:
+            where = (f"the bias {placed_bias:+d} of the ConfigMgr logs {basis}" if basis
+                     else "no bias (as if local time were UTC): no ConfigMgr log with a bias was found")
+            texts.append(f"{placed:,} records have no time-zone bias: they keep their local time and are placed "
+                         f"in the merged timeline with {where}")
+        if texts:
+            notes[source.path] = texts
+    entries.sort(key=attrgetter("key"))
+    return entries, notes
+
+
+def _placement_bias(device_bias: dict[str, int], folder: str) -> tuple[int, str]:
+    """(bias, where it comes from) for placing local-only records of a log in `folder`."""
+    if folder in device_bias:
+        return device_bias[folder], "beside it"
+    if "" in device_bias:
+        return device_bias[""], "of this input"
+    return 0, ""
+
+
+def _device_biases(times: list[SourceTimes], conventions: dict[str, str]) -> dict[str, int]:
+    """Folder -> the Windows bias of the ConfigMgr logs in it ("" -> the most common one of the input)."""
+    per_folder: dict[str, Counter] = {}
+    overall: Counter = Counter()
+    for st in times:
+        if st.source.kind not in CONFIGMGR_KINDS or st.written_bias is None:
+            continue
+        bias = -st.written_bias if conventions.get(st.source.path) == "offset" else st.written_bias
+        weight = len(st.source.records)
+        per_folder.setdefault(st.source.folder, Counter())[bias] += weight
+        overall[bias] += weight
+    result = {folder: counts.most_common(1)[0][0] for folder, counts in per_folder.items()}
+    if overall:
+        result[""] = overall.most_common(1)[0][0]
+    return result
