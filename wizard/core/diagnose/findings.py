@@ -104,14 +104,14 @@ def find_findings(runs: list[Run], matches: list[LineMatch], timeline: list[Time
             root = _setup_no_result(final)
         elif state == "running":
             root = _setup_unfinished(final)
+        elif state == "reboot-required":
+            # The install finishes after the restart; registration comes after that, so a missing one is no news.
+            root = _restart_required(final)
+            after = _after_install(final, has_registration_log)
+            if after is not None and after.severity == "error":
+                findings.append(after)
         else:
             root = _after_install(final, has_registration_log)
-            if state == "reboot-required":
-                restart = _restart_required(final)
-                if root is None:
-                    root = restart
-                else:
-                    findings.append(restart)
     else:
         root = _registration_only(matches, has_registration_log)
     if root is not None:

@@ -438,8 +438,14 @@ def _tail_start(source: Source, fh: BinaryIO, limit: int, codec: str) -> int:
     return skip - (skip % 2) if codec.startswith("utf-16") else skip
 
 
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
 def _is_binary(head: bytes, codec: str) -> bool:
+    """NUL bytes or many control characters in a file that is not UTF-16: an executable, an archive, an image."""
     if not head or codec.startswith("utf-16"):
         return False
     sample = head[:SNIFF_BYTES]
-    return sample.count(b"\x00") > len(sample) // 100
+    if sample.count(b"\x00") > len(sample) // 100:
+        return True
+    return len(sample) - len(sample.translate(None, _CONTROL)) > len(sample) // 20
