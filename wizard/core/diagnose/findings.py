@@ -312,36 +312,55 @@ def _earlier_runs(runs: list[Run], final: Run | None) -> list[DiagnoseFinding]:
 
 def _client_log_problems(matches: list[LineMatch], used: set[int], final: Run | None,
                          root: DiagnoseFinding | None) -> list[DiagnoseFinding]:
+    recovered = _token_recoveries(matches)
     groups: OrderedDict[tuple[str, str], list[LineMatch]] = OrderedDict()
+    fallbacks: list[LineMatch] = []
     for match in matches:
         if match.pattern.severity not in ("error", "warning") or id(match.entry) in used:
+            continue
+        if id(match) in recovered:
+            fallbacks.append(match)
             continue
         code = match.groups.get("code") or ""
         groups.setdefault((match.pattern.id, code), []).append(match)
     out = []
-    acquired_after = _token_recoveries(matches)
     for (pattern_id, _code), group in groups.items():
         first = group[0]
         exp = pattern_explanation(first)
         if exp is None:
             continue
         severity = first.pattern.severity
-        title = exp.title
-        if first.pattern.topic == "entra_token" and all(id(m) in acquired_after for m in group):
-            severity = "info"
-            title += " (a token was retrieved afterwards)"
-        if len(group) > 1:
-            title += f" ({len(group)} times)"
+        title = exp.title + (f" ({len(group)} times)" if len(group) > 1 else "")
         if root is not None and root.code and exp.code == root.code and severity != "info":
             severity = "info"  # the same cause as the root, seen again in another log
-        out.append(DiagnoseFinding(f"{pattern_id}", severity, title, exp.action, [m.entry for m in group][:3],
+        out.append(DiagnoseFinding(pattern_id, severity, title, exp.action, [m.entry for m in group][:3],
                                    exp.meaning, exp.cause, exp.doc, exp.code))
+    if fallbacks:
+        out.append(_token_fallback(fallbacks, recovered))
     return out
 
 
-def _token_recoveries(matches: list[LineMatch]) -> dict[int, int]:
-    """Token failures followed by a retrieved token (in the same log): id(match) -> key of the success."""
-    result: dict[int, int] = {}
+def _token_fallback(failed: list[LineMatch], recovered: dict[int, LineMatch]) -> DiagnoseFinding:
+    """Token requests that failed before another one succeeded (typically the device token, then the user's)."""
+    explanations = [pattern_explanation(m) for m in failed]
+    specific = next((e for e in explanations if e is not None and e.code.lower().startswith(("0x", "aadsts"))),
+                    None) or next((e for e in explanations if e is not None), None)
+    success = recovered[id(failed[-1])]
+    kind = success.groups.get("kind") or "other"
+    code = f" ({specific.code})" if specific is not None and specific.code.lower().startswith(("0x", "aadsts")) \
+        else ""
+    return DiagnoseFinding(
+        "entra-token-fallback", "info",
+        f"An Entra ID token request failed{code}, then a {kind.lower()} token was retrieved: nothing to do",
+        specific.action if specific is not None else "Nothing to do while a token follows.",
+        [m.entry for m in failed][:2] + [success.entry], specific.meaning if specific else "",
+        specific.cause if specific else "", specific.doc if specific else None,
+        specific.code if specific else None)
+
+
+def _token_recoveries(matches: list[LineMatch]) -> dict[int, LineMatch]:
+    """Token failures followed by a retrieved token (in the same log): id(match) -> the success."""
+    result: dict[int, LineMatch] = {}
     pending: dict[str, list[LineMatch]] = {}
     for match in matches:
         if match.pattern.topic != "entra_token":
@@ -351,7 +370,7 @@ def _token_recoveries(matches: list[LineMatch]) -> dict[int, int]:
             pending.setdefault(path, []).append(match)
         else:
             for failed in pending.pop(path, []):
-                result[id(failed)] = match.key
+                result[id(failed)] = match
     return result
 
 

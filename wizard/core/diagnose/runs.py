@@ -235,6 +235,7 @@ def _token(current: dict | None, match: LineMatch) -> dict:
         token["fell_back"] = token["state"] == "failed" and current is not None
         token["state"] = "acquired"
         token["kind"] = (groups.get("kind") or "").lower() or None
+        token["error"] = None  # a later success replaces the failure (fell_back says there was one)
         token["explanation"] = None
     else:
         token["state"] = "failed"

@@ -438,14 +438,13 @@ def _tail_start(source: Source, fh: BinaryIO, limit: int, codec: str) -> int:
     return skip - (skip % 2) if codec.startswith("utf-16") else skip
 
 
-_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+# Characters no text log holds (NUL and C0 controls other than tab, line breaks, form feed and escape).
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 12, 13, 27))
 
 
 def _is_binary(head: bytes, codec: str) -> bool:
-    """NUL bytes or many control characters in a file that is not UTF-16: an executable, an archive, an image."""
-    if not head or codec.startswith("utf-16"):
+    """Many control characters once decoded: an executable, an archive, an image, not a log."""
+    if not head:
         return False
-    sample = head[:SNIFF_BYTES]
-    if sample.count(b"\x00") > len(sample) // 100:
-        return True
-    return len(sample) - len(sample.translate(None, _CONTROL)) > len(sample) // 20
+    text = head[:SNIFF_BYTES].decode(codec, errors="replace")
+    return len(text) - len(text.translate(_CONTROL)) > len(text) // 20

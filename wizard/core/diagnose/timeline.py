@@ -93,6 +93,12 @@ class TimelineEntry:
 
     @property
     def source_label(self) -> str:
+        """`name:line` (the log table's Source column)."""
+        return f"{self.source.name}:{self.line}"
+
+    @property
+    def source_full(self) -> str:
+        """`path:line` with the path inside the input (tooltips, copies, the detail pane)."""
         return f"{self.source.path}:{self.line}"
 
     def _replace(self, **changes) -> TimelineEntry:
