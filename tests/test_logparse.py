@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import codecs
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wizard.core.logparse import RecordParser, decode_bytes, detect_encoding, parse_bytes, parse_file
+from wizard.core.logparse import (
+    BIAS_CONVENTIONS,
+    MAX_BIAS,
+    MIN_BIAS,
+    RecordParser,
+    decode_bytes,
+    detect_encoding,
+    iter_file_records,
+    parse_bytes,
+    parse_file,
+    to_utc,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 
@@ -212,3 +223,111 @@ def test_fuzz_slow_100k(data):
             if not (encoding.startswith("utf-16") and len(data) % 2) else ""
         parser.feed(text, 0)
         parser.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Streaming reader
+
+
+_STREAM_PIECES = st.sampled_from([
+    ccm("one"), ccm("multi\r\nline\r\nmessage"), ccm("caf\u00e9 \u20ac \U0001f600"), "plain line\r\n", "\u00e9\u00e8\n",
+    "<![LOG[cut", "]LOG]!>", "\r\n", "\n", "x", " ", "MSI (s) (C4:2C) [10:00:00:000]: Return value 3.\r\n",
+    "msg  $$<Comp><12-06-2016 03:11:46.039+300><thread=4840 (0x12E8)>\r\n", '<![LOG[a]LOG]!><time="1"\r\n>',
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_STREAM_PIECES, max_size=25), st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be",
+                                                              "cp1252-ish"]),
+       st.integers(1, 64), st.integers(0, 400), st.binary(max_size=3))
+def test_iter_file_records_equals_parse_file(tmp_path_factory, pieces, encoding, chunk_size, since, junk):
+    text = "".join(pieces)
+    if encoding == "utf-8-sig":
+        data = codecs.BOM_UTF8 + text.encode("utf-8")
+    elif encoding == "utf-16-le":
+        data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    elif encoding == "utf-16-be":
+        data = text.encode("utf-16-be")  # no BOM: sniffed from the NUL bytes
+    elif encoding == "cp1252-ish":
+        data = text.encode("utf-8") + b"\xe9t\xe9\r\n"  # not valid UTF-8: Windows-1252 fallback or escapes
+    else:
+        data = text.encode("utf-8")
+    data += junk  # a cut sequence or odd byte at the very end
+    path = tmp_path_factory.mktemp("stream") / "x.log"
+    path.write_bytes(data)
+    expected = parse_file(path, since_offset=since)
+    got = list(iter_file_records(path, since_offset=since, chunk_size=chunk_size))
+    assert got == expected
+    assert [r.offset for r in got] == [r.offset for r in expected]
+
+
+def test_iter_file_records_is_lazy_and_reads_in_chunks(tmp_path, monkeypatch):
+    path = tmp_path / "big.log"
+    path.write_bytes(b"".join(ccm(f"record {i}").encode() for i in range(2000)))
+    reads = []
+    real_open = open
+
+    def spy_open(*args, **kwargs):
+        fh = real_open(*args, **kwargs)
+        real_read = fh.read
+
+        def read(size=-1):
+            reads.append(size)
+            return real_read(size)
+
+        fh.read = read
+        return fh
+
+    monkeypatch.setattr("builtins.open", spy_open)
+    it = iter_file_records(path, chunk_size=4096)
+    first = next(it)
+    assert first.message == "record 0" and all(0 < size <= 65536 for size in reads)
+    rest = list(it)
+    assert len(rest) == 1999 and rest[-1].message == "record 1999"
+    assert all(0 < size <= 65536 for size in reads)
+
+
+def test_iter_file_records_missing_file_raises_oserror(tmp_path):
+    with pytest.raises(OSError):
+        list(iter_file_records(tmp_path / "missing.log"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bias
+
+
+def test_bias_windows_convention_and_to_utc():
+    (r,) = parse_bytes(ccm("x", t="10:00:00.000+360").encode())
+    assert r.bias == 360 and r.bias_valid
+    assert r.utc_time == datetime(2023, 1, 13, 16, 0, tzinfo=UTC)
+    assert to_utc(r.time, r.bias) == r.utc_time
+    assert to_utc(r.time, r.bias, "offset") == datetime(2023, 1, 13, 4, 0, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        to_utc(r.time, r.bias, "eastern")
+    assert BIAS_CONVENTIONS == ("windows", "offset") and (MIN_BIAS, MAX_BIAS) == (-840, 720)
+
+
+@pytest.mark.parametrize("written, bias", [("+-480", -480), ("-480", -480), ("+000", 0), ("+00", 0), ("-120", -120)])
+def test_bias_number_as_written(written, bias):
+    (r,) = parse_bytes(ccm("x", t=f"10:00:00.000{written}").encode())
+    assert r.bias == bias and r.bias_valid
+    assert r.utc_time == datetime(2023, 1, 13, 10, 0, tzinfo=UTC) + timedelta(minutes=bias)
+
+
+@pytest.mark.parametrize("written", ["+99999", "-99999", "+721", "-841"])
+def test_bias_out_of_range_keeps_local_time_without_utc(written):
+    (r,) = parse_bytes(ccm("x", t=f"10:00:00.000{written}").encode())
+    assert r.time == datetime(2023, 1, 13, 10, 0)
+    assert r.bias == int(written) and not r.bias_valid and r.utc_time is None
+    assert to_utc(r.time, r.bias) is None
+
+
+def test_bias_edges_are_valid_and_absent_bias_is_not_invalid():
+    for written, ok in (("+720", True), ("-840", True)):
+        (r,) = parse_bytes(ccm("x", t=f"10:00:00.000{written}").encode())
+        assert r.bias_valid is ok and r.utc_time is not None
+    assert to_utc(datetime(2026, 1, 1), 840, "offset") == datetime(2025, 12, 31, 10, 0, tzinfo=UTC)
+    assert to_utc(datetime(2026, 1, 1), -840, "offset") is None
+    (r,) = parse_bytes(ccm("x", t="10:00:00.000").encode())
+    assert r.bias is None and r.bias_valid and r.utc_time is None and r.time == datetime(2023, 1, 13, 10, 0)
+    assert to_utc(None, 60) is None and to_utc(datetime(2026, 1, 1), None) is None

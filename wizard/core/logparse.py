@@ -14,19 +14,25 @@ import codecs
 import gc
 import re
 from collections import namedtuple
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import accumulate, compress, count, repeat
 from operator import add
 
 __all__ = [
+    "BIAS_CONVENTIONS",
+    "MAX_BIAS",
+    "MIN_BIAS",
     "LogRecord",
     "RecordParser",
     "decode_bytes",
     "detect_encoding",
     "errors_for",
+    "iter_file_records",
     "parse_bytes",
     "parse_file",
+    "to_utc",
 ]
 
 # A CCM record: `<![LOG[message]LOG]!><attributes>` plus the line break after it. The message may span lines. The
@@ -53,13 +59,36 @@ _ATTR = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
 _LEGACY = re.compile(
     r"^(?P<msg>.*?)\s*\$\$<(?P<comp>[^>]*)><(?P<ts>[^>]*)><thread=(?P<thread>\d+)[^>]*>\s*$", re.S
 )
-_LEGACY_TS = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?([+-]\d+)?")
-_CCM_TIME = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*([+-]\s*\d+)?")
+_LEGACY_TS = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?([+-]{1,2}\s*\d{1,9})?")
+_CCM_TIME = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*([+-]{1,2}\s*\d{1,9})?")
 _CCM_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MSI_HINT = re.compile(r"^(?:=== (?:Verbose )?logging started|MSI \([csa]\) \()", re.I)
 _MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error code|Product: .* -- Error", re.I)
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
+
+# Windows time-zone biases (TIME_ZONE_INFORMATION.Bias, UTC = local + bias) lie within UTC+14 (-840) ... UTC-12 (+720).
+MIN_BIAS = -840
+MAX_BIAS = 720
+# "windows": UTC = local + bias (ConfigMgr's own logs); "offset": the number is the UTC offset, minutes east of UTC,
+# so UTC = local - offset (what PSADT-style script writers put into CMTrace-format logs).
+BIAS_CONVENTIONS = ("windows", "offset")
+
+
+def to_utc(local: datetime | None, bias: int | None, convention: str = "windows") -> datetime | None:
+    """UTC (aware) for a local wall time and the number written after it; None when either is missing or the number
+    is not a real time-zone bias (Windows range -840...+720; mirrored, -720...+840, for the "offset" convention)."""
+    if convention not in BIAS_CONVENTIONS:
+        raise ValueError(f"convention must be one of {BIAS_CONVENTIONS}, not {convention!r}")
+    if local is None or bias is None:
+        return None
+    minutes = bias if convention == "windows" else -bias
+    if not MIN_BIAS <= minutes <= MAX_BIAS:
+        return None
+    try:
+        return (local + timedelta(minutes=minutes)).replace(tzinfo=UTC)
+    except OverflowError:
+        return None
 
 # Incomplete CCM records longer than this are given up on and emitted as plain text, so a corrupt file cannot
 # make an incremental parser hold its buffer forever.
@@ -97,15 +126,16 @@ class LogRecord(_LogRecordFields):
         return self._parse_time()[1]
 
     @property
+    def bias_valid(self) -> bool:
+        """False only when a bias is written but is not a real time-zone bias (outside MIN_BIAS...MAX_BIAS)."""
+        bias = self._parse_time()[1]
+        return bias is None or MIN_BIAS <= bias <= MAX_BIAS
+
+    @property
     def utc_time(self) -> datetime | None:
-        """Timestamp in UTC (aware) when both time and bias are known."""
+        """Timestamp in UTC (aware), Windows convention (UTC = local + bias), when time and a valid bias are known."""
         local, bias = self._parse_time()
-        if local is None or bias is None:
-            return None
-        try:
-            return (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
-        except OverflowError:
-            return None
+        return to_utc(local, bias)
 
     def __repr__(self):
         return (f"LogRecord(offset={self.offset}, fmt={self.fmt!r}, type={self.type}, "
@@ -125,12 +155,12 @@ def _parse_timestamp(fmt: str, time_text: str, date_text: str) -> tuple[datetime
             mon, day, year, hh, mm, ss, frac, bias = m.groups()
             micro = int((frac or "0").ljust(6, "0")[:6])
             local = datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), micro)
-            return local, (int(bias) if bias else None)
+            return local, _bias_number(bias)
         if not time_text:
             return None, None
         tm = _CCM_TIME.match(time_text.strip())
         dm = _CCM_DATE.match(date_text.strip())
-        bias = int(tm.group(5).replace(" ", "")) if tm and tm.group(5) else None
+        bias = _bias_number(tm.group(5)) if tm else None
         if not tm or not dm:
             return None, bias
         hh, mm, ss, frac, _ = tm.groups()
@@ -139,6 +169,16 @@ def _parse_timestamp(fmt: str, time_text: str, date_text: str) -> tuple[datetime
         return datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), micro), bias
     except (ValueError, OverflowError):
         return None, None
+
+
+def _bias_number(text: str | None) -> int | None:
+    """The signed number after the time: `+480`, `-120`, `+-480` (a script writer's '+' glued to a negative
+    number) is -480."""
+    if not text:
+        return None
+    digits = text.lstrip("+- \t")
+    value = int(digits)
+    return -value if "-" in text[:len(text) - len(digits)] else value
 
 
 def _text_severity(text: str) -> int:
@@ -447,6 +487,38 @@ def parse_bytes(data: bytes) -> list:
     records = parser.feed(text, bom)
     records.extend(parser.flush())
     return records
+
+
+def iter_file_records(path, *, since_offset: int = 0, chunk_size: int = 1 << 20) -> Iterator[LogRecord]:
+    """Stream a file's records without building a list: the same records, in the same order and with the same
+    byte offsets, as `parse_file(path, since_offset=...)`. Reads `chunk_size` bytes at a time, so memory stays
+    bounded by the chunk size (plus one held-back incomplete record), not the file size. Raises OSError if the
+    file cannot be opened or read."""
+    chunk_size = max(1, int(chunk_size))
+    with open(path, "rb") as fh:
+        head = fh.read(65536)  # what parse_bytes sniffs the encoding from
+        encoding, bom = detect_encoding(head)
+        codec = _body_codec(encoding)
+        decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
+        parser = RecordParser(codec)
+        data, start = head[bom:], bom
+        while True:
+            text = decoder.decode(data, final=False)
+            records = parser.feed(text, start) if start is not None else parser.feed(text)
+            start = None
+            yield from _since(records, since_offset)
+            data = fh.read(chunk_size)
+            if not data:
+                break
+        rest, _ = decoder.getstate()
+        if rest:
+            # Same as a whole-file decode: a cut sequence or odd UTF-16 byte at the end stays visible.
+            yield from _since(parser.feed(rest.decode("latin-1")), since_offset)
+        yield from _since(parser.flush(), since_offset)
+
+
+def _since(records: list, since_offset: int) -> list:
+    return [r for r in records if r.offset >= since_offset] if since_offset else records
 
 
 def parse_file(path, *, since_offset: int = 0) -> list:
