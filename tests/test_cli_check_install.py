@@ -187,3 +187,13 @@ def test_a_broken_demo_preset_file_does_not_break_other_subcommands(monkeypatch,
     monkeypatch.setattr(demo, "preset_names", broken)
     assert main(["lint", "ccmsetup.exe /mp:mp01.contoso.com SMSSITECODE=P01"]) == 0
     assert "No problems found" in capsys.readouterr().out
+
+
+def test_install_after_a_failed_download_says_ccmsetup_retries(capsys):
+    code = main(["install", "--demo", "--outcome", "download-404", "--speed", "80", "--yes", "--json"])
+    captured = capsys.readouterr()
+    assert code == 6
+    result = next(line for line in (captured.err + captured.out).splitlines() if line.startswith("Result:"))
+    assert "ccmsetup retries the download in" in result and "minutes" in result
+    document = json.loads(captured.out[captured.out.index("{"):])
+    assert document["outcome"]["retry"]["every_minutes"] >= 1

@@ -29,7 +29,7 @@ EXPECTED = {
     "msi-1603": (ONPREM, 0, "failed", 6, "0x80070643", "0x80070643", 6),
     "already-running": (ONPREM, 8, "failed", 8, None, "8", 8),
     "prereq-failed": (ONPREM, 0, "failed", 9, None, "BITS_MISSING", 9),
-    "download-404": (CMG, 0, "failed", None, "0x80190194", "0x80190194", 6),
+    "download-404": (CMG, 0, "failed", 6, "0x80190194", "0x80190194", 6),
 }
 
 
@@ -66,9 +66,11 @@ def test_every_outcome_is_judged_by_follow_and_summary(tmp_path, outcome, capsys
     assert summary.returncode == 0, summary.stderr
     data = json.loads(summary.stdout)
     assert set(data) == {"records", "errors", "warnings", "phase", "outcome"}
-    assert set(data["outcome"]) == {"state", "return_code", "error_code", "final", "explanation"}
+    assert set(data["outcome"]) == {"state", "return_code", "return_code_source", "error_code", "final",
+                                    "explanation", "retry"}
     o = data["outcome"]
     assert (o["state"], o["return_code"], o["error_code"], o["final"]) == (state, rc, err, True)
+    assert o["return_code_source"] == ("documented-for-failure" if outcome == "download-404" else "log")
     assert o["explanation"]["code"] == explanation
     assert data["phase"] == "done" and data["records"] > 5
     if state == "failed" and outcome != "already-running":
@@ -217,3 +219,62 @@ def test_summary_offset_past_the_end_warns_about_rotation(capsys):
     assert f"is {size} bytes; was the log rotated?" in proc.stderr
     quiet = run_inprocess(["log", "summary", str(path), "--since-offset", str(size)], capsys)
     assert "rotated" not in quiet.stderr
+
+
+def ccm_line(message: str, thread: int, when: str = "10:00:00.000") -> str:
+    return (f'<![LOG[{message}]LOG]!><time="{when}+000" date="11-26-2026" component="ccmsetup" context="" '
+            f'type="1" thread="{thread}" file="ccmsetup.cpp:1">\r\n')
+
+
+# A service run that fails before the launcher writes its own (late) exit line.
+FAST_FAILURE = "".join([
+    ccm_line("==========[ ccmsetup started in process 10 ]==========", 100),
+    ccm_line('Ccmsetup command line: "C:\\Temp\\ccmsetup.exe" /mp:mp1.contoso.com SMSSITECODE=PS1', 100),
+    ccm_line("==========[ ccmsetup started in process 11 ]==========", 200),
+    ccm_line('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp1.contoso.com', 200),
+    ccm_line("CcmSetup failed with error code 0x80070005", 200, "10:00:01.000"),
+    ccm_line("CcmSetup is exiting with return code 0", 100, "10:00:02.000"),
+])
+
+
+def test_follow_exits_with_the_failure_code_when_the_launcher_exits_0_later(tmp_path):
+    log = tmp_path / "ccmsetup.log"
+    log.write_text(FAST_FAILURE, encoding="utf-8")
+    proc = run(["log", "follow", str(log), "--from-start", "--poll", "0.05"])
+    assert proc.returncode == 6, proc.stdout + proc.stderr
+    result = next(line for line in proc.stdout.splitlines() if line.startswith("== Result:"))
+    assert result.startswith("== Result: failed, return code 6") and "0x80070005" in result
+
+
+def test_summary_never_reports_return_code_0_for_a_failed_run(tmp_path, capsys):
+    log = tmp_path / "ccmsetup.log"
+    log.write_text(FAST_FAILURE, encoding="utf-8")
+    data = json.loads(run_inprocess(["log", "summary", str(log), "--json"], capsys).stdout)
+    o = data["outcome"]
+    assert (o["state"], o["error_code"], o["return_code"], o["return_code_source"]) == (
+        "failed", "0x80070005", 6, "documented-for-failure")
+    text = run_inprocess(["log", "summary", str(log)], capsys).stdout
+    assert "return code 6 (ccmsetup's documented code for a failed run" in text and "return code 0" not in text
+
+
+def test_follow_on_a_finished_log_says_what_the_last_run_ended_with(tmp_path):
+    log = tmp_path / "ccmsetup.log"
+    log.write_text(FAST_FAILURE, encoding="utf-8")
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            follow.communicate(timeout=2)  # a finished run is not what it waits for
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(ccm_line("==========[ ccmsetup started in process 30 ]==========", 300, "11:00:00.000"))
+            fh.write(ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 300, "11:00:00.000"))
+            fh.write(ccm_line("CcmSetup is exiting with return code 7", 300, "11:00:05.000"))
+        out, err = follow.communicate(timeout=60)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert "the last ccmsetup run in the file ended at 2026-11-26 10:00:01 (log time): failed" in err
+    assert "error 0x80070005" in err and "Waiting for a new ccmsetup run" in err and "--from-start" in err
+    assert follow.returncode == 7 and "== Result: reboot-required" in out
+    assert "0x80070005" not in out  # the old run's lines are not replayed

@@ -3,6 +3,7 @@ tracker plus "no ccmsetup left", stall -> unknown (never success), and an unread
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -326,3 +327,173 @@ def test_missing_exe_message_uses_the_front_ends_wording(tmp_path):
     assert "choose the file to run" in gui.message
     cli = InstallSession(host, plan_of(SERVICE_COMMAND), None, missing_exe_hint=CLI_MISSING_EXE_HINT).start()
     assert cli.status == "missing-exe" and "pass --ccmsetup PATH" in cli.message and "choose" not in cli.message
+
+
+# -- issue 9: nothing final while ccmsetup lives, the handle survives a stall, rolled logs, locked logs ----------
+
+
+class FakeProcess:
+    """A launched process whose exit the test decides; after close() its exit code can no longer be read."""
+
+    pid = 4242
+
+    def __init__(self):
+        self.code = None
+        self.closed = False
+
+    def poll(self):
+        return None if self.closed else self.code
+
+    def wait(self, timeout=None):
+        return self.poll()
+
+    def close(self):
+        self.closed = True
+
+
+class ScriptedHost(DemoHost):
+    """The test writes the log and says whether a ccmsetup process/service is still there."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.alive = False
+        self.process = FakeProcess()
+        self.on_launch = None
+
+    def launch(self, exe, argv, *, noservice):
+        self.alive = True
+        if self.on_launch:
+            self.on_launch()
+        return LaunchResult("started", "started (test)", self.process)
+
+    def setup_activity(self):
+        return SetupActivity((777,) if self.alive else ())
+
+
+def scripted(tmp_path):
+    return ScriptedHost(preset="entra-joined", base_dir=tmp_path, latency=0)
+
+
+def write(host, *messages, thread=10):
+    with open(host.log_dir() / "ccmsetup.log", "a", encoding="utf-8") as fh:
+        for message in messages:
+            fh.write(ccm(message).replace('thread="10"', f'thread="{thread}"'))
+
+
+SERVICE_FAILED = ["==========[ ccmsetup started in process 20 ]==========",
+                  'Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp01',
+                  "Starting BITS download for client deployment files.",
+                  "Failed to download files through BITS. Error: 0x80190194, Description HTTP status 404",
+                  "CcmSetup failed with error code 0x80190194"]
+
+
+def test_a_logged_result_is_not_final_while_ccmsetup_still_runs(tmp_path):
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0,
+                             result_grace=3600)
+    assert session.start().started
+    host.process.code = 0
+    write(host, "==========[ ccmsetup started in process 10 ]==========",
+          "Ccmsetup command line: ccmsetup.exe /mp:mp01", "Successfully started the ccmsetup service",
+          "CcmSetup is exiting with return code 0")
+    write(host, *SERVICE_FAILED, thread=20)
+    for _ in range(3):
+        session.poll()
+    assert not session.finished
+    outcome = session.outcome
+    assert (outcome.state, outcome.error_code, outcome.final) == ("failed", "0x80190194", False)
+    assert "Waiting for ccmsetup to end" in outcome.summary
+    host.alive = False
+    for _ in range(3):
+        session.poll()
+    assert session.finished and session.outcome.final and session.outcome.state == "failed"
+    assert session.exit_code() == 6
+
+
+def test_a_failure_while_ccmsetup_keeps_retrying_ends_not_final_with_the_retry(tmp_path):
+    host = scripted(tmp_path)
+    plan = plan_of(SERVICE_COMMAND + " /retry:15")
+    session = InstallSession(host, plan, host.demo_exe, poll_interval=0.01, settle_seconds=0, result_grace=0)
+    assert session.start().started
+    host.process.code = 0
+    write(host, *SERVICE_FAILED, thread=20)
+    session.poll()
+    assert session.finished
+    outcome = session.outcome
+    assert outcome.state == "failed" and not outcome.final
+    assert outcome.retry.every_minutes == 15 and outcome.retry.source == "plan"
+    assert "still running and will try again" in outcome.summary and "in 15 minutes" in outcome.summary
+    assert session.exit_code() == 6
+
+
+def test_keep_waiting_after_a_stall_keeps_the_noservice_exit_code(tmp_path):
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, stall_after=0.2, poll_interval=0.01,
+                             settle_seconds=0)
+    assert session.start().started
+    follow(session, 10)
+    assert session.finished and session.outcome.state == "unknown"
+    session.keep_waiting()
+    host.process.code = 7
+    host.alive = False
+    follow(session, 10)
+    assert (session.outcome.state, session.outcome.return_code, session.exit_code()) == ("reboot-required", 7, 7)
+    assert host.process.closed
+
+
+def test_log_rolled_between_the_recorded_offset_and_the_first_poll(tmp_path):
+    host = scripted(tmp_path)
+    log = host.log_dir() / "ccmsetup.log"
+    log.write_text(OLD_RUN, encoding="utf-8")
+
+    def roll_over_at_launch():
+        write(host, "==========[ ccmsetup started in process 10 ]==========",
+              "Ccmsetup command line: ccmsetup.exe /noservice /mp:mp01")
+        os.replace(log, host.log_dir() / "ccmsetup.lo_")
+        write(host, "Running installation package", "CcmSetup is exiting with return code 0")
+
+    host.on_launch = roll_over_at_launch
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0)
+    assert session.start().started
+    records = session.poll()
+    assert [r.message for r in records][:2] == ["==========[ ccmsetup started in process 10 ]==========",
+                                                 "Ccmsetup command line: ccmsetup.exe /noservice /mp:mp01"]
+    host.process.code = 0
+    host.alive = False
+    follow(session, 10)
+    assert session.outcome.state == "succeeded" and session.tracker.records_seen == 4
+
+
+def test_locked_log_is_retried_and_a_denied_stat_never_escapes_poll(tmp_path, monkeypatch):
+    host = scripted(tmp_path)
+    log = host.log_dir() / "ccmsetup.log"
+    log.write_text(OLD_RUN, encoding="utf-8")
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=60)
+    assert session.start().started
+    real_stat = os.stat
+
+    def locked(path, *a, **k):
+        if os.fspath(path) == os.fspath(log):
+            exc = PermissionError(13, "The process cannot access the file because it is being used", str(path))
+            exc.winerror = 32
+            raise exc
+        return real_stat(path, *a, **k)
+
+    monkeypatch.setattr(os, "stat", locked)
+    assert session.poll() == []
+    problem = session.snapshot().log_problem
+    assert "locked by another program" in problem.message and "retrying" in problem.message
+    assert "administrator" not in problem.fix
+
+    def denied(path, *a, **k):
+        if os.fspath(path) == os.fspath(log):
+            raise PermissionError(13, "Access is denied", str(path))
+        return real_stat(path, *a, **k)
+
+    monkeypatch.setattr(os, "stat", denied)
+    for _ in range(4):
+        assert session.poll() == []
+    assert "without elevation" in session.snapshot().log_problem.message
+    monkeypatch.setattr(os, "stat", real_stat)
+    write(host, "==========[ ccmsetup started in process 10 ]==========")
+    assert [r.message for r in session.poll()] == ["==========[ ccmsetup started in process 10 ]=========="]

@@ -285,3 +285,95 @@ def test_odd_trailing_utf16_byte_when_file_goes_away(tmp_path):
     assert messages(tailer.poll()) == ["Return value 3."]
     path.unlink()
     assert messages(tailer.poll()) == ["halfx"]
+
+
+# -- issue 9: the log rolled before the first poll, history copies, unreadable stats ----------------------------
+
+
+def test_log_rolled_between_recorded_position_and_first_poll(tmp_path):
+    from wizard.core.tail import log_position
+
+    path = tmp_path / "ccmsetup.log"
+    old = codecs.BOM_UTF8 + (ccm("old run") + ccm("old end")).encode()
+    path.write_bytes(old)
+    position = log_position(path)  # the session records this before the launch
+    assert position.size == len(old) and position.head == old[:256]
+    append(path, ccm("launch 1").encode() + ccm("launch 2").encode())
+    os.replace(path, tmp_path / "ccmsetup.lo_")  # ccmsetup rolls the full log over ...
+    path.write_bytes(codecs.BOM_UTF8 + ccm("launch 3").encode())  # ... and goes on in a new one
+    tailer = LogTailer(path, start_position=position)
+    assert messages(tailer.poll()) == ["launch 1", "launch 2", "launch 3"]
+    append(path, ccm("launch 4").encode())
+    assert messages(tailer.poll()) == ["launch 4"]
+
+
+def test_log_recreated_with_same_size_before_first_poll_reads_the_new_file(tmp_path):
+    from wizard.core.tail import log_position
+
+    path = tmp_path / "ccmsetup.log"
+    path.write_bytes(ccm("old AAAA").encode())
+    position = log_position(path)
+    path.unlink()
+    path.write_bytes(ccm("new BBBB").encode())  # same length, maybe the same inode number again
+    assert messages(LogTailer(path, start_position=position).poll()) == ["new BBBB"]
+
+
+def test_unchanged_log_starts_at_the_recorded_position(tmp_path):
+    from wizard.core.tail import log_position
+
+    path = tmp_path / "ccmsetup.log"
+    path.write_bytes(ccm("old").encode())
+    position = log_position(path)
+    append(path, ccm("new").encode())
+    assert messages(LogTailer(path, start_position=position).poll()) == ["new"]
+    missing = log_position(tmp_path / "nope.log")
+    assert (missing.size, missing.identity, missing.head) == (0, None, b"")
+
+
+def test_rotation_into_a_dated_history_copy_is_caught_up_newest_first(tmp_path):
+    from wizard.core.tail import rolled_copies
+
+    path = tmp_path / "ccmsetup.log"
+    older = tmp_path / "ccmsetup-20250101-080000.log"
+    older.write_bytes(ccm("an older history copy").encode())
+    path.write_bytes(ccm("one").encode())
+    tailer = LogTailer(path)
+    assert messages(tailer.poll()) == ["one"]
+    append(path, ccm("two").encode())
+    os.replace(path, tmp_path / "ccmsetup-20261126-101500.log")
+    path.write_bytes(ccm("three").encode())
+    assert messages(tailer.poll()) == ["two", "three"]
+    assert [Path(p).name for p in rolled_copies(path)] == [
+        "ccmsetup.lo_", "ccmsetup-20261126-101500.log", "ccmsetup-20250101-080000.log"]
+
+
+def test_permission_error_from_stat_never_escapes_and_never_rereads(tmp_path, monkeypatch):
+    import wizard.core.tail as tail
+
+    path = tmp_path / "ccmsetup.log"
+    path.write_bytes(ccm("one").encode())
+    tailer = LogTailer(path)
+    assert messages(tailer.poll()) == ["one"]
+    real_stat = os.stat
+
+    def denied(p, *a, **k):
+        if os.fspath(p) == os.fspath(path):
+            raise PermissionError(13, "Access is denied", os.fspath(p))
+        return real_stat(p, *a, **k)
+
+    monkeypatch.setattr(tail.os, "stat", denied)
+    assert tailer.poll() == [] and isinstance(tailer.read_error, PermissionError)
+    assert tailer.has_changed() in (True, False)
+    monkeypatch.setattr(tail.os, "stat", real_stat)
+    append(path, ccm("two").encode())
+    assert messages(tailer.poll()) == ["two"]  # not "one" again
+    assert tailer.read_error is None and tailer.generation == 1
+
+
+def test_sharing_violation_is_told_apart():
+    from wizard.core.tail import is_sharing_violation
+
+    locked = PermissionError(13, "The process cannot access the file")
+    locked.winerror = 32
+    assert is_sharing_violation(locked)
+    assert not is_sharing_violation(PermissionError(13, "Access is denied"))

@@ -197,4 +197,160 @@ def test_run_seen_only_for_ccmsetup_records():
     assert track_last_run(BOOTSTRAP).run_seen is True
     assert NOTHING_SEEN.state == "unknown" and "no ccmsetup run found" in NOTHING_SEEN.summary
     assert NOTHING_SEEN.as_dict() == {"state": "unknown", "return_code": None, "error_code": None, "final": False,
-                                      "explanation": None}
+                                      "return_code_source": None, "explanation": None, "retry": None}
+
+
+def test_track_runs_lists_every_run_in_order():
+    from wizard.core.tracker import track_runs
+
+    records = parse_file(FIXTURES / "ccmsetup_two_process_404.log")
+    runs = track_runs(records)
+    assert [r.outcome.state for r in runs] == ["succeeded", "failed"]
+    assert runs[0].first_index == 0 and runs[0].last_index == 3
+    assert runs[1].first_index == 4 and runs[1].last_index == len(records) - 1
+    assert runs[1].start_record is records[4] and runs[1].end_record is records[-1]
+    assert runs[1].started == records[4].time and runs[1].ended == records[-1].time
+    assert runs[1].outcome.error_code == "0x80190194" and runs[1].tracker.phase == "done"
+
+
+# -- issue 9: the true result of a two-process run --------------------------------------------------------------
+
+LAUNCH = 'Ccmsetup command line: "C:\\Temp\\ccmsetup.exe" /mp:mp1.contoso.com SMSSITECODE=PS1'
+SERVICE_LINE = 'Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp1.contoso.com'
+
+
+def test_service_banner_before_launcher_exit_without_started_line_ends_failed():
+    records = [rec("==========[ ccmsetup started in process 10 ]==========", "100"),
+               rec(LAUNCH, "100"),
+               rec("Successfully created the ccmsetup service", "100"),
+               rec("==========[ ccmsetup started in process 11 ]==========", "200"),
+               rec(SERVICE_LINE, "200"),
+               rec("CcmSetup is exiting with return code 0", "100"),
+               rec("In ServiceMain", "200"),
+               rec("Failed to download files through BITS. Error: 0x80190194", "200", type_=3),
+               rec("CcmSetup failed with error code 0x80190194", "200")]
+    t = InstallTracker()
+    for i, record in enumerate(records[:-1]):
+        t.feed([record])
+        assert t.outcome.state == "running" and not t.outcome.final, (i, t.outcome)
+    t.feed(records[-1:])
+    assert (t.outcome.state, t.outcome.error_code, t.outcome.final) == ("failed", "0x80190194", True)
+    whole = track_last_run(records)
+    assert (whole.outcome.state, whole.outcome.return_code) == ("failed", None)
+
+
+def test_launcher_exit_zero_alone_is_not_a_result():
+    t = track_last_run([rec("==========[ ccmsetup started in process 10 ]==========", "100"),
+                        rec(LAUNCH, "100"), rec("CcmSetup is exiting with return code 0", "100")])
+    o = t.outcome
+    assert o.state == "running" and not o.final and "waiting for the ccmsetup service" in o.summary
+    t.note_no_setup_left()
+    assert t.outcome.state == "unknown" and t.outcome.final and "launcher exited with code 0" in t.outcome.summary
+
+
+def test_noservice_inside_another_value_is_not_a_switch():
+    for line in ('Ccmsetup command line: ccmsetup.exe /source:\\\\dp1\\share/noservice /mp:mp1 SMSSITECODE=PS1',
+                 'Ccmsetup command line: ccmsetup.exe /mp:mp1 SMSSITECODE=PS1 CCMADMINS="x /noservice"',
+                 'Ccmsetup command line: ccmsetup.exe /mp:mp1 FSP=/noservice'):
+        t = InstallTracker()
+        t.feed([rec("==========[ ccmsetup started in process 10 ]==========", "100"), rec(line, "100"),
+                rec("CcmSetup is exiting with return code 0", "100")])
+        assert not t.noservice and t.outcome.state == "running" and not t.outcome.final, line
+    t = InstallTracker()
+    t.feed([rec('Ccmsetup command line: "ccmsetup.exe" "/NoService" /mp:mp1'),
+            rec("CcmSetup is exiting with return code 0")])
+    assert t.noservice and t.outcome.state == "succeeded" and t.outcome.final
+
+
+def test_command_line_switches_come_from_the_parsed_argv():
+    from wizard.core.tracker import command_line_switches
+
+    assert command_line_switches("Installing version 5.00") is None
+    assert command_line_switches("Command line parameters for ccmsetup have been specified.") is None
+    switches = command_line_switches('Ccmsetup command line: "C:\\x y\\ccmsetup.exe" /runservice "/retry:20" '
+                                     '/source:\\\\dp\\s/noservice /DownloadTimeout:60 P=/forceinstall')
+    assert switches == {"/runservice": None, "/retry": "20", "/source": "\\\\dp\\s/noservice",
+                        "/downloadtimeout": "60"}
+
+
+def test_failure_then_late_launcher_exit_zero_never_reports_code_zero():
+    t = InstallTracker()
+    t.feed([rec("==========[ ccmsetup started in process 10 ]==========", "100"), rec(LAUNCH, "100"),
+            rec("Successfully started the ccmsetup service", "100"),
+            rec("==========[ ccmsetup started in process 11 ]==========", "200"), rec(SERVICE_LINE, "200"),
+            rec("CcmSetup failed with error code 0x80070005", "200"),
+            rec("CcmSetup is exiting with return code 0", "100")])
+    o = t.outcome
+    assert (o.state, o.error_code, o.return_code, o.final) == ("failed", "0x80070005", None, True)
+    t.feed([rec("CcmSetup is exiting with return code 6", "200")])
+    assert t.outcome.return_code == 6
+    # Without thread ids a 0 after a failure is still never the failed run's code.
+    u = InstallTracker(noservice=True)
+    u.feed([rec("CcmSetup failed with error code 0x80070005", ""), rec("CcmSetup is exiting with return code 0", "")])
+    assert (u.outcome.state, u.outcome.return_code) == ("failed", None)
+
+
+def test_download_failure_carries_the_retry_from_the_log():
+    t = InstallTracker(scenario="cmg")
+    t.feed([rec("==========[ ccmsetup started in process 10 ]==========", "100"), rec(LAUNCH, "100"),
+            rec("Successfully started the ccmsetup service", "100"),
+            rec("CcmSetup is exiting with return code 0", "100"),
+            rec("==========[ ccmsetup started in process 11 ]==========", "200"),
+            rec(SERVICE_LINE + " /downloadtimeout:120", "200"),
+            rec("Retry time:       20 minute(s)", "200"),
+            rec("Starting BITS download for client deployment files.", "200"),
+            rec("Failed to download files through BITS. Error: 0x80190194, Description HTTP status 404", "200",
+                type_=3),
+            rec("CcmSetup failed with error code 0x80190194", "200")])
+    o = t.outcome
+    assert o.state == "failed" and o.retry is not None
+    assert (o.retry.every_minutes, o.retry.timeout_minutes, o.retry.source) == (20, 120, "log")
+    assert "retries the download in 20 minutes" in o.summary
+    assert o.as_dict()["retry"]["every_minutes"] == 20
+
+
+def test_retry_values_from_the_plan_else_the_defaults():
+    lines = [rec("==========[ ccmsetup started in process 10 ]==========", "100"),
+             rec("Ccmsetup command line: ccmsetup.exe /noservice /mp:x", "100"),
+             rec("File download 10% complete (1 of 10 bytes).", "100"),
+             rec("CcmSetup failed with error code 0x80200010", "100")]
+    planned = InstallTracker(retry_minutes=5, download_timeout_minutes=60)
+    planned.feed(lines)
+    assert (planned.outcome.retry.every_minutes, planned.outcome.retry.timeout_minutes,
+            planned.outcome.retry.source) == (5, 60, "plan")
+    default = track_last_run(lines).outcome.retry
+    assert (default.every_minutes, default.timeout_minutes, default.source) == (10, 1440, "default")
+    msi = InstallTracker(noservice=True)
+    msi.feed([rec("Running installation package"), rec("CcmSetup failed with error code 0x80070643")])
+    assert msi.outcome.retry is None
+
+
+def test_splitter_keeps_a_second_launcher_that_exits_with_8_apart():
+    from wizard.core.tracker import track_runs
+
+    records = [rec("==========[ ccmsetup started in process 10 ]==========", "100"), rec(LAUNCH, "100"),
+               rec("Successfully started the ccmsetup service", "100"),
+               rec("==========[ ccmsetup started in process 11 ]==========", "200"), rec(SERVICE_LINE, "200"),
+               rec("CcmSetup is exiting with return code 0", "100"),
+               rec("==========[ ccmsetup started in process 12 ]==========", "300"), rec(LAUNCH, "300"),
+               rec("File download 40% complete (4 of 10 bytes).", "200"),
+               rec("CcmSetup is exiting with return code 8", "300"),
+               rec("CcmSetup is exiting with return code 0", "200")]
+    runs = track_runs(records)
+    assert [(r.outcome.state, r.outcome.return_code) for r in runs] == [("succeeded", 0), ("failed", 8)]
+    assert runs[0].first_index == 0 and runs[0].last_index == 10 and runs[1].first_index == 6
+
+
+def test_a_retry_run_after_a_failure_is_a_new_run():
+    from wizard.core.tracker import track_runs
+
+    run = [rec("==========[ ccmsetup started in process 10 ]==========", "100"), rec(LAUNCH, "100"),
+           rec("Successfully started the ccmsetup service", "100"), rec("CcmSetup is exiting with return code 0", "100"),
+           rec("==========[ ccmsetup started in process 11 ]==========", "200"), rec(SERVICE_LINE, "200"),
+           rec("CcmSetup failed with error code 0x80190194", "200")]
+    retry = [rec("==========[ ccmsetup started in process 20 ]==========", "400"),
+             rec('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /RetryWinTask:1', "400"),
+             rec("CcmSetup is exiting with return code 0", "400")]
+    runs = track_runs(run + retry)
+    assert [r.outcome.state for r in runs] == ["failed", "succeeded"]
+    assert track_last_run(run + retry).outcome.state == "succeeded"

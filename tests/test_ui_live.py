@@ -693,3 +693,22 @@ def test_overriding_a_failed_check_in_demo_ends_in_the_failure_it_predicted(make
     finish = wizard.page(PageId.FINISH)
     assert finish.headline.text() == "Setup failed"
     assert code_text in finish.summary_label.text() + finish.explanation_title.text()
+
+
+def test_finish_page_says_ccmsetup_retries_a_failed_download(make_wizard, qtbot):
+    from datetime import datetime
+
+    from wizard.core.explain import explain_code
+    from wizard.core.tracker import Outcome, RetryInfo
+    from wizard.ui.wizard import PageId
+
+    wizard = make_wizard(cmg_plan(), PageId.REVIEW)
+    finish = wizard.page(PageId.FINISH)
+    retry = RetryInfo(20, 120, datetime(2026, 11, 26, 12, 0), "log")
+    outcome = Outcome("failed", None, "0x80190194", True, explain_code("0x80190194"),
+                      "ccmsetup failed with error 0x80190194: HTTP 404. " + retry.describe(), retry)
+    finish.show_outcome(outcome)
+    assert "retries the download in 20 minutes" in finish.summary_label.text()
+    assert finish.next_steps_label.text().startswith("ccmsetup tries again by itself")
+    assert "until about 2026-11-26 12:00" in finish.next_steps_label.text()
+    finish.shutdown()

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
-from wizard.core.logparse import LogRecord, parse_file
+from wizard.core import logparse
+from wizard.core.logparse import LogRecord, RecordParser, detect_encoding, errors_for
 from wizard.core.redact import redact
 from wizard.core.tail import DEFAULT_HINT_INTERVAL, DEFAULT_POLL_INTERVAL, LogTailer, file_size
-from wizard.core.tracker import NOTHING_SEEN, InstallTracker, Outcome, track_last_run
+from wizard.core.tracker import NOTHING_SEEN, InstallTracker, Outcome, RunSplitter
 
 # CMTrace colours: errors red with yellow text, warnings on yellow.
 _COLOURS = {3: "\x1b[41;93m", 2: "\x1b[43;30m"}
 _RESET = "\x1b[0m"
 _PHASE_COLOUR = "\x1b[1;36m"
-# Exit code when the log shows a result but no return code line (e.g. only "CcmSetup failed with error code").
+# Exit code when the log shows a result but no return code line (e.g. only "CcmSetup failed with error code"):
+# 6 is ccmsetup's documented return code for a failed run (facts §4.3).
 _RETURN_CODE_FOR_STATE = {"succeeded": 0, "reboot-required": 7, "failed": 6, "unknown": 1}
+DOCUMENTED_FAILURE_CODE = 6
+_CHUNK = 1 << 20
 
 
 def add_parser(subparsers) -> None:
@@ -52,22 +58,91 @@ def judged_outcome(tracker: InstallTracker) -> Outcome:
     return tracker.outcome if tracker.run_seen else NOTHING_SEEN
 
 
-def summary_dict(records: list[LogRecord], tracker: InstallTracker) -> dict:
-    return {
-        "records": len(records),
-        "errors": sum(1 for r in records if r.type == 3),
-        "warnings": sum(1 for r in records if r.type == 2),
-        "phase": tracker.phase,
-        "outcome": judged_outcome(tracker).as_dict(),
-    }
+def outcome_dict(outcome: Outcome) -> dict:
+    """`Outcome.as_dict()` where a failed run never shows return code 0 or nothing: with no exit line of its own
+    it gets 6, ccmsetup's documented code for a failed run, and `return_code_source` says which it is ("log",
+    "documented-for-failure", or null)."""
+    data = outcome.as_dict()
+    if outcome.state == "failed" and not outcome.return_code:
+        data["return_code"] = DOCUMENTED_FAILURE_CODE
+        data["return_code_source"] = "documented-for-failure"
+    return data
+
+
+def iter_log_records(path, since_offset: int = 0) -> Iterator[LogRecord]:
+    """The records of a log file, streamed (no record list, about constant memory whatever the file size);
+    records starting before `since_offset` are skipped. Raises OSError when the file cannot be read."""
+    streaming = getattr(logparse, "iter_file_records", None)
+    if streaming is not None:
+        yield from streaming(path, since_offset=since_offset, chunk_size=_CHUNK)
+        return
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+        encoding, bom = detect_encoding(head)
+        codec = "utf-8" if encoding == "utf-8-sig" else encoding
+        decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
+        parser = RecordParser(codec)
+        data, start = head[bom:], bom
+        while True:
+            text = decoder.decode(data, final=False)
+            for record in parser.feed(text, start):
+                if record.offset >= since_offset:
+                    yield record
+            start = None
+            data = fh.read(_CHUNK)
+            if not data:
+                break
+        rest, _ = decoder.getstate()
+        tail = parser.feed(rest.decode("latin-1")) if rest else []
+        for record in tail + parser.flush():
+            if record.offset >= since_offset:
+                yield record
+
+
+class LogSummary:
+    """Counts and the last run of a stream of records, holding no record list."""
+
+    def __init__(self, *, noservice: bool = False):
+        self.records = self.errors = self.warnings = 0
+        self.splitter = RunSplitter(noservice=noservice, keep_runs=False)
+
+    def feed(self, records) -> None:
+        self.splitter.feed(self._count(records))
+
+    def _count(self, records):
+        for record in records:
+            self.records += 1
+            if record.type == 3:
+                self.errors += 1
+            elif record.type == 2:
+                self.warnings += 1
+            yield record
+
+    def finish(self) -> InstallTracker:
+        self.splitter.flush()
+        return self.splitter.current
+
+    def as_dict(self) -> dict:
+        tracker = self.splitter.current
+        return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "phase": tracker.phase,
+                "outcome": outcome_dict(judged_outcome(tracker))}
+
+
+def summary_dict(records, tracker: InstallTracker | None = None) -> dict:
+    """Counts and the judged last run of `records` (any iterable; `tracker` is ignored, kept for old callers)."""
+    summary = LogSummary()
+    summary.feed(records)
+    summary.finish()
+    return summary.as_dict()
 
 
 def run_summary(args: argparse.Namespace) -> int:
     if args.since_offset < 0:
         print("log summary: --since-offset must be 0 or more (a byte offset into the file).", file=sys.stderr)
         return 2
+    summary = LogSummary()
     try:
-        records = parse_file(args.file, since_offset=args.since_offset)
+        summary.feed(iter_log_records(args.file, since_offset=args.since_offset))
     except OSError as exc:
         print(f"log summary: cannot read {args.file!r}: {exc.strerror or exc}. Check the path (ccmsetup writes "
               "%WinDir%\\ccmsetup\\Logs\\ccmsetup.log).", file=sys.stderr)
@@ -78,8 +153,8 @@ def run_summary(args: argparse.Namespace) -> int:
             print(f"log summary: warning: --since-offset {args.since_offset} is past the end: {args.file} is "
                   f"{size} bytes; was the log rotated? (ccmsetup renames a full log to ccmsetup.lo_ and starts a "
                   "new one; summarise that file, or use a smaller offset.)", file=sys.stderr)
-    tracker = track_last_run(records)
-    data = summary_dict(records, tracker)
+    tracker = summary.finish()
+    data = summary.as_dict()
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -90,11 +165,19 @@ def run_summary(args: argparse.Namespace) -> int:
         return 0
     print(f"Phase:   {tracker.phase_title}")
     print(f"Outcome: {outcome.state}{' (final)' if outcome.final else ' (not final yet)'}"
-          + (f", return code {outcome.return_code}" if outcome.return_code is not None else "")
-          + (f", error {outcome.error_code}" if outcome.error_code else ""))
+          + _code_text(outcome) + (f", error {outcome.error_code}" if outcome.error_code else ""))
     print(f"         {outcome.summary}")
     _print_explanation(outcome, sys.stdout)
     return 0
+
+
+def _code_text(outcome: Outcome) -> str:
+    data = outcome_dict(outcome)
+    if data["return_code"] is None:
+        return ""
+    if data["return_code_source"] == "documented-for-failure":
+        return f", return code {data['return_code']} (ccmsetup's documented code for a failed run; the log has none)"
+    return f", return code {data['return_code']}"
 
 
 def _print_explanation(outcome: Outcome, out) -> None:
@@ -124,13 +207,18 @@ def run_follow(args: argparse.Namespace) -> int:
         return 2
     out = sys.stdout
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
-    tailer = LogTailer(args.file, from_start=args.from_start, poll_interval=args.poll)
-    tracker = InstallTracker(noservice=args.noservice)
+    splitter = RunSplitter(noservice=args.noservice, keep_runs=False)
+    settled: InstallTracker | None = None  # a run that had already ended when following began
+    start: int | None = None
+    if not os.path.exists(args.file):
+        print(f"Waiting for {args.file} to appear...", file=sys.stderr)
+    elif not args.from_start:
+        start = file_size(args.file)
+        settled = _judge_existing(args.file, start, splitter)
+    tailer = LogTailer(args.file, from_start=args.from_start, start_offset=start, poll_interval=args.poll)
     stop = threading.Event()
     last_phase = None
     final_ticks = 0
-    if not os.path.exists(args.file):
-        print(f"Waiting for {args.file} to appear...", file=sys.stderr)
     next_poll = 0.0
     try:
         while True:
@@ -141,15 +229,19 @@ def run_follow(args: argparse.Namespace) -> int:
                 continue
             next_poll = time.monotonic() + args.poll
             records = tailer.poll()
+            tracker = splitter.current
             if records:
                 for record in records:
                     print(format_record(record, colour), file=out)
-                tracker = track_last_run(records, noservice=args.noservice, tracker=tracker)
-                if tracker.phase != last_phase:
+                splitter.feed(records)
+                tracker = splitter.current
+                if tracker is not settled and tracker.run_seen and tracker.phase != last_phase:
                     last_phase = tracker.phase
                     line = f"== Phase: {tracker.phase_title}"
                     print(f"{_PHASE_COLOUR}{line}{_RESET}" if colour else line, file=out)
                 out.flush()
+            if tracker is settled or not tracker.run_seen:
+                continue
             caught_up = file_size(args.file) <= tailer.offset
             outcome = tracker.outcome
             if outcome.final and caught_up:
@@ -163,12 +255,43 @@ def run_follow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge_existing(path, end: int, splitter: RunSplitter) -> InstallTracker | None:
+    """Read what the log already holds (not printed) so the run in progress is judged from its start, and say
+    on stderr what the last run ended with. Returns that run's tracker when it had already ended: following
+    then waits for a new run instead of waiting silently."""
+    try:
+        splitter.feed(record for record in iter_log_records(path) if record.offset < end)
+    except OSError as exc:
+        print(f"log follow: cannot read {path!r} yet ({exc.strerror or exc}); retrying.", file=sys.stderr)
+        return None
+    tracker = splitter.current
+    hint = "use --from-start to show the file from its beginning"
+    if not tracker.run_seen:
+        print(f"{path}: no ccmsetup run in the file yet; waiting for one ({hint}).", file=sys.stderr)
+        return None
+    outcome = tracker.outcome
+    if not outcome.final:
+        since = _log_time(tracker.first_record_time)
+        print(f"{path}: a ccmsetup run is in progress ({tracker.phase_title}{', started ' + since if since else ''});"
+              f" following it ({hint}).", file=sys.stderr)
+        return None
+    when = _log_time(outcome.when or tracker.last_record_time)
+    print(f"{path}: the last ccmsetup run in the file ended{' at ' + when if when else ''}: {outcome.state}"
+          + _code_text(outcome) + (f", error {outcome.error_code}" if outcome.error_code else "")
+          + f". Waiting for a new ccmsetup run ({hint}).", file=sys.stderr)
+    return tracker
+
+
+def _log_time(when) -> str:
+    return f"{when:%Y-%m-%d %H:%M:%S} (log time)" if when is not None else ""
+
+
 def _finish(outcome: Outcome, out) -> int:
-    code = outcome.return_code
+    data = outcome_dict(outcome)
+    code = data["return_code"]
     if code is None:
         code = _RETURN_CODE_FOR_STATE.get(outcome.state, 1)
-    print(f"== Result: {outcome.state}"
-          + (f", return code {outcome.return_code}" if outcome.return_code is not None else "")
+    print(f"== Result: {outcome.state}" + _code_text(outcome)
           + (f", error {outcome.error_code}" if outcome.error_code else "") + f" — {outcome.summary}", file=out)
     _print_explanation(outcome, out)
     out.flush()

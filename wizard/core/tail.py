@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from wizard.core.logparse import LogRecord, RecordParser, detect_encoding, errors_for
 
-__all__ = ["DEFAULT_HINT_INTERVAL", "DEFAULT_POLL_INTERVAL", "FOLDER_LOG_NAMES", "FolderTailer", "LogTailer",
-           "file_size", "wait_for"]
+__all__ = ["DEFAULT_HINT_INTERVAL", "DEFAULT_POLL_INTERVAL", "FOLDER_LOG_NAMES", "FolderTailer", "LogPosition",
+           "LogTailer", "file_size", "is_sharing_violation", "log_position", "rolled_copies", "wait_for"]
 
 DEFAULT_POLL_INTERVAL = 0.25
 DEFAULT_HINT_INTERVAL = 0.05
@@ -27,12 +29,68 @@ _SNIFF_BYTES = 4
 _HEAD_BYTES = 256
 
 
+# Windows ERROR_SHARING_VIOLATION: another process holds the file open without read sharing (a moment, usually).
+_SHARING_VIOLATION = 32
+
+
 def file_size(path) -> int:
     """Current size of `path` in bytes, 0 when it does not exist (use it to record a launch offset)."""
     try:
         return os.stat(path).st_size
     except OSError:
         return 0
+
+
+def is_sharing_violation(exc: BaseException) -> bool:
+    """The OSError is Windows' sharing violation (error 32): the file is locked for a moment, not forbidden."""
+    return getattr(exc, "winerror", None) == _SHARING_VIOLATION
+
+
+@dataclass(frozen=True)
+class LogPosition:
+    """Where a log stood when a launch offset was recorded: its size, its identity (st_dev/st_ino; on Windows
+    st_ino is the file index) and its first bytes. A file with another identity or other first bytes later is
+    not the same log: it was rolled over or recreated in between."""
+
+    size: int
+    identity: tuple[int, int] | None = None
+    head: bytes = b""
+
+
+def log_position(path) -> LogPosition:
+    """Record `path`'s position now (size 0 and no identity when it does not exist or cannot be read)."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError:
+        return LogPosition(file_size(path))
+    identity = (st.st_dev, st.st_ino) if (st.st_dev or st.st_ino) else None
+    return LogPosition(st.st_size, identity, head)
+
+
+def rolled_copies(path) -> list[str]:
+    """Copies a full log may have been rolled into, newest first: `<name>.lo_` (ccmsetup's rotation), then
+    history copies `<name>-<date-time>.log` (e.g. ccmsetup-20261126-101500.log)."""
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]
+    copies = [os.path.splitext(path)[0] + ".lo_"]
+    history = re.compile(re.escape(stem) + r"-\d{8}[-_T]?\d{4,6}\.log", re.I)
+    try:
+        names = [n for n in os.listdir(folder or ".") if history.fullmatch(n)]
+    except OSError:
+        names = []
+    # The stamp sorts in time order; the modification time breaks ties between stamp styles.
+    found = []
+    for n in names:
+        full = os.path.join(folder, n)
+        try:
+            found.append((re.sub(r"\D", "", n), os.stat(full).st_mtime_ns, full))
+        except OSError:
+            continue
+    copies.extend(full for _, _, full in sorted(found, reverse=True))
+    return copies
 
 
 class LogTailer:
@@ -45,7 +103,7 @@ class LogTailer:
 
     def __init__(self, path, *, from_start: bool = True, start_offset: int | None = None,
                  poll_interval: float = DEFAULT_POLL_INTERVAL, max_read: int = 1 << 20,
-                 hint_interval: float | None = DEFAULT_HINT_INTERVAL):
+                 hint_interval: float | None = DEFAULT_HINT_INTERVAL, start_position: LogPosition | None = None):
         self.path = os.fspath(path)
         self.poll_interval = poll_interval
         # follow() checks os.stat this often and reads at once when it changed; a full tick still runs every
@@ -63,7 +121,14 @@ class LogTailer:
         self._raw = b""  # bytes read before the encoding could be decided
         self._head = b""  # first bytes of this generation: a copy-and-truncate rotation changes them
         self._mtime_ns: int | None = None
+        # `start_position` (from log_position() at launch) is a start offset that also knows which file it was
+        # measured on: if the log was rolled or recreated before the first poll, the rest of the old file is read
+        # from its rolled copy and the new file from its beginning.
+        self._start_position = start_position
+        if start_position is not None:
+            start_offset = start_position.size
         self._first_start = start_offset if start_offset is not None else (None if from_start else -1)
+        self.read_error: OSError | None = None  # why the last tick could not stat or read the file
 
     @property
     def offset(self) -> int:
@@ -83,7 +148,8 @@ class LogTailer:
         records: list[LogRecord] = []
         try:
             st = os.stat(self.path)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
+            self.read_error = None
             self._last_stat = None
             if self.generation == 0 and self._first_start == -1:
                 # "Only new lines", but the file is not there yet: everything it will hold is new.
@@ -92,8 +158,18 @@ class LogTailer:
                 records.extend(self._end_generation())
             self.exists = False
             return records
+        except OSError as exc:
+            # Access denied or a sharing violation: keep everything as it is and try again next tick (treating
+            # it as a vanished file would read the whole log again when it comes back).
+            self.read_error = exc
+            return records
         self._last_stat = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         identity = (st.st_dev, st.st_ino)
+        if self.generation == 0 and self._start_position is not None:
+            position, self._start_position = self._start_position, None
+            if self._rolled_since(position, st):
+                records.extend(self._catch_up_from_position(position))
+                self._first_start = None  # the new file is read from its beginning
         if not self.exists or identity != self._identity or st.st_size < self._offset:
             if self.exists:
                 records.extend(self._end_generation())
@@ -121,8 +197,10 @@ class LogTailer:
                     return records
                 fh.seek(self._offset)
                 data = fh.read(self.max_read)
-        except OSError:
+        except OSError as exc:
+            self.read_error = exc
             return records
+        self.read_error = None
         if data:
             records.extend(self._consume(data))
         return records
@@ -161,6 +239,32 @@ class LogTailer:
                 break
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def _rolled_since(self, position: LogPosition, st) -> bool:
+        """Is the file now another one than the one `position` was recorded on?"""
+        if position.size == 0 and not position.head:
+            return False  # nothing was there to follow on from
+        if position.identity is not None and (st.st_dev, st.st_ino) != position.identity:
+            return True
+        if st.st_size < position.size:
+            return True
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(len(position.head))
+        except OSError:
+            return False
+        return head != position.head
+
+    def _catch_up_from_position(self, position: LogPosition) -> list[LogRecord]:
+        """The log was rolled over between the recorded position and the first poll: read what the old file
+        got after that position from its rolled copy."""
+        self._identity = position.identity
+        self._offset = position.size
+        self._head = position.head
+        self._decoder = None
+        self._parser = None
+        self._raw = b""
+        return self._end_generation()
 
     def _start_generation(self, identity, size: int, restart: bool = False) -> None:
         first = self.generation == 0 and not restart
@@ -205,24 +309,29 @@ class LogTailer:
         return records
 
     def _catch_up_from_rotated(self) -> list[LogRecord]:
-        """ccmsetup rotates by copying the log to `<name>.lo_` and starting the log again. Bytes written after
-        our last read are in that copy; read them if the copy starts with the same bytes as the file we
-        followed."""
+        """ccmsetup rotates by copying the log to `<name>.lo_` (some components keep `<name>-<date-time>.log`
+        history copies) and starting the log again. Bytes written after our last read are in that copy; read them
+        from the newest copy that starts with the same bytes as the file we followed."""
         if not self._head:
             return []
-        rotated = os.path.splitext(self.path)[0] + ".lo_"
         records: list[LogRecord] = []
-        try:
-            with open(rotated, "rb") as fh:
-                if fh.read(len(self._head)) != self._head:
-                    return []
-                fh.seek(self._offset)
-                while True:
-                    data = fh.read(self.max_read)
-                    if not data:
-                        break
-                    records.extend(self._consume(data))
-        except OSError:
+        for rotated in rolled_copies(self.path):
+            try:
+                fh = open(rotated, "rb")  # noqa: SIM115 - closed below; a missing copy moves on to the next
+            except OSError:
+                continue
+            try:
+                with fh:
+                    if fh.read(len(self._head)) != self._head:
+                        continue
+                    fh.seek(self._offset)
+                    while True:
+                        data = fh.read(self.max_read)
+                        if not data:
+                            break
+                        records.extend(self._consume(data))
+            except OSError:
+                pass
             return records
         return records
 
@@ -253,6 +362,8 @@ class LogTailer:
 
     def _encoding_mid_file(self, start: int) -> str:
         """Starting at an offset > 0: the encoding still comes from the file's first bytes."""
+        if len(self._head) >= _SNIFF_BYTES:
+            return detect_encoding(self._head)[0]
         try:
             with open(self.path, "rb") as fh:
                 head = fh.read(65536)

@@ -8,6 +8,8 @@ success. A GUI worker thread may call poll() while the UI thread reads `snapshot
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -18,8 +20,8 @@ from wizard.core.explain import explain_return_code
 from wizard.core.logparse import LogRecord
 from wizard.core.plan import InstallPlan
 from wizard.core.render import build_argv, command_line
-from wizard.core.tail import LogTailer, file_size
-from wizard.core.tracker import InstallTracker, Outcome
+from wizard.core.tail import LogTailer, is_sharing_violation, log_position
+from wizard.core.tracker import InstallTracker, Outcome, RunSplitter
 from wizard.host.base import Host, LaunchResult, ProcessHandle
 
 CCMSETUP_LOG = "ccmsetup.log"
@@ -28,6 +30,9 @@ REGISTRATION_LOG = "ClientIDManagerStartup.log"
 # ccmsetup may take a moment to appear as a process/service after the launch returns
 _SETTLE_SECONDS = 3.0
 _EMPTY_TICKS_BEFORE_DONE = 2
+# After the service logged a failure it may stay alive to retry (a failed download is tried again every /retry
+# minutes): stop following after this long, saying ccmsetup is still running; the result is then not final.
+RESULT_GRACE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,8 @@ CLI_MISSING_EXE_HINT = "pass --ccmsetup PATH"
 class InstallSession:
     def __init__(self, host: Host, plan: InstallPlan, exe: str | Path | None, *,
                  stall_after: timedelta | float = timedelta(minutes=10), poll_interval: float = 0.5,
-                 settle_seconds: float = _SETTLE_SECONDS, missing_exe_hint: str = GUI_MISSING_EXE_HINT) -> None:
+                 settle_seconds: float = _SETTLE_SECONDS, missing_exe_hint: str = GUI_MISSING_EXE_HINT,
+                 result_grace: float = RESULT_GRACE_SECONDS) -> None:
         self.host = host
         self.missing_exe_hint = missing_exe_hint
         self.plan = plan
@@ -69,7 +75,12 @@ class InstallSession:
         self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
         self.poll_interval = poll_interval
         self.settle_seconds = settle_seconds
-        self.tracker = InstallTracker(noservice=plan.noservice, stall_after=self.stall_after, scenario=plan.scenario)
+        self.result_grace = result_grace
+        # One tracker per ccmsetup run from the launch offset on: the launched run, and a retry run ccmsetup may
+        # start later (the newest run is the one judged).
+        self._runs = RunSplitter(noservice=plan.noservice, stall_after=self.stall_after, scenario=plan.scenario,
+                                 retry_minutes=_plan_minutes(plan, "/retry"),
+                                 download_timeout_minutes=_plan_minutes(plan, "/downloadtimeout"))
         self.launch_result: LaunchResult | None = None
         self.log_problem: LogProblem | None = None
         self.offsets: dict[str, int] = {}
@@ -85,7 +96,13 @@ class InstallSession:
         self._setup_running = False
         self._finished = False
         self._final_override: Outcome | None = None
+        self._result_alive_since: float | None = None  # a result is logged but ccmsetup is still running
         self._ticks = 0
+
+    @property
+    def tracker(self) -> InstallTracker:
+        """The tracker of the newest ccmsetup run since the launch (phase, percent, registration...)."""
+        return self._runs.current
 
     # -- launch ---------------------------------------------------------------------------------------------
 
@@ -134,8 +151,11 @@ class InstallSession:
             REGISTRATION_LOG: self.host.ccm_log_dir() / REGISTRATION_LOG,
         }
         for name, path in self._paths.items():
-            self.offsets[name] = file_size(path)
-            self._tailers[name] = LogTailer(path, start_offset=self.offsets[name], poll_interval=self.poll_interval)
+            # The size with the file's identity and first bytes: a log rolled over before the first poll is
+            # caught up from its rolled copy instead of being skipped.
+            position = log_position(path)
+            self.offsets[name] = position.size
+            self._tailers[name] = LogTailer(path, start_position=position, poll_interval=self.poll_interval)
 
     # -- following ------------------------------------------------------------------------------------------
 
@@ -149,7 +169,7 @@ class InstallSession:
             self.last_poll = batches
             tracked = batches[CCMSETUP_LOG] + batches[REGISTRATION_LOG]
             if tracked:
-                self.tracker.feed(tracked)
+                self._runs.feed(tracked)
             if any(batches.values()):
                 self._last_activity = time.monotonic()
             elif self._ticks % 4 == 1:
@@ -173,19 +193,45 @@ class InstallSession:
             self._empty_ticks += 1
         else:
             self._empty_ticks = 0
-        if settled and self._empty_ticks >= _EMPTY_TICKS_BEFORE_DONE:
+        gone = settled and self._empty_ticks >= _EMPTY_TICKS_BEFORE_DONE
+        if gone:
+            self._runs.flush()
             self.tracker.note_no_setup_left()
         if self.tracker.outcome.final:
-            self._finish()
-            return
+            if gone or self.plan.noservice:
+                self._result_alive_since = None
+                self._finish()
+                return
+            # Logged, but a ccmsetup process or the service is still there: not final yet (the service removes
+            # itself after a success; after a failure it may retry).
+            now = time.monotonic()
+            if self._result_alive_since is None:
+                self._result_alive_since = now
+            if self.tracker.outcome.state == "failed" and now - self._result_alive_since >= self.result_grace:
+                self._final_override = self._still_running(self.tracker.outcome)
+                self._finish(final=False)
+                return
         idle = time.monotonic() - (self._last_activity or time.monotonic())
         if idle >= self.stall_after.total_seconds():
             self._final_override = self._stall_outcome(idle)
-            self._finish()
+            self._finish(final=False)
+
+    def _still_running(self, outcome: Outcome) -> Outcome:
+        note = "ccmsetup is still running"
+        if outcome.retry is not None:
+            note += f" and will try again: {outcome.retry.describe()}"
+        else:
+            note += "; it may try again."
+        return dataclasses.replace(outcome, final=False, summary=f"{outcome.summary} {note}".replace("..", "."))
 
     def _stall_outcome(self, idle: float) -> Outcome:
         minutes = idle / 60
         running = "still running" if self._setup_running else "no longer running"
+        if self.tracker.result_logged:
+            # A logged result stays the answer; only its finality is in doubt while ccmsetup lingers.
+            outcome = self.tracker.outcome
+            return dataclasses.replace(outcome, final=False, summary=(
+                f"{outcome.summary} No new log lines for {minutes:.0f} min since; ccmsetup is {running}."))
         seen = self.tracker.records_seen
         parts = [f"No new log lines for {minutes:.0f} min during '{self.tracker.phase_title}'; ccmsetup is {running}."]
         if seen == 0:
@@ -199,17 +245,15 @@ class InstallSession:
 
     def _check_log_readable(self) -> None:
         path = self._paths.get(CCMSETUP_LOG)
-        if path is None or not path.exists():
+        if path is None:
             return
         try:
+            os.stat(path)
             probe_readable(path)
-        except PermissionError:
-            self.log_problem = LogProblem(
-                f"{path} exists but this account may not read it without elevation, so progress cannot be followed.",
-                "Run the wizard as administrator (right-click > Run as administrator) to follow the log; the "
-                "install itself goes on either way.")
+        except (FileNotFoundError, NotADirectoryError):
+            self.log_problem = None
         except OSError as exc:
-            self.log_problem = LogProblem(f"{path} cannot be read: {exc}", "Check the file and folder permissions.")
+            self.log_problem = _log_problem(path, exc)
         else:
             self.log_problem = None
 
@@ -219,25 +263,32 @@ class InstallSession:
         drained = {name: tailer.poll() + tailer.flush() for name, tailer in self._tailers.items()}
         tracked = drained[CCMSETUP_LOG] + drained[REGISTRATION_LOG]
         if tracked:
-            self.tracker.feed(tracked)
+            self._runs.feed(tracked)
+        self._runs.flush()
         for name, records in drained.items():
             self.last_poll[name] = self.last_poll.get(name, []) + records
         return [record for batch in drained.values() for record in batch]
 
-    def _finish(self) -> None:
+    def _finish(self, final: bool = True) -> None:
         self._finished = True
         if self._process is not None:
             if self._exit_code is None:
                 # the result line is written just before the process exits: collect its code too
                 self._exit_code = self._process.wait(1.0)
-            self._process.close()
+            if final or self._exit_code is not None:
+                self._process.close()
+                if self._exit_code is None:
+                    self._process = None
+            # else: keep the handle, "Keep waiting" may follow on and the exit code (/noservice) still counts
 
     def keep_waiting(self) -> None:
-        """After a stall: follow on (the technician knows the download is slow)."""
+        """After a stall (or a result while ccmsetup still runs): follow on (the technician knows the download
+        is slow). The launched process's handle was kept, so its exit code still counts."""
         with self._lock:
             if self._final_override is not None:
                 self._final_override = None
                 self._finished = False
+                self._result_alive_since = None
                 self._last_activity = time.monotonic()
 
     def run(self, *, on_tick=None, stop: threading.Event | None = None) -> Outcome:
@@ -292,6 +343,10 @@ class InstallSession:
             if (self.plan.noservice and self._exit_code is not None
                     and outcome.state in ("running", "unknown") and self._finished):
                 return _outcome_from_exit_code(self._exit_code, self.plan.scenario)
+            if outcome.final and not self._finished and not self.plan.noservice:
+                # Logged, but ccmsetup is still there: nothing is final while it may still work.
+                return dataclasses.replace(outcome, final=False,
+                                           summary=f"{outcome.summary} Waiting for ccmsetup to end.")
             return outcome
 
     def exit_code(self) -> int:
@@ -326,6 +381,30 @@ class InstallSession:
 
     def log_paths(self) -> dict[str, Path]:
         return dict(self._paths)
+
+
+def _log_problem(path: Path, exc: OSError) -> LogProblem:
+    if is_sharing_violation(exc):
+        # Windows error 32: another program (ccmsetup, an antivirus scan, a backup) holds the log for a moment.
+        return LogProblem(f"{path} is locked by another program for the moment (sharing violation); retrying.",
+                          "Nothing to do: the wizard keeps retrying and catches up when the file is free.")
+    if isinstance(exc, PermissionError):
+        return LogProblem(
+            f"{path} exists but this account may not read it without elevation, so progress cannot be followed.",
+            "Run the wizard as administrator (right-click > Run as administrator) to follow the log; the "
+            "install itself goes on either way.")
+    return LogProblem(f"{path} cannot be read: {exc}", "Check the file and folder permissions.")
+
+
+def _plan_minutes(plan: InstallPlan, name: str) -> int | None:
+    """The plan's `/retry:N` or `/downloadtimeout:N` in minutes, None when not given or not a number."""
+    present, value = plan.parameter(name)
+    if not present or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
 
 
 def probe_readable(path: Path) -> None:

@@ -213,6 +213,12 @@ class FinishPage(QWizardPage):
                 "Look at the end of ccmsetup.log (Open log folder). Save the evidence zip if you escalate."
             ),
         }.get(state, "")
+        retry = getattr(outcome, "retry", None) if state == "failed" else None
+        if retry is not None:
+            # ccmsetup keeps the service and tries the download again on its own (facts §0).
+            next_steps = self.tr(
+                "ccmsetup tries again by itself: %1 Fix the cause below in the meantime; Start over keeps the plan."
+            ).replace("%1", retry.describe())
         self.next_steps_label.setText(next_steps)
         self.next_steps_label.setVisible(bool(next_steps))
 
