@@ -14,17 +14,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from wizard.core.diagnose._compat import MAX_BIAS, MIN_BIAS, bias_of
+from wizard.core.logparse import BIAS_CONVENTIONS, MAX_BIAS, MIN_BIAS
 
-__all__ = ["CONVENTIONS", "DAY_MS", "key_to_datetime", "key_to_iso", "msi_local_keys", "record_key", "utc_key"]
+__all__ = ["CONVENTIONS", "DAY_MS", "effective_bias", "key_to_datetime", "key_to_iso", "msi_local_keys",
+           "record_key"]
 
-CONVENTIONS = ("windows", "offset")  # Windows bias (ConfigMgr) | UTC offset (script-written CMTrace logs)
+CONVENTIONS = BIAS_CONVENTIONS  # ("windows", "offset"): Windows bias (ConfigMgr) | UTC offset (script logs)
 DAY_MS = 86_400_000
 _EPOCH = datetime.min
 
 _day_cache: dict[str, int | None] = {}
 _second_cache: dict[str, int | None] = {}
-_bias_cache: dict[str, tuple[int, bool] | None] = {}
+_bias_cache: dict[str, int | None] = {}
 
 
 def _day_ms(date_text: str) -> int | None:
@@ -45,18 +46,25 @@ def _second_ms(hms: str) -> int | None:
     return (hh * 3600 + mm * 60 + ss) * 1000
 
 
-def _bias(text: str) -> tuple[int, bool] | None:
-    if not text:
-        return None
+def _bias(text: str) -> int | None:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         return None
-    return value, MIN_BIAS <= value <= MAX_BIAS
 
 
-def record_key(record) -> tuple[int | None, int | None, bool]:
-    """(local milliseconds or None, bias as written or None, bias valid) of a CCM or legacy record."""
+def effective_bias(written: int | None, convention: str) -> int | None:
+    """Minutes to add to local time for UTC: the bias as written (Windows convention) or the negated UTC offset;
+    None when nothing is written or it is no real time zone (outside -840...+720 once converted), like
+    `logparse.to_utc`."""
+    if written is None:
+        return None
+    minutes = written if convention == "windows" else -written
+    return minutes if MIN_BIAS <= minutes <= MAX_BIAS else None
+
+
+def record_key(record) -> tuple[int | None, int | None]:
+    """(local milliseconds or None, bias as written or None) of a CCM, legacy or date-prefixed plain record."""
     if record.fmt == "ccm":
         t = record.time_text
         d = record.date_text
@@ -71,30 +79,21 @@ def record_key(record) -> tuple[int | None, int | None, bool]:
             frac = t[9:12]
             rest = t[12:]
             if day is not None and second is not None and frac.isdigit() and (not rest or rest[0] in "+-"):
-                bias = _bias_cache.get(rest, -1) if rest else None
-                if bias == -1:
-                    bias = _bias_cache[rest] = _bias(rest)
-                if rest and bias is None:
-                    pass  # an odd bias spelling (`+-480`): the parser knows it
-                else:
-                    local = day + second + int(frac)
-                    return (local, bias[0], bias[1]) if bias else (local, None, False)
+                bias = None
+                if rest:
+                    bias = _bias_cache.get(rest, -1)
+                    if bias == -1:
+                        bias = _bias_cache[rest] = _bias(rest)
+                # An odd bias spelling (`+-480`) falls through to the parser, which knows it.
+                if bias is not None or not rest:
+                    return day + second + int(frac), bias
     local_time = record.time
-    if local_time is None:
-        bias, valid = bias_of(record)
-        return None, bias, valid
-    bias, valid = bias_of(record)
-    return datetime_key(local_time), bias, valid
+    return (None if local_time is None else datetime_key(local_time)), record.bias
 
 
 def datetime_key(value: datetime) -> int:
     delta = value.replace(tzinfo=None) - _EPOCH
     return delta.days * DAY_MS + delta.seconds * 1000 + delta.microseconds // 1000
-
-
-def utc_key(local: int, bias: int, convention: str = "windows") -> int:
-    """UTC key of a local key: + bias (Windows) or - offset (script convention)."""
-    return local + bias * 60_000 if convention == "windows" else local - bias * 60_000
 
 
 def key_to_datetime(key: int, *, utc: bool = False) -> datetime:

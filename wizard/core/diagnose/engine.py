@@ -69,11 +69,9 @@ class Diagnosis:
         return self.conventions.get(source.path, "windows")
 
     def bias_minutes(self, source: Source) -> int | None:
-        """Minutes to add to this source's local times for UTC, as assumed (None: no bias in it)."""
-        written = next((t.written_bias for t in self.times if t.source is source), None)
-        if written is None:
-            return None
-        return -written if self.convention(source) == "offset" else written
+        """Minutes to add to this source's local times for UTC, as assumed (None: no usable bias in it)."""
+        times = next((t for t in self.times if t.source is source), None)
+        return None if times is None else times.common_bias(self.convention(source))
 
     def problems(self, source: Source) -> list[str]:
         return list(source.problems) + self.notes.get(source.path, [])

@@ -418,7 +418,8 @@ def _msi_failures(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
 def _msi_finding(msi: list[TimelineEntry], root: DiagnoseFinding | None) -> DiagnoseFinding:
     action = next((m.group("action").strip() for e in msi if (m := _MSI_RETURN_3.search(e.message))), None)
     exp = explain_message("error 1603")
-    title = f"client.msi failed{f' in {action}' if action else ''} ({_when(msi[0])})"
+    timed = next((e for e in msi if e.local_ms is not None), msi[0])
+    title = f"client.msi failed{f' in {action}' if action else ''} ({_when(timed)})"
     return DiagnoseFinding("msi-failed", "warning" if root is not None else "error", title,
                            exp.action if exp else "Open client.msi.log and read the lines above 'Return value 3'.",
                            msi[:2], exp.meaning if exp else "", exp.cause if exp else "", exp.doc if exp else None,

@@ -13,16 +13,16 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizard.core.diagnose._compat import track_runs
 from wizard.core.diagnose.patterns import LinePattern
 from wizard.core.diagnose.timeline import TimelineEntry
 from wizard.core.explain import Explanation, explain_message
 from wizard.core.redact import redact
-from wizard.core.tracker import Outcome
+from wizard.core.tracker import Outcome, track_runs
 
 __all__ = ["After", "LineMatch", "Run", "find_runs", "evidence_of"]
 
 SETUP_KINDS = ("ccmsetup", "ccmsetup-ccmeval")
+OUTCOME_KEYS = ("state", "return_code", "error_code", "final", "explanation")  # the documented JSON shape
 _COMMAND_LINE = re.compile(r"ccmsetup command line:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _AADSTS = re.compile(r"AADSTS\d+", re.IGNORECASE)
 
@@ -94,8 +94,9 @@ class Run:
         return self.end.utc_iso()
 
     def as_dict(self) -> dict:
-        return {"started_utc": self.started_utc, "ended_utc": self.ended_utc, "outcome": self.outcome.as_dict(),
-                "after": self.after.as_dict()}
+        outcome = self.outcome.as_dict()
+        return {"started_utc": self.started_utc, "ended_utc": self.ended_utc,
+                "outcome": {key: outcome.get(key) for key in OUTCOME_KEYS}, "after": self.after.as_dict()}
 
 
 def _families(timeline: list[TimelineEntry]) -> dict[tuple[str, str], list[TimelineEntry]]:

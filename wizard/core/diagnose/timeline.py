@@ -9,11 +9,11 @@ folder use (said in the source's problems). Records without any time sit right a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
 
 from wizard.core.diagnose.clock import (
+    effective_bias,
     key_to_datetime,
     key_to_iso,
     msi_local_keys,
@@ -21,7 +21,7 @@ from wizard.core.diagnose.clock import (
 )
 from wizard.core.diagnose.sources import Source
 
-__all__ = ["TimelineEntry", "build_timeline", "source_bias", "CONFIGMGR_KINDS"]
+__all__ = ["CONFIGMGR_KINDS", "SourceTimes", "TimelineEntry", "build_timeline"]
 
 # Logs ConfigMgr itself writes: their bias is the Windows bias, and they tell the device's time zone.
 CONFIGMGR_KINDS = frozenset({"ccmsetup", "ccmsetup-ccmeval", "ClientIDManagerStartup", "ClientLocation",
@@ -117,26 +117,19 @@ class TimelineEntry:
                f"{self.message[:60]!r})"
 
 
-def _raw_times(source: Source) -> tuple[list, list, list, list | None]:
-    """Per record: local key, bias as written, bias valid; and the local keys to order by when they differ."""
+def _raw_times(source: Source) -> tuple[list, list, list | None]:
+    """Per record: local key and bias as written; and the local keys to order by when they differ."""
     records = source.records
     if source.kind == "client.msi" or (records and all(r.fmt == "msi" for r in records[:50])):
         keys, order = msi_local_keys(records)
-        return keys, [None] * len(keys), [False] * len(keys), order
-    locals_, biases, valid = [], [], []
-    la, ba, va = locals_.append, biases.append, valid.append
+        return keys, [None] * len(keys), order
+    locals_, biases = [], []
+    la, ba = locals_.append, biases.append
     for record in records:
-        local, bias, ok = record_key(record)
+        local, bias = record_key(record)
         la(local)
         ba(bias)
-        va(ok)
-    return locals_, biases, valid, None
-
-
-def source_bias(biases: Iterable, valid: Iterable) -> int | None:
-    """The bias most records of a source carry (valid ones only)."""
-    counts = Counter(b for b, ok in zip(biases, valid, strict=False) if ok)
-    return counts.most_common(1)[0][0] if counts else None
+    return locals_, biases, None
 
 
 class SourceTimes:
@@ -144,9 +137,24 @@ class SourceTimes:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.local, self.bias, self.valid, self.order = _raw_times(source)
-        self.written_bias = source_bias(self.bias, self.valid)
-        self.invalid_bias = sum(1 for b, ok in zip(self.bias, self.valid, strict=True) if b is not None and not ok)
+        self.local, self.bias, self.order = _raw_times(source)
+        self.counts = Counter(b for b in self.bias if b is not None)
+
+    def common_bias(self, convention: str = "windows") -> int | None:
+        """The effective bias most of this source's records carry (None: none usable)."""
+        for written, _count in self.counts.most_common():
+            effective = effective_bias(written, convention)
+            if effective is not None:
+                return effective
+        return None
+
+    @property
+    def written_bias(self) -> int | None:
+        """The bias most records carry, as written (a real Windows bias)."""
+        return self.common_bias("windows")
+
+    def invalid_count(self, convention: str) -> int:
+        return sum(n for b, n in self.counts.items() if effective_bias(b, convention) is None)
 
 
 def build_timeline(times: list[SourceTimes], conventions: dict[str, str]) -> tuple[list[TimelineEntry], dict]:
@@ -157,24 +165,25 @@ def build_timeline(times: list[SourceTimes], conventions: dict[str, str]) -> tup
     notes: dict[str, list[str]] = {}
     for st in times:
         source = st.source
-        sign = -1 if conventions.get(source.path) == "offset" else 1
         placed_bias = None
         basis = ""
         previous_key = None
         untimed_lead: list[TimelineEntry] = []
         placed = 0
         append = entries.append
+        convention = conventions.get(source.path, "windows")
+        usable = {b: effective_bias(b, convention) for b in st.counts}
         order = st.order or st.local
-        for record, line, local, bias, ok, at in zip(source.records, source.lines, st.local, st.bias, st.valid,
-                                                     order, strict=True):
+        for record, line, local, bias, at in zip(source.records, source.lines, st.local, st.bias, order,
+                                                 strict=True):
             if local is None:
                 entry = TimelineEntry(record, source, line, None, None, previous_key or 0)
                 if previous_key is None:
                     untimed_lead.append(entry)
                 append(entry)
                 continue
-            if ok:
-                effective = sign * bias
+            effective = usable.get(bias) if bias is not None else None
+            if effective is not None:
                 key = at + effective * 60_000
                 entry = TimelineEntry(record, source, line, local, effective, key)
             else:
@@ -190,8 +199,9 @@ def build_timeline(times: list[SourceTimes], conventions: dict[str, str]) -> tup
             previous_key = key
             append(entry)
         texts = []
-        if st.invalid_bias:
-            texts.append(f"{st.invalid_bias:,} records carry a time-zone bias outside the real range "
+        invalid = st.invalid_count(convention)
+        if invalid:
+            texts.append(f"{invalid:,} records carry a time-zone bias outside the real range "
                          "(-840 to +720 minutes): their local time is kept, without UTC")
         if placed and placed_bias is not None:
             where = (f"the bias {placed_bias:+d} of the ConfigMgr logs {basis}" if basis
@@ -218,9 +228,9 @@ def _device_biases(times: list[SourceTimes], conventions: dict[str, str]) -> dic
     per_folder: dict[str, Counter] = {}
     overall: Counter = Counter()
     for st in times:
-        if st.source.kind not in CONFIGMGR_KINDS or st.written_bias is None:
+        bias = st.common_bias(conventions.get(st.source.path, "windows"))
+        if st.source.kind not in CONFIGMGR_KINDS or bias is None:
             continue
-        bias = -st.written_bias if conventions.get(st.source.path) == "offset" else st.written_bias
         weight = len(st.source.records)
         per_folder.setdefault(st.source.folder, Counter())[bias] += weight
         overall[bias] += weight
