@@ -101,16 +101,27 @@ def key_to_datetime(key: int, *, utc: bool = False) -> datetime:
     return value.replace(tzinfo=UTC) if utc else value
 
 
+_second_text: dict[int, str] = {}  # whole seconds -> "YYYY-MM-DDTHH:MM:SS" (many records share a second)
+
+
 def key_to_iso(key: int | None, *, utc: bool) -> str | None:
     """ISO 8601 to the millisecond; UTC times end in `Z`, local wall times have no zone."""
     if key is None:
         return None
-    try:
-        value = _EPOCH + timedelta(milliseconds=key)
-    except OverflowError:
-        return None
-    text = value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
-    return text + "Z" if utc else text
+    second, millis = divmod(key, 1000)
+    text = _second_text.get(second)
+    if text is None:
+        day, seconds = divmod(second, 86_400)
+        try:
+            day_text = date.fromordinal(day + 1).isoformat()
+        except (ValueError, OverflowError):
+            return None
+        minutes, sec = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        if len(_second_text) > 200_000:
+            _second_text.clear()
+        text = _second_text[second] = f"{day_text}T{hour:02d}:{minute:02d}:{sec:02d}"
+    return f"{text}.{millis:03d}Z" if utc else f"{text}.{millis:03d}"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from wizard.core.diagnose.clock import CONVENTIONS, datetime_key
 from wizard.core.diagnose.findings import DiagnoseFinding, find_findings
-from wizard.core.diagnose.patterns import load_patterns
+from wizard.core.diagnose.patterns import find_matches, load_patterns
 from wizard.core.diagnose.runs import SETUP_KINDS, LineMatch, Run, find_runs
 from wizard.core.diagnose.sources import Source, discover, read_sources
 from wizard.core.diagnose.timeline import CONFIGMGR_KINDS, SourceTimes, TimelineEntry, build_timeline
@@ -90,6 +90,20 @@ class Diagnosis:
             "timeline": [timeline_dict(e) for e in self.timeline] if timeline else [],
         }
 
+    def position(self, entry: TimelineEntry) -> int:
+        """Index of `entry` in `timeline` (-1 if not there). The index is built on first use."""
+        index = self.__dict__.get("_positions")
+        if index is None:
+            index = self.__dict__["_positions"] = {id(e): i for i, e in enumerate(self.timeline)}
+        return index.get(id(entry), -1)
+
+    def entry_at(self, path: str, line: int) -> TimelineEntry | None:
+        """The timeline entry of a source path and line (what evidence dicts name)."""
+        index = self.__dict__.get("_by_line")
+        if index is None:
+            index = self.__dict__["_by_line"] = {(e.source.path, e.line): e for e in self.timeline}
+        return index.get((path, line))
+
     def with_conventions(self, conventions: dict[str, str]) -> Diagnosis:
         """The same logs merged again with other bias conventions (no re-reading)."""
         return _assemble(self.input, self.input_kind, self.sources, self.times, conventions, self.since,
@@ -136,21 +150,17 @@ def _assemble(input_path: str, kind: str, sources: list[Source], times: list[Sou
 
 
 def _match_lines(timeline: list[TimelineEntry]) -> list[LineMatch]:
+    """The lines the pattern table recognises, in timeline order (one substring scan per needle and log kind)."""
     table = load_patterns()
-    search = table.needles.search
-    matches: list[LineMatch] = []
+    by_kind: dict[str, list[TimelineEntry]] = {}
     for entry in timeline:
-        message = entry.record.message
-        if search(message) is None:
-            continue
-        kind = entry.source.kind
-        for needle in {m.group(0).lower() for m in table.needles.finditer(message)}:
-            for pattern in table.by_needle.get(needle, ()):
-                if pattern.applies_to(kind):
-                    m = pattern.regex.search(message)
-                    if m:
-                        matches.append(LineMatch(entry, pattern, m.groupdict()))
-    matches.sort(key=lambda m: m.key)
+        by_kind.setdefault(entry.source.kind, []).append(entry)
+    matches: list[LineMatch] = []
+    for kind, entries in by_kind.items():
+        messages = [e.record.message for e in entries]
+        for at, pattern, m in find_matches(messages, kind, table):
+            matches.append(LineMatch(entries[at], pattern, m.groupdict()))
+    matches.sort(key=lambda m: m.entry.key)  # stable: lines of one log keep their order
     return matches
 
 

@@ -1,7 +1,8 @@
 """The lines Diagnose reads in the client's logs (table: wizard/core/data/diagnose_patterns.json).
 
-One combined needle search per record decides whether any pattern can match at all, so the many ordinary lines
-of a big log cost one regular-expression scan each.
+Each pattern has a needle, an exact text its line holds: a plain substring test over all messages of a log picks
+the few candidate lines (C speed), and only those meet the regular expression. (One case-insensitive alternation
+of all needles cost ~60 µs a line here: 100x more.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["LinePattern", "PatternTableError", "load_patterns", "match_line"]
+__all__ = ["LinePattern", "PatternTableError", "find_matches", "load_patterns"]
 
 TOPICS = ("registration", "entra_token", "ccm_token", "site", "management_point", "problem")
 
@@ -25,7 +26,7 @@ class PatternTableError(ValueError):
 class LinePattern:
     id: str
     logs: tuple[str, ...]  # log kinds, or ("*",)
-    needle: str
+    needle: str  # exact text the line holds
     regex: re.Pattern
     topic: str
     state: str
@@ -46,8 +47,14 @@ class LinePattern:
 @dataclass(frozen=True)
 class PatternTable:
     patterns: tuple[LinePattern, ...]
-    needles: re.Pattern  # any needle, case-insensitive
-    by_needle: dict  # lower-case needle -> patterns
+
+    def for_kind(self, kind: str) -> dict[str, tuple[LinePattern, ...]]:
+        """needle -> the patterns of that needle that apply to logs of `kind`."""
+        table: dict[str, list[LinePattern]] = {}
+        for pattern in self.patterns:
+            if pattern.applies_to(kind):
+                table.setdefault(pattern.needle, []).append(pattern)
+        return {needle: tuple(group) for needle, group in table.items()}
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +68,7 @@ def load_patterns() -> PatternTable:
             if not item.get("source"):
                 raise PatternTableError(f"diagnose_patterns.json: patterns[{i}] names no source")
             patterns.append(LinePattern(
-                id=item["id"], logs=tuple(item["logs"]), needle=item["needle"].lower(),
+                id=item["id"], logs=tuple(item["logs"]), needle=item["needle"],
                 regex=re.compile(item["regex"], re.IGNORECASE), topic=item["topic"], state=item["state"],
                 severity=item["severity"], source=item["source"], title=item.get("title", ""),
                 meaning=item.get("meaning", ""), cause=item.get("cause", ""), action=item.get("action", ""),
@@ -71,23 +78,20 @@ def load_patterns() -> PatternTable:
             raise
         raise PatternTableError(f"wizard/core/data/diagnose_patterns.json is unreadable or malformed ({exc}); "
                                 "reinstall ccmsetup-wizard") from exc
-    by_needle: dict[str, list[LinePattern]] = {}
-    for pattern in patterns:
-        by_needle.setdefault(pattern.needle, []).append(pattern)
-    needles = re.compile("|".join(re.escape(n) for n in sorted(by_needle, key=len, reverse=True)), re.IGNORECASE)
-    return PatternTable(tuple(patterns), needles, {k: tuple(v) for k, v in by_needle.items()})
+    return PatternTable(tuple(patterns))
 
 
-def match_line(message: str, kind: str, table: PatternTable | None = None):
-    """(pattern, match) of the first pattern that matches a line of a log of `kind`, else None."""
+def find_matches(messages: list[str], kind: str, table: PatternTable | None = None) -> list[tuple[int, LinePattern,
+                                                                                                      re.Match]]:
+    """(position, pattern, match) for every message of a log of `kind` that a pattern recognises, in order."""
     table = table or load_patterns()
-    found = table.needles.search(message)
-    if found is None:
-        return None
-    for needle in {m.group(0).lower() for m in table.needles.finditer(message)}:
-        for pattern in table.by_needle.get(needle, ()):
-            if pattern.applies_to(kind):
-                m = pattern.regex.search(message)
+    found: list[tuple[int, LinePattern, re.Match]] = []
+    for needle, patterns in table.for_kind(kind).items():
+        for at in [i for i, message in enumerate(messages) if needle in message]:
+            for pattern in patterns:
+                m = pattern.regex.search(messages[at])
                 if m:
-                    return pattern, m
-    return None
+                    found.append((at, pattern, m))
+                    break
+    found.sort(key=lambda item: item[0])
+    return found

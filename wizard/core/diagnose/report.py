@@ -4,7 +4,6 @@ masked (ccmsetup echoes its command line, bulk token included, into its log)."""
 from __future__ import annotations
 
 import functools
-import re
 
 from wizard.core.diagnose.findings import DiagnoseFinding
 from wizard.core.diagnose.runs import Run
@@ -17,17 +16,19 @@ _SEVERITY_WORD = {"error": "ERROR", "warning": "WARNING", "info": "NOTE"}
 
 
 @functools.cache
-def _secret_hint() -> re.Pattern:
+def _secret_names() -> tuple[str, ...]:
     from wizard.core.catalog import load_catalog
 
-    names = [re.escape(e.name.lstrip("/")) for e in load_catalog() if e.secret]
-    return re.compile("|".join(["eyJ", *names]), re.IGNORECASE)
+    return tuple(e.name.lstrip("/").lower() for e in load_catalog() if e.secret)
 
 
 def mask(text: str) -> str:
-    """`redact(text)`, run only on texts that could hold a secret (a cheap search first)."""
-    if _secret_hint().search(text) is None:
-        return text
+    """`redact(text)`, run only on texts that could hold a secret: a JWT (always starting `eyJ`) or a secret
+    switch or property name (plain substring tests first; a case-insensitive regex per line costs 10x more)."""
+    if "eyJ" not in text:
+        low = text.lower()
+        if not any(name in low for name in _secret_names()):
+            return text
     return redact(text)
 
 

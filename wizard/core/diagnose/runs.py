@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from wizard.core.diagnose.patterns import LinePattern
 from wizard.core.diagnose.timeline import TimelineEntry
-from wizard.core.explain import Explanation, explain_message
+from wizard.core.explain import Explanation, explain_code, explain_message
 from wizard.core.redact import redact
 from wizard.core.tracker import Outcome, track_runs
 
@@ -141,10 +142,10 @@ def find_runs(timeline: list[TimelineEntry], matches: list[LineMatch], has_regis
             scenario, command = _scenario_of(run_entries)
             outcome, tracker = item.outcome, item.tracker
             if scenario is not None:
-                # Explanations depend on the scenario (e.g. 0x87d0027e with a bulk token): judge it again.
-                again = track_runs([e.record for e in run_entries], scenario=scenario)
-                if len(again) == 1:
-                    outcome, tracker = again[0].outcome, again[0].tracker
+                # Explanations depend on the scenario (e.g. 0x87d0027e with a bulk token): the tracker explains
+                # its outcome with its own scenario when asked, and an error text it kept is explained again.
+                tracker.scenario = scenario
+                outcome = _with_scenario(tracker.outcome, scenario)
             last = position == len(tracked) - 1
             if not last and not outcome.final:
                 # Another run started after it: whatever this one was doing, it ended without a result.
@@ -158,6 +159,14 @@ def find_runs(timeline: list[TimelineEntry], matches: list[LineMatch], has_regis
     return runs
 
 
+def _with_scenario(outcome: Outcome, scenario: str) -> Outcome:
+    exp = outcome.explanation
+    if exp is None or exp.generic or exp.code in (outcome.error_code, str(outcome.return_code)):
+        return outcome
+    again = explain_code(exp.code, scenario)
+    return replace(outcome, explanation=again) if again.code == exp.code else outcome
+
+
 def _family_name(entries: list[TimelineEntry], folder: str, kind: str) -> str:
     names = sorted({e.source.path for e in entries}, key=lambda p: (not p.lower().endswith(".log"), p))
     return names[0] if names else f"{folder}/{kind}.log"
@@ -168,19 +177,21 @@ def _after(matches: list[LineMatch], start: int, end: int | None, has_registrati
     lo = bisect_left(keys, start)
     hi = bisect_left(keys, end) if end is not None else len(matches)
     after = After(registration_log=has_registration_log)
+    decided: dict[str, TimelineEntry] = {}  # topic -> the line that set it (evidence built once at the end)
     for match in matches[lo:hi]:
         topic = match.pattern.topic
         if topic == "registration":
-            after.registration = _registration(after.registration, match)
-            if after.registration["evidence"] == evidence_of(match.entry):
-                after.entries[topic] = match.entry
+            after.registration, changed = _registration(after.registration, match)
+            if changed:
+                decided["registration"] = match.entry
         elif topic == "entra_token":
             after.entra_token = _token(after.entra_token, match)
-            after.entries[topic] = match.entry
+            decided["entra_token"] = match.entry
         elif topic == "ccm_token" and after.entra_token is not None:
             after.entra_token["ccm_token_cached"] = True
         elif topic == "site" and match.groups.get("site"):
-            after.site = {"site_code": match.groups["site"].upper(), "evidence": evidence_of(match.entry)}
+            after.site = {"site_code": match.groups["site"].upper(), "evidence": None}
+            decided["site"] = match.entry
         elif topic == "management_point" and match.groups.get("mp"):
             if match.pattern.state == "setup" and after.management_point and \
                     after.management_point["source"] == "client":
@@ -188,7 +199,11 @@ def _after(matches: list[LineMatch], start: int, end: int | None, has_registrati
             address = match.groups["mp"].rstrip("'\".,")
             after.management_point = {"address": address, "cmg": "ccm_proxy" in address.lower(),
                                       "source": "setup" if match.pattern.state == "setup" else "client",
-                                      "evidence": evidence_of(match.entry)}
+                                      "evidence": None}
+            decided["management_point"] = match.entry
+    for topic, entry in decided.items():
+        getattr(after, topic)["evidence"] = evidence_of(entry)
+    after.entries = {t: e for t, e in decided.items() if t in ("registration", "entra_token")}
     return after
 
 
@@ -196,7 +211,7 @@ def pattern_explanation(match: LineMatch) -> Explanation | None:
     """The error table's specific explanation of the line when the pattern asks for it, else the pattern's."""
     pattern = match.pattern
     if pattern.explain:
-        specific = explain_message(match.entry.message)
+        specific = _explain_text(match.entry.message)
         if specific is not None and not specific.generic:
             return specific
     if not pattern.title:
@@ -205,16 +220,26 @@ def pattern_explanation(match: LineMatch) -> Explanation | None:
     return Explanation(code, pattern.title, pattern.meaning, pattern.cause, pattern.action, pattern.doc)
 
 
+@lru_cache(maxsize=4096)
+def _explain_text(message: str) -> Explanation | None:
+    """explain_message, once per distinct text (a failing token renewal repeats the same line for days)."""
+    try:
+        return explain_message(message)
+    except ValueError:  # a damaged error table must not stop a diagnosis
+        return None
+
+
 def _first(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
-def _registration(current: dict | None, match: LineMatch) -> dict:
+def _registration(current: dict | None, match: LineMatch) -> tuple[dict, bool]:
+    """(registration, whether this line decided it)."""
     pattern, groups = match.pattern, match.groups
     reg = current or {"state": "pending", "client_id": None, "approval_status": None, "method": None,
                       "explanation": None, "evidence": None}
     if reg["state"] == "registered" and pattern.state in ("pending", "registering"):
-        return reg  # chatter after a successful registration does not undo it
+        return reg, False  # chatter after a successful registration does not undo it
     reg["state"] = pattern.state
     if groups.get("client_id"):
         reg["client_id"] = groups["client_id"].upper()
@@ -224,8 +249,7 @@ def _registration(current: dict | None, match: LineMatch) -> dict:
         reg["method"] = pattern.method
     explanation = pattern_explanation(match) if pattern.severity in ("error", "warning") else None
     reg["explanation"] = explanation.as_dict() if explanation else None
-    reg["evidence"] = evidence_of(match.entry)
-    return reg
+    return reg, True
 
 
 def _token(current: dict | None, match: LineMatch) -> dict:
@@ -246,5 +270,4 @@ def _token(current: dict | None, match: LineMatch) -> dict:
         explanation = pattern_explanation(match)
         if explanation is not None and (token["explanation"] is None or not explanation.generic):
             token["explanation"] = explanation.as_dict()
-    token["evidence"] = evidence_of(match.entry)
     return token

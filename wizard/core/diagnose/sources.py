@@ -28,7 +28,7 @@ __all__ = [
     "Source", "discover", "kind_for_name", "read_sources",
 ]
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 256 << 10
 MAX_SOURCE_BYTES = 256 << 20  # per file or zip member
 MAX_TOTAL_BYTES = 2 << 30  # per input
 MAX_ZIP_RATIO = 400  # real logs compress 5-30x; a far higher ratio is a zip bomb
@@ -91,13 +91,10 @@ class Source:
     opener: Callable[[], BinaryIO] | None = field(default=None, repr=False)
     skip_head: int = 0  # bytes at the start not read (only the tail of a huge file is read)
 
-    @property
-    def folder(self) -> str:
-        return str(PurePosixPath(self.path.replace("\\", "/")).parent)
-
-    @property
-    def name(self) -> str:
-        return PurePosixPath(self.path.replace("\\", "/")).name
+    def __post_init__(self) -> None:
+        shown = PurePosixPath(self.path.replace("\\", "/"))
+        self.folder = str(shown.parent)  # read for every record while merging: computed once
+        self.name = shown.name
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from wizard.ui.logview import LogView
 from wizard.ui.widgets import wrapped_label
 from wizard.ui.workers import stop_with_window
 
-FEED_BATCH = 4000  # timeline entries handed to the log view per event-loop turn
+FEED_BATCH = 2000  # timeline entries handed to the log view per event-loop turn
 MARKDOWN_FILTER = "Markdown (*.md);;Text (*.txt);;All files (*)"
 _SEVERITY_ICON = {"error": "fail", "warning": "warn", "info": "info"}
 _STATE_ICON = {"succeeded": "pass", "reboot-required": "warn", "failed": "fail", "unknown": "warn",
@@ -58,9 +58,8 @@ class DiagnosePage(QWizardPage):
         self.path: str | None = None
         self._worker: Any = None
         self._pending: list = []
+        self._steps: list = []  # parts of a result still to show, one per event-loop turn
         self._conventions: dict[str, str] = {}
-        self._timeline_index: dict[int, int] = {}
-        self._evidence_index: dict[tuple[str, int], Any] = {}
         self._feed_timer = QTimer(self)
         self._feed_timer.setInterval(0)
         self._feed_timer.timeout.connect(self._feed_timeline)
@@ -272,6 +271,7 @@ class DiagnosePage(QWizardPage):
             self._worker.cancelled.connect(self._cancelled)
         self._feed_timer.stop()
         self._pending = []
+        self._steps = []
         self.progress_bar.setValue(0)
         self.progress_label.setText("")
         self.progress_box.setVisible(True)
@@ -298,8 +298,6 @@ class DiagnosePage(QWizardPage):
 
     def _finished(self, diagnosis: Any) -> None:
         self.diagnosis = diagnosis
-        self._timeline_index = {id(e): i for i, e in enumerate(diagnosis.timeline)}
-        self._evidence_index = {(e.source.path, e.line): e for e in diagnosis.timeline}
         self._conventions = dict(diagnosis.conventions)
         self.progress_box.setVisible(False)
         records = sum(len(s.records) for s in diagnosis.sources)
@@ -308,13 +306,13 @@ class DiagnosePage(QWizardPage):
                                  .replace("%3", f"{records:,}").replace("%4", str(len(diagnosis.runs))))
         self.tabs.setEnabled(True)
         self.export_button.setEnabled(True)
-        self._show_verdict(diagnosis)
-        self._show_findings(diagnosis)
-        self._show_runs(diagnosis)
-        self._show_sources(diagnosis)
+        # One part per event-loop turn, then the timeline in batches: the window stays responsive throughout.
+        self._steps = [lambda: self._show_verdict(diagnosis), lambda: self._show_findings(diagnosis),
+                       lambda: self._show_runs(diagnosis), lambda: self._show_sources(diagnosis)]
         self.timeline.clear()
         self._pending = list(diagnosis.timeline)
         self._pending.reverse()  # popped from the end in batches
+        self._steps.pop(0)()  # the verdict at once
         self._feed_timer.start()
         if not diagnosis.readable:
             self.input_label.setText(self.tr("Nothing readable in %1: no log records were found (see Logs).")
@@ -323,6 +321,9 @@ class DiagnosePage(QWizardPage):
         self.diagnosisReady.emit(diagnosis)
 
     def _feed_timeline(self) -> None:
+        if self._steps:
+            self._steps.pop(0)()
+            return
         if not self._pending:
             self._feed_timer.stop()
             return
@@ -336,8 +337,8 @@ class DiagnosePage(QWizardPage):
 
     @property
     def feeding(self) -> bool:
-        """True while the timeline is still being handed to the log view."""
-        return bool(self._pending)
+        """True while the result is still being shown (tables, then the timeline in batches)."""
+        return bool(self._steps or self._pending)
 
     # ---- showing -----------------------------------------------------------------------------------------------
     def _show_verdict(self, d: Any) -> None:
@@ -370,7 +371,6 @@ class DiagnosePage(QWizardPage):
     def _show_findings(self, d: Any) -> None:
         from wizard.core.diagnose import mask
 
-        index = self._timeline_index
         rows = []
         for finding in d.findings:
             icon_file = icons.icon_path(_SEVERITY_ICON.get(finding.severity, "info")).as_uri()
@@ -384,8 +384,8 @@ class DiagnosePage(QWizardPage):
                 where = f"{entry.source.path}:{entry.line}"
                 when = entry.utc_iso() or (entry.local_iso() or "") + " " + self.tr("(local)")
                 text = mask(entry.message.splitlines()[0] if entry.message else "")[:160]
-                target = index.get(id(entry))
-                link = (f'<a href="entry:{target}">{html.escape(where)}</a>' if target is not None
+                target = d.position(entry)
+                link = (f'<a href="entry:{target}">{html.escape(where)}</a>' if target >= 0
                         else html.escape(where))
                 parts.append(f"<small>{link} {html.escape(when)} — <tt>{html.escape(text)}</tt></small>")
             if finding.doc:
@@ -426,10 +426,10 @@ class DiagnosePage(QWizardPage):
         """`path:line` as a link to the entry in the Timeline tab, with its time."""
         if entry is None:
             return ""
-        target = self._timeline_index.get(id(entry))
+        target = self.diagnosis.position(entry) if self.diagnosis is not None else -1
         where = html.escape(f"{entry.source.path}:{entry.line}")
         when = entry.utc_iso() or (entry.local_iso() or "") + " " + self.tr("(local)")
-        link = f'<a href="entry:{target}">{where}</a>' if target is not None else where
+        link = f'<a href="entry:{target}">{where}</a>' if target >= 0 else where
         return f"<small>{link} {html.escape(when)}</small>"
 
     def _show_run_details(self, row: int) -> None:
@@ -496,7 +496,7 @@ class DiagnosePage(QWizardPage):
         return rows
 
     def _evidence_entry(self, evidence: dict) -> Any:
-        return self._evidence_index.get((evidence["path"], evidence["line"]))
+        return self.diagnosis.entry_at(evidence["path"], evidence["line"])
 
     def _show_sources(self, d: Any) -> None:
         from wizard.core.diagnose.timeline import CONFIGMGR_KINDS
@@ -553,7 +553,7 @@ class DiagnosePage(QWizardPage):
         """Show timeline entry `index` (its position in `diagnosis.timeline`) in the Timeline tab."""
         if self.diagnosis is None:
             return
-        while self._pending:
+        while self._steps or self._pending:
             self._feed_timeline()
         self.timeline.set_filter_text("")
         self.tabs.setCurrentWidget(self.timeline)
@@ -564,6 +564,6 @@ class DiagnosePage(QWizardPage):
     def _run_activated(self, row: int, _column: int) -> None:
         if self.diagnosis is None or row >= len(self.diagnosis.runs):
             return
-        index = self._timeline_index.get(id(self.diagnosis.runs[row].start), -1)
+        index = self.diagnosis.position(self.diagnosis.runs[row].start)
         if index >= 0:
             self.show_entry(index)
