@@ -542,3 +542,23 @@ def test_utf16_msi_log_bom(tmp_path):
     result = diagnose(path)
     assert [e.local_iso() for e in result.timeline] == ["2026-03-02T09:00:00.000", "2026-03-02T09:00:01.250"]
     assert [e.line for e in result.timeline] == [1, 2]
+
+
+def test_client_msi_log_alone_names_the_failing_action():
+    result = diagnose(FIXTURES / "logs" / "client.msi.log")
+    assert result.runs == [] and result.readable
+    msi = next(f for f in result.findings if f.id == "msi-failed")
+    assert "CcmRegisterComponents" in msi.title and msi.severity == "error"
+    assert [e.line for e in msi.evidence] == [5, 6]
+    assert all(e["utc"] is None for e in msi.as_dict()["evidence"])  # MSI's own clock: local only
+
+
+def test_streamed_json_equals_to_dict():
+    import io
+
+    from wizard.core.diagnose.report import write_json
+
+    result = diagnose(TWO_ZONES)
+    out = io.StringIO()
+    write_json(result, out)
+    assert json.loads(out.getvalue()) == json.loads(json.dumps(result.to_dict()))

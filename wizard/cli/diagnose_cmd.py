@@ -7,17 +7,19 @@ Exit code: 0 when something could be read, 2 when nothing was readable (or the a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from wizard.core.diagnose import diagnose, parse_utc, to_markdown, to_text
+from wizard.core.diagnose.report import write_json
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "diagnose",
         help="diagnose a device's logs (file, folder or evidence zip): runs, root cause, merged UTC timeline",
-        description=__doc__.split("\n\n", 1)[0].split(":", 1)[1].strip() if __doc__ else None,
+        description="Read a device's ccmsetup and client logs (a log file, a folder such as a copy of "
+                    "C:\\Windows\\ccmsetup\\Logs and C:\\Windows\\CCM\\Logs, or an evidence zip, read in place), "
+                    "merge them in UTC, judge every ccmsetup run and print the root cause first.",
         epilog="Times: ConfigMgr writes the Windows time-zone bias after each time (UTC = local + bias). Logs "
                "that scripts write in CMTrace format often hold the UTC offset instead; name them with "
                "--bias-as-offset to read them that way.",
@@ -30,7 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     output.add_argument("--markdown", action="store_true", help="print the findings as Markdown for a ticket")
     output.add_argument("--timeline", action="store_true", help="also print the merged timeline as text")
     parser.add_argument("--since", metavar="UTC", help="only records at or after this time (ISO 8601, e.g. "
-                                                       "2026-11-26T10:00:00Z; no zone means UTC)")
+                                                       "2026-11-26T10:00:00Z; no zone means UTC); runs and "
+                                                       "findings are judged on those records")
     parser.add_argument("--until", metavar="UTC", help="only records at or before this time (ISO 8601)")
     parser.add_argument("--bias-as-offset", action="append", default=[], metavar="GLOB",
                         help="read the time-zone bias of the logs matching GLOB (file name or path, e.g. "
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ccmsetup-wizard diagnose: cannot read {args.path}: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False)
+        write_json(result, sys.stdout)
         sys.stdout.write("\n")
     elif args.markdown:
         sys.stdout.write(to_markdown(result))

@@ -157,9 +157,9 @@ class LogView(QWidget):
         metrics = self.fontMetrics()
         for column, sample in (
             (Column.COMPONENT, "ccmsetup__component"),
-            (Column.DATETIME, "2026-12-31 23:59:59.999__"),
+            (Column.DATETIME, "2026-12-31 23:59:59.999 (local)_" if time_toggle else "2026-12-31 23:59:59.999__"),
             (Column.THREAD, "Thread__"),
-            (Column.SOURCE, "ClientIDManagerStartup.log:1234_"),
+            (Column.SOURCE, "ClientLocation.log:1234_"),
         ):
             if column >= self._model.columnCount():
                 continue

@@ -42,6 +42,9 @@ class DiagnoseFinding:
     code: str | None = None
     root_cause: bool = False
 
+    def __post_init__(self) -> None:
+        self.evidence = [e for e in self.evidence if e is not None]
+
     def as_dict(self) -> dict:
         return {"id": self.id, "severity": self.severity, "title": self.title, "fix": self.fix,
                 "evidence": [evidence_of(e) for e in self.evidence]}
@@ -123,7 +126,7 @@ def find_findings(runs: list[Run], matches: list[LineMatch], timeline: list[Time
     findings += _client_log_problems(matches, used, final, root)
     findings += _known_errors(timeline, explain, used, root)
     if msi and (root is None or not any(id(e) in used for e in msi)):
-        findings.append(_msi_finding(msi, root))
+        findings.append(_msi_finding(msi, root, final))
 
     rest = [f for f in findings if not f.root_cause]
     rest.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.evidence[0].key if f.evidence else 0))
@@ -150,9 +153,10 @@ def _setup_failed(run: Run, explain: _Explainer, msi: list[TimelineEntry]) -> Di
     msi_here = [e for e in msi if run.start.key - 60_000 <= e.key <= run.end.key + 60_000]
     if msi_here and (code in _MSI_CODES or (exp is not None and exp.code in _MSI_CODES)):
         evidence = msi_here[:2] + evidence
-        action = _MSI_RETURN_3.search(msi_here[0].message)
+        action = next((m.group("action").strip() for e in msi_here if (m := _MSI_RETURN_3.search(e.message))),
+                      None)
         if action:
-            title += f" (client.msi failed in {action.group('action').strip()})"
+            title += f" in {action}"
     return DiagnoseFinding("setup-failed", "error", title, exp.action if exp else "Read the lines before the "
                            "failure in ccmsetup.log.", _dedupe(evidence)[:MAX_EVIDENCE],
                            exp.meaning if exp else "", exp.cause if exp else "", exp.doc if exp else None,
@@ -415,12 +419,16 @@ def _msi_failures(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
     return out
 
 
-def _msi_finding(msi: list[TimelineEntry], root: DiagnoseFinding | None) -> DiagnoseFinding:
+def _msi_finding(msi: list[TimelineEntry], root: DiagnoseFinding | None, final: Run | None) -> DiagnoseFinding:
     action = next((m.group("action").strip() for e in msi if (m := _MSI_RETURN_3.search(e.message))), None)
     exp = explain_message("error 1603")
     timed = next((e for e in msi if e.local_ms is not None), msi[0])
     title = f"client.msi failed{f' in {action}' if action else ''} ({_when(timed)})"
-    return DiagnoseFinding("msi-failed", "warning" if root is not None else "error", title,
+    if final is not None and final.outcome.state in ("succeeded", "reboot-required") and timed.key < final.start.key:
+        severity, title = "info", title + "; a later ccmsetup run succeeded"
+    else:
+        severity = "warning" if root is not None or final is not None else "error"
+    return DiagnoseFinding("msi-failed", severity, title,
                            exp.action if exp else "Open client.msi.log and read the lines above 'Return value 3'.",
                            msi[:2], exp.meaning if exp else "", exp.cause if exp else "", exp.doc if exp else None,
                            "1603")

@@ -4,13 +4,16 @@ masked (ccmsetup echoes its command line, bulk token included, into its log)."""
 from __future__ import annotations
 
 import functools
+import json
+from typing import TextIO
 
+from wizard.core.diagnose.clock import key_to_iso
 from wizard.core.diagnose.findings import DiagnoseFinding
 from wizard.core.diagnose.runs import Run
 from wizard.core.diagnose.timeline import TimelineEntry
 from wizard.core.redact import redact
 
-__all__ = ["mask", "run_line", "timeline_dict", "to_markdown", "to_text"]
+__all__ = ["mask", "run_line", "timeline_dict", "to_markdown", "to_text", "write_json"]
 
 _SEVERITY_WORD = {"error": "ERROR", "warning": "WARNING", "info": "NOTE"}
 
@@ -33,9 +36,29 @@ def mask(text: str) -> str:
 
 
 def timeline_dict(entry: TimelineEntry) -> dict:
-    return {"utc": entry.utc_iso(), "local": entry.local_iso(), "bias_minutes": entry.bias,
-            "path": entry.source.path, "line": entry.line, "component": entry.record.component,
-            "type": entry.record.type, "message": mask(entry.record.message)}
+    local, bias, record = entry.local_ms, entry.bias, entry.record
+    return {"utc": None if local is None or bias is None else key_to_iso(local + bias * 60_000, utc=True),
+            "local": None if local is None else key_to_iso(local, utc=False), "bias_minutes": bias,
+            "path": entry.source.path, "line": entry.line, "component": record.component, "type": record.type,
+            "message": mask(record.message)}
+
+
+def write_json(diagnosis, out: TextIO) -> None:
+    """`json.dump(diagnosis.to_dict(), out)` written row by row: a 100 MB folder's timeline never exists as one
+    list of dicts or one string."""
+    head = diagnosis.to_dict(timeline=False)
+    out.write("{")
+    for key in ("sources", "runs", "findings"):
+        out.write(f"{json.dumps(key)}: {json.dumps(head[key], ensure_ascii=False)}, ")
+    out.write('"timeline": [')
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    first = True
+    for entry in diagnosis.timeline:
+        if not first:
+            out.write(", ")
+        first = False
+        out.write(dumps(timeline_dict(entry)))
+    out.write("]}")
 
 
 def _when(entry: TimelineEntry | None) -> str:

@@ -382,7 +382,7 @@ class DiagnosePage(QWizardPage):
                 parts.append(f"<i>{html.escape(self.tr('Fix:'))}</i> {html.escape(finding.fix)}")
             for entry in finding.evidence:
                 where = f"{entry.source.path}:{entry.line}"
-                when = entry.utc_iso() or (entry.local_iso() or "") + " " + self.tr("(local)")
+                when = self._when(entry)
                 text = mask(entry.message.splitlines()[0] if entry.message else "")[:160]
                 target = d.position(entry)
                 link = (f'<a href="entry:{target}">{html.escape(where)}</a>' if target >= 0
@@ -422,13 +422,20 @@ class DiagnosePage(QWizardPage):
             self.runs_table.setCurrentCell(len(d.runs) - 1, 0)
         self._show_run_details(len(d.runs) - 1)
 
+    def _when(self, entry: Any) -> str:
+        utc = entry.utc_iso()
+        if utc:
+            return utc
+        local = entry.local_iso()
+        return f"{local} {self.tr('(local)')}" if local else self.tr("(no time)")
+
     def _entry_link(self, entry: Any) -> str:
         """`path:line` as a link to the entry in the Timeline tab, with its time."""
         if entry is None:
             return ""
         target = self.diagnosis.position(entry) if self.diagnosis is not None else -1
         where = html.escape(f"{entry.source.path}:{entry.line}")
-        when = entry.utc_iso() or (entry.local_iso() or "") + " " + self.tr("(local)")
+        when = self._when(entry)
         link = f'<a href="entry:{target}">{where}</a>' if target >= 0 else where
         return f"<small>{link} {html.escape(when)}</small>"
 
