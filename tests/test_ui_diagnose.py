@@ -16,7 +16,7 @@ from wizard.core.simulator import simulate
 from wizard.ui import dialogs
 from wizard.ui.logmodel import TIME_LOCAL, TIME_UTC, Column, LogTableModel
 from wizard.ui.logview import LogView
-from wizard.ui.wizard import PageId, SetupWizard
+from wizard.ui.wizard import PageId, SetupWizard, SidePage
 
 TWO_ZONES = Path(__file__).parent / "fixtures" / "diagnose" / "two_zones"
 CMG_ARGS = ["/mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975",
@@ -47,7 +47,7 @@ def diagnosed(qtbot, page, path) -> object:
 def test_welcome_entry_opens_diagnose_and_back_returns(qtbot, wizard):
     welcome = wizard.page(int(PageId.WELCOME))
     qtbot.mouseClick(welcome.diagnose_button, Qt.MouseButton.LeftButton)
-    assert wizard.currentId() == int(PageId.DIAGNOSE)
+    assert wizard.currentId() == int(SidePage.DIAGNOSE)
     back = wizard.button(QWizard.WizardButton.BackButton)
     assert back.isVisible() and back.isEnabled()
     assert not wizard.button(QWizard.WizardButton.NextButton).isVisible()
@@ -60,7 +60,7 @@ def test_welcome_entry_opens_diagnose_and_back_returns(qtbot, wizard):
 
 def test_two_zone_folder_shows_runs_findings_and_timeline(qtbot, wizard, tmp_path, monkeypatch):
     wizard.open_diagnose()
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     d = diagnosed(qtbot, page, TWO_ZONES)
     assert "registered (approval 3)" in page.verdict_title.text()
     assert page.runs_table.rowCount() == 1 and page.runs_table.item(0, 2).text() == "succeeded"
@@ -91,7 +91,7 @@ def test_two_zone_folder_shows_runs_findings_and_timeline(qtbot, wizard, tmp_pat
 def test_failed_install_root_cause_and_evidence_link(qtbot, wizard, tmp_path):
     simulate(tmp_path / "logs", CMG_ARGS, outcome="download-404", speed=1000, detach=False, seed=2)
     wizard.open_diagnose()
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     d = diagnosed(qtbot, page, tmp_path / "logs")
     assert "0x80190194" in page.verdict_title.text() and "Fix:" in page.verdict_fix.text()
     root = d.root_cause
@@ -107,10 +107,10 @@ def test_drop_of_a_folder_opens_diagnose(qtbot, wizard):
     mime.setUrls([QUrl.fromLocalFile(str(TWO_ZONES))])
     event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     with qtbot.waitSignal(page.diagnosisReady, timeout=20000):
         wizard.dropEvent(event)
-    assert wizard.currentId() == int(PageId.DIAGNOSE)
+    assert wizard.currentId() == int(SidePage.DIAGNOSE)
     assert page.diagnosis.input == str(TWO_ZONES)
 
 
@@ -144,7 +144,7 @@ def test_bias_switch_remerges_a_script_log(qtbot, wizard, tmp_path):
         '<![LOG[Script step]LOG]!><time="09:01:00.000-420" date="03-02-2026" component="Deploy" context="" '
         'type="1" thread="1" file="">\n', encoding="utf-8")
     wizard.open_diagnose()
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     d = diagnosed(qtbot, page, folder)
     step = next(e for e in d.timeline if e.message == "Script step")
     assert step.utc_iso() == "2026-03-02T02:01:00.000Z"
@@ -171,7 +171,7 @@ def test_cancel_stops_a_long_read(qtbot, wizard, monkeypatch):
 
     monkeypatch.setattr(diagnose_package, "diagnose", slow)
     wizard.open_diagnose()
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     page.open_path(str(TWO_ZONES))
     assert started.wait(5)
     qtbot.waitUntil(lambda: page.progress_box.isVisible() and page.progress_bar.value() == 100, timeout=5000)
@@ -183,7 +183,7 @@ def test_cancel_stops_a_long_read(qtbot, wizard, monkeypatch):
 
 def test_unreadable_input_is_said(qtbot, wizard, tmp_path):
     wizard.open_diagnose()
-    page = wizard.page(int(PageId.DIAGNOSE))
+    page = wizard.page(int(SidePage.DIAGNOSE))
     with qtbot.waitSignal(page.diagnosisFailed, timeout=10000):
         page.open_path(str(tmp_path / "nowhere"))
     assert "Cannot diagnose" in page.input_label.text()

@@ -39,12 +39,17 @@ class PageId(IntEnum):
     REVIEW = 6
     INSTALL = 7
     FINISH = 8
-    DIAGNOSE = 9  # outside the install flow: reached from Welcome ("Diagnose logs…") or by dropping logs
+
+
+class SidePage(IntEnum):
+    """Pages outside the install flow (PageId lists the flow, in order)."""
+
+    DIAGNOSE = 20  # reached from Welcome ("Diagnose logs…") or by dropping logs on the window
 
 
 # Page id -> (module, class). Checks/Install/Finish are built by the other GUI engineer; they are imported
 # lazily and skipped by nextId() if a build does not have them.
-PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
+PAGE_CLASSES: dict[PageId | SidePage, tuple[str, str]] = {
     PageId.WELCOME: ("wizard.ui.pages.welcome", "WelcomePage"),
     PageId.SCENARIO: ("wizard.ui.pages.scenario", "ScenarioPage"),
     PageId.ADDRESSES: ("wizard.ui.pages.addresses", "AddressesPage"),
@@ -54,7 +59,7 @@ PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
     PageId.REVIEW: ("wizard.ui.pages.review", "ReviewPage"),
     PageId.INSTALL: ("wizard.ui.pages.install", "InstallPage"),
     PageId.FINISH: ("wizard.ui.pages.finish", "FinishPage"),
-    PageId.DIAGNOSE: ("wizard.ui.pages.diagnose", "DiagnosePage"),
+    SidePage.DIAGNOSE: ("wizard.ui.pages.diagnose", "DiagnosePage"),
 }
 
 
@@ -69,7 +74,7 @@ def next_page(current: PageId, plan: InstallPlan | None, locked: Iterable[str] =
     locked_keys = {canonical_lock_name(name) for name in locked}
     if current == PageId.WELCOME:
         return PageId.ADDRESSES if "SCENARIO" in locked_keys else PageId.SCENARIO
-    if current in (PageId.FINISH, PageId.DIAGNOSE):
+    if current == PageId.FINISH:
         return None
     return PageId(int(current) + 1)
 
@@ -179,7 +184,7 @@ class SetupWizard(QWizard):
             )
             self.setSideWidget(self.demo_banner)
 
-        self.missing_pages: list[PageId] = []
+        self.missing_pages: list[PageId | SidePage] = []
         # Looking through a page's children wraps every one of them in Python, which makes PySide create
         # the types (and enums) of half of QtWidgets: ~10 ms the first window does not wait for.
         self._pages_with_default_buttons: list[QWizardPage] = []
@@ -191,7 +196,7 @@ class SetupWizard(QWizard):
         if not defer_pages:
             self.finish_loading()
 
-    def _add_page(self, page_id: PageId, *, buttons_now: bool = True) -> None:
+    def _add_page(self, page_id: PageId | SidePage, *, buttons_now: bool = True) -> None:
         module_name, class_name = PAGE_CLASSES[page_id]
         page_class = _load_page_class(module_name, class_name)
         if page_class is None:
@@ -274,15 +279,15 @@ class SetupWizard(QWizard):
 
     def nextId(self) -> int:  # noqa: N802 - Qt override
         current = self.currentId()
-        if current < 0:
+        if current < 0 or current == SidePage.DIAGNOSE:
             return -1
         if not self._ready:
             # The later pages are still being built: keep Next on screen (the Welcome page disables it
             # until `ready`). Branching does not read the plan here, so it is not created yet.
             candidate = next_page(PageId(current), self._plan, self._locked)
             return int(candidate) if candidate is not None else -1
-        if self._to_diagnose and current != int(PageId.DIAGNOSE) and self.page(int(PageId.DIAGNOSE)) is not None:
-            return int(PageId.DIAGNOSE)
+        if self._to_diagnose and self.page(int(SidePage.DIAGNOSE)) is not None:
+            return int(SidePage.DIAGNOSE)
         plan = self.plan
         candidate = next_page(PageId(current), plan, self._locked)
         while candidate is not None and self.page(int(candidate)) is None:
@@ -324,16 +329,16 @@ class SetupWizard(QWizard):
         if not self._ready:
             self._diagnose_waiting.append(str(path) if path else None)
             return True
-        page = self.page(int(PageId.DIAGNOSE))
+        page = self.page(int(SidePage.DIAGNOSE))
         if page is None or not self.can_open_diagnose():
             return False
-        if self.currentId() != int(PageId.DIAGNOSE):
+        if self.currentId() != int(SidePage.DIAGNOSE):
             self._to_diagnose = True
             try:
                 self.next()
             finally:
                 self._to_diagnose = False
-            if self.currentId() != int(PageId.DIAGNOSE):
+            if self.currentId() != int(SidePage.DIAGNOSE):
                 return False
         if path:
             page.open_path(str(path))
@@ -341,7 +346,7 @@ class SetupWizard(QWizard):
 
     def _diagnose_keeps_back(self, page_id: int) -> None:
         # The Diagnose page is a last page, but Back must lead to where the user came from.
-        self.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, page_id != int(PageId.DIAGNOSE))
+        self.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, page_id != int(SidePage.DIAGNOSE))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
         if dropped_path(event.mimeData()) is not None and self.can_open_diagnose():
