@@ -588,3 +588,25 @@ def test_held_back_text_is_bounded_and_offsets_continue(monkeypatch):
     assert records[-1].message == "after" and records[-1].fmt == "ccm"
     assert "".join(r.message for r in records[:-1]) == text[:text.index("<![LOG[after")]
     assert parser.pending_offset == len(text)
+
+
+def test_iter_file_records_memory_is_bounded_by_the_chunk_not_the_file(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.log"
+    record = ccm("Downloading file https://cmg.example/CCM_Client/client.msi 42% complete")
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for _ in range(8_000_000 // len(record)):
+            fh.write(record)
+    size = path.stat().st_size
+    count = 0
+    tracemalloc.start()
+    try:
+        for r in iter_file_records(path, chunk_size=64 << 10):
+            count += 1
+            assert r.message.endswith("complete")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == size // len(record)
+    assert peak < 2 << 20, peak  # the records of one 64 KiB chunk and the text held back, never the file
