@@ -426,7 +426,7 @@ class RecordParser:
         pos, bpos = 0, base
         parts = logscan.split(text)
         if len(parts) > 1:
-            pos = self._emit_uniform(parts, base, out) if fast else -1
+            pos = self._emit_uniform(parts, base, out, len(text)) if fast else -1
             if pos >= 0:
                 bpos = base + pos
             else:
@@ -434,7 +434,7 @@ class RecordParser:
         end, bpos, state = self._scan(text, pos, bpos, final, out, fast)
         return out, end, bpos - base, state
 
-    def _emit_uniform(self, parts: list, base: int, out: list) -> int:
+    def _emit_uniform(self, parts: list, base: int, out: list, size: int) -> int:
         """The common case — ASCII, only canonical CCM records back to back, nothing but white space before them —
         built column-wise with C-level map/zip instead of a Python loop per record. Returns where the scanner takes
         over (the last record of the split, which is incomplete by construction), or -1 (nothing emitted) when
@@ -451,7 +451,7 @@ class RecordParser:
         if None in times:
             return -1  # reordered/missing attributes, or a `]LOG]!>` without a block
         messages = parts[1:stop:step]
-        if max(map(len, messages)) > self.max_record_chars:
+        if size > self.max_record_chars and max(map(len, messages)) > self.max_record_chars:
             return -1
         types = list(map(_TYPES.get, parts[7:stop:step]))
         if None in types:

@@ -47,12 +47,16 @@ _BLOCK_CONTENT = re.compile(r'(?:[^">]++|"[^"]*+")*+')
 
 
 def split(text: str) -> list:
-    """`PATTERN.split` of `text` up to its last `]LOG]!>` (everything after it is left out, so every `<![LOG[` in
-    the split text reaches a `]LOG]!>`); [text] when it has none. The last record of the result is incomplete by
-    construction."""
+    """`PATTERN.split` of `text` such that at most one attempt at a `<![LOG[` runs to the end of the text without
+    meeting a `]LOG]!>`: of the whole text when at most one `<![LOG[` follows its last `]LOG]!>` (the usual case: a
+    record being written), else of the text up to that `]LOG]!>`. [text] when it has none. The caller leaves the
+    last record of the result and what follows it to `find_end`."""
     last = text.rfind(END)
     if last < 0:
         return [text]
+    after = text.find(START, last)
+    if after < 0 or text.find(START, after + 1) < 0:
+        return PATTERN.split(text)
     return PATTERN.split(text[:last + len(END)])
 
 
