@@ -127,14 +127,14 @@ def test_a_successful_service_is_final_only_at_its_own_exit_line(run):
 
 
 @pytest.mark.slow
-@settings(max_examples=20000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(two_process_runs(service_fails=True))
 def test_slow_failed_service_interleavings(run):
     check_failed_run(*run)
 
 
 @pytest.mark.slow
-@settings(max_examples=10000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(two_process_runs(service_fails=False))
 def test_slow_successful_service_interleavings(run):
     check_succeeded_run(*run[:2])

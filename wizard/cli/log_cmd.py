@@ -205,6 +205,14 @@ def run_follow(args: argparse.Namespace) -> int:
     if not args.poll > 0:
         print("log follow: --poll must be a number of seconds above 0.", file=sys.stderr)
         return 2
+    try:
+        return _follow(args)
+    except KeyboardInterrupt:
+        print("\nStopped following (Ctrl-C); ccmsetup itself keeps running.", file=sys.stderr)
+        return 130
+
+
+def _follow(args: argparse.Namespace) -> int:
     out = sys.stdout
     colour = out.isatty() and os.environ.get("NO_COLOR") is None
     splitter = RunSplitter(noservice=args.noservice, keep_runs=False)
@@ -220,38 +228,34 @@ def run_follow(args: argparse.Namespace) -> int:
     last_phase = None
     final_ticks = 0
     next_poll = 0.0
-    try:
-        while True:
-            if time.monotonic() < next_poll and not tailer.has_changed():
-                # Between full polls only a cheap stat runs (see LogTailer.hint_interval).
-                if stop.wait(min(DEFAULT_HINT_INTERVAL, args.poll)):
-                    break
-                continue
-            next_poll = time.monotonic() + args.poll
-            records = tailer.poll()
+    while True:
+        if time.monotonic() < next_poll and not tailer.has_changed():
+            # Between full polls only a cheap stat runs (see LogTailer.hint_interval).
+            if stop.wait(min(DEFAULT_HINT_INTERVAL, args.poll)):
+                break
+            continue
+        next_poll = time.monotonic() + args.poll
+        records = tailer.poll()
+        tracker = splitter.current
+        if records:
+            for record in records:
+                print(format_record(record, colour), file=out)
+            splitter.feed(records)
             tracker = splitter.current
-            if records:
-                for record in records:
-                    print(format_record(record, colour), file=out)
-                splitter.feed(records)
-                tracker = splitter.current
-                if tracker is not settled and tracker.run_seen and tracker.phase != last_phase:
-                    last_phase = tracker.phase
-                    line = f"== Phase: {tracker.phase_title}"
-                    print(f"{_PHASE_COLOUR}{line}{_RESET}" if colour else line, file=out)
-                out.flush()
-            if tracker is settled or not tracker.run_seen:
-                continue
-            caught_up = file_size(args.file) <= tailer.offset
-            outcome = tracker.outcome
-            if outcome.final and caught_up:
-                # Give ccmsetup a tick to write the exit line that usually follows a failure line.
-                final_ticks += 1
-                if final_ticks > 2 or outcome.return_code is not None:
-                    return _finish(outcome, out)
-    except KeyboardInterrupt:
-        print("\nStopped following (Ctrl-C); ccmsetup itself keeps running.", file=sys.stderr)
-        return 130
+            if tracker is not settled and tracker.run_seen and tracker.phase != last_phase:
+                last_phase = tracker.phase
+                line = f"== Phase: {tracker.phase_title}"
+                print(f"{_PHASE_COLOUR}{line}{_RESET}" if colour else line, file=out)
+            out.flush()
+        if tracker is settled or not tracker.run_seen:
+            continue
+        caught_up = file_size(args.file) <= tailer.offset
+        outcome = tracker.outcome
+        if outcome.final and caught_up:
+            # Give ccmsetup a tick to write the exit line that usually follows a failure line.
+            final_ticks += 1
+            if final_ticks > 2 or outcome.return_code is not None:
+                return _finish(outcome, out)
     return 0
 
 

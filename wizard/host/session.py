@@ -217,12 +217,10 @@ class InstallSession:
             self._finish(final=False)
 
     def _still_running(self, outcome: Outcome) -> Outcome:
-        note = "ccmsetup is still running"
-        if outcome.retry is not None:
-            note += f" and will try again: {outcome.retry.describe()}"
-        else:
-            note += "; it may try again."
-        return dataclasses.replace(outcome, final=False, summary=f"{outcome.summary} {note}".replace("..", "."))
+        # The retry note (when and how often) is already part of the summary.
+        note = ("ccmsetup is still running and will try again." if outcome.retry is not None
+                else "ccmsetup is still running; it may try again.")
+        return dataclasses.replace(outcome, final=False, summary=f"{outcome.summary} {note}")
 
     def _stall_outcome(self, idle: float) -> Outcome:
         minutes = idle / 60
