@@ -562,3 +562,24 @@ def test_streamed_json_equals_to_dict():
     out = io.StringIO()
     write_json(result, out)
     assert json.loads(out.getvalue()) == json.loads(json.dumps(result.to_dict()))
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+def test_a_huge_file_is_read_from_its_end_with_true_line_numbers(tmp_path, monkeypatch, chunk):
+    lines = [ccm(f"record {i}\r\nsecond line" if i % 7 == 0 else f"record {i}", T0 + timedelta(seconds=i), 0)
+             for i in range(400)]
+    path = write(tmp_path / "ccmsetup.log", "".join(lines))
+    monkeypatch.setattr(sources_module, "MAX_SOURCE_BYTES", 8 << 10)
+    monkeypatch.setattr(sources_module, "CHUNK_BYTES", chunk)
+    source = diagnose(path).sources[0]
+    assert any("only the last 8 KB" in p for p in source.problems)
+    expected = {}
+    line = 1
+    for text in lines:
+        expected[text.split("]LOG]")[0].removeprefix("<![LOG[").replace("\r\n", "\n")] = line
+        line += text.count("\r\n")
+    whole = [r for r in source.records if r.fmt == "ccm"]
+    assert len(whole) > 20 and whole[-1].message.startswith("record 399")
+    for record, number in zip(source.records, source.lines, strict=True):
+        if record.fmt == "ccm":
+            assert expected[record.message] == number

@@ -316,7 +316,7 @@ def read_sources(sources: list[Source], *, progress: Callable[[int, int, str], N
             continue
         if budget <= 0:
             source.skipped = True
-            source.problems.append(f"not read: the input holds more than {MAX_TOTAL_BYTES >> 20:,} MB of logs")
+            source.problems.append(f"not read: the input holds more than {_size(MAX_TOTAL_BYTES)} of logs")
             continue
         base = done
 
@@ -380,18 +380,24 @@ def _stream(source: Source, fh: BinaryIO, step: Callable[[int], None], limit: in
     skip = _tail_start(source, fh, limit, codec) if source.size > limit else 0
     if skip:
         # Only the last `limit` bytes are read; count the lines before them so line numbers stay true.
-        start_line += head.count(newline)
-        position = len(head)
-        for data in _iter_chunks(fh, b""):
-            if position + len(data) >= skip:
-                start_line += data.count(newline, 0, skip - position)
-                head = data[skip - position:]
-                break
-            start_line += data.count(newline)
-            position += len(data)
+        if skip <= len(head):
+            start_line += head.count(newline, 0, skip)
+            head = head[skip:]
+        else:
+            start_line += head.count(newline)
+            position = len(head)
+            head = b""
+            for data in _iter_chunks(fh, b""):
+                if position + len(data) >= skip:
+                    start_line += data.count(newline, 0, skip - position)
+                    head = data[skip - position:]
+                    break
+                start_line += data.count(newline)
+                position += len(data)
         start, bom = skip, 0
         source.skip_head = skip
-        source.problems.append(f"only the last {limit >> 20:,} MB of {source.size:,} bytes were read")
+        source.problems.append(f"only the last {_size(limit)} of {_size(source.size)} were read (the end holds "
+                               "the latest runs)")
     decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
     parser = RecordParser(codec)
     counter = _LineCounter(newline, start_line, start)
@@ -402,7 +408,7 @@ def _stream(source: Source, fh: BinaryIO, step: Callable[[int], None], limit: in
     for data in _iter_chunks(fh, head):
         if read + len(data) > limit:
             data = data[:limit - read]
-            source.problems.append(f"only the first {limit >> 20:,} MB were read (it is larger when unpacked)")
+            source.problems.append(f"only the first {_size(limit)} were read (it is larger when unpacked)")
         counter.add(start + read, data)
         body = data[bom:] if first else data
         text = decoder.decode(body, final=False)
@@ -424,6 +430,10 @@ def _stream(source: Source, fh: BinaryIO, step: Callable[[int], None], limit: in
     if new:
         counter.lines_for(new, lines)
         records.extend(new)
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 20):,.1f} MB" if count >= 1 << 20 else f"{count / 1024:,.0f} KB"
 
 
 def _tail_start(source: Source, fh: BinaryIO, limit: int, codec: str) -> int:
