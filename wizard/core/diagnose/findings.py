@@ -157,8 +157,12 @@ def _setup_failed(run: Run, explain: _Explainer, msi: list[TimelineEntry]) -> Di
                       None)
         if action:
             title += f" in {action}"
-    return DiagnoseFinding("setup-failed", "error", title, exp.action if exp else "Read the lines before the "
-                           "failure in ccmsetup.log.", _dedupe(evidence)[:MAX_EVIDENCE],
+    fix = exp.action if exp else "Read the lines before the failure in ccmsetup.log."
+    retry = getattr(outcome, "retry", None)
+    if retry is not None:
+        fix += (f" {retry.describe().rstrip('.')}: once the cause is fixed, a later attempt can succeed without "
+                "a new install.")
+    return DiagnoseFinding("setup-failed", "error", title, fix, _dedupe(evidence)[:MAX_EVIDENCE],
                            exp.meaning if exp else "", exp.cause if exp else "", exp.doc if exp else None,
                            exp.code if exp is not None and not exp.generic else
                            code or (str(outcome.return_code) if outcome.return_code is not None else None))
