@@ -252,7 +252,7 @@ _STREAM_PIECES = st.sampled_from([
 @given(st.lists(_STREAM_PIECES, max_size=25), st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be",
                                                               "cp1252-ish"]),
        st.integers(1, 64), st.integers(0, 400), st.binary(max_size=3))
-def test_iter_file_records_equals_parse_file(tmp_path_factory, pieces, encoding, chunk_size, since, junk):
+def test_iter_file_records_equals_parse_bytes_and_parse_file(tmp_path_factory, pieces, encoding, chunk_size, since, junk):
     text = "".join(pieces)
     if encoding == "utf-8-sig":
         data = codecs.BOM_UTF8 + text.encode("utf-8")
@@ -267,10 +267,11 @@ def test_iter_file_records_equals_parse_file(tmp_path_factory, pieces, encoding,
     data += junk  # a cut sequence or odd byte at the very end
     path = tmp_path_factory.mktemp("stream") / "x.log"
     path.write_bytes(data)
-    expected = parse_file(path, since_offset=since)
+    expected = [r for r in parse_bytes(data) if r.offset >= since]
     got = list(iter_file_records(path, since_offset=since, chunk_size=chunk_size))
     assert got == expected
     assert [r.offset for r in got] == [r.offset for r in expected]
+    assert parse_file(path, since_offset=since) == expected
 
 
 def test_iter_file_records_is_lazy_and_reads_in_chunks(tmp_path, monkeypatch):
