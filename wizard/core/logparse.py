@@ -23,9 +23,10 @@ Fields:
   as written — ccmsetup writes its MSI pass-through lines with 0 and PSADT-style writers use 0 for "success";
   CMTrace colours it like 1, and so should callers (0 is never a warning or error). A missing or other `type` is
   judged from the text. Plain, legacy and MSI lines are judged from whole words, CMTrace's red/yellow rule made
-  word-exact: `error(s)`, `fail`, `fails`, `failed`, `failing`, `failure(s)`, `fatal`, `exception(s)` -> 3;
-  `warn`, `warns`, `warned`, `warning(s)` -> 2; else 1. So "Failover to backup" and "ERROR_SUCCESS" are not
-  errors; letters glue words, digits and `_` do not ("error_code", "Error:0x5" count). MSI lines also count
+  word-exact: `error(s)`, `fail`, `fails`, `failed`, `failing`, `failure(s)`, `fatal`, `exception(s)` (also
+  ending a .NET class name: `IOException`) -> 3; `warn`, `warns`, `warned`, `warning(s)` -> 2; else 1. So
+  "Failover to backup" and "ERROR_SUCCESS" are not errors; letters glue words, digits and `_` do not
+  ("error_code", "Error:0x5" count). MSI lines also count
   `Return value 3`, `Error NNNN.`, `returned actual error code` and `Product: ... -- Error` as errors.
 - `thread`: the text as written (`"1456"`); an empty `thread=""` is no thread (None), as for plain lines.
 - `time`: the local wall time as written (naive). Plain and MSI lines get one when they start (optionally after
@@ -102,7 +103,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _MSI_HINT = re.compile(r"^(?:=== (?:Verbose )?logging started|MSI \([csa]\) \()", re.I)
 _MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error code", re.I)
 _ERROR_WORD = re.compile(
-    r"(?<![A-Za-z])(?:errors?(?!_success)|fail(?:s|ed|ing|ures?)?|fatal|exceptions?)(?![A-Za-z])", re.I)
+    r"(?:(?<![A-Za-z])(?:errors?(?!_success)|fail(?:s|ed|ing|ures?)?|fatal)|exceptions?)(?![A-Za-z])", re.I)
 _WARNING_WORD = re.compile(r"(?<![A-Za-z])warn(?:s|ed|ings?)?(?![A-Za-z])", re.I)
 _ATTRIBUTE = re.compile(r'([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"')
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
@@ -632,10 +633,6 @@ def _since(records: list, since_offset: int) -> list:
 
 
 def parse_file(path, *, since_offset: int = 0) -> list:
-    """Parse a file from `since_offset` (records starting before it are skipped). Raises OSError if unreadable."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    records = parse_bytes(data)
-    if since_offset:
-        records = [r for r in records if r.offset >= since_offset]
-    return records
+    """Parse a file from `since_offset` (records starting before it are skipped). Raises OSError if unreadable.
+    The same records as `parse_bytes` of the file's bytes; read in chunks, which needs about half the memory."""
+    return list(iter_file_records(path, since_offset=since_offset))

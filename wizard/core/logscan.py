@@ -2,9 +2,9 @@
 
 A CCM record starts at `<![LOG[` and ends at the first later `]LOG]!>` that is directly followed by a well-formed
 attribute block: `<`, up to 16 `name="value"` pairs (values up to 512 characters, white space including line breaks
-around them), `>`. One line break right after the `>` belongs to the record. Everything in between is
-the message, literal `<![LOG[` and stray `]LOG]!>` included, which is how CMTrace shows a script that logs its own
-log lines. A `<![LOG[` with no such end within `limit` characters is not a record (see `find_end`).
+around them), `>`. One line break right after the `>` belongs to the record. Everything in between is the
+message, literal `<![LOG[` and stray `]LOG]!>` included, which is how CMTrace shows a script that logs its own log
+lines. A `<![LOG[` with no such end within `limit` characters is not a record (see `find_end`).
 
 Every pattern here either has bounded length or runs once per position of the text, and the incremental helper
 (`HeldText`) looks only at new text plus a bounded window, so no input costs more than linear time.
@@ -29,10 +29,10 @@ _CANONICAL = (f"time={_VALUE} date={_VALUE} component={_VALUE} context={_VALUE} 
 _GENERIC = f"((?:{_ATTRIBUTE}){{0,16}}{_WS})"
 _HEAD_REST = f"<(?:{_CANONICAL}|{_GENERIC})>(?:\\r?\\n)?"
 
-# Records for `re.split` of text that ends with `]LOG]!>` (see `split`): the message runs to the next `]LOG]!>`,
-# and when no valid block follows it the match still succeeds, with both attribute groups None (a "pseudo record"
-# that tells the caller to hand over to `find_end`). So every attempt at a `<![LOG[` succeeds and no text is scanned
-# twice. Groups: message, head (`]LOG]!>` + block + line break), 7 canonical values, generic block.
+# Records for `re.split` (see `split`): the message runs to the next `]LOG]!>`, and when no valid block follows it
+# the match still succeeds, with both attribute groups None (a "pseudo record" that tells the caller to hand over to
+# `find_end`). So every attempt at a `<![LOG[` that meets a `]LOG]!>` succeeds, and no text is scanned twice.
+# Groups: message, head (`]LOG]!>` + block + line break), 7 canonical values, generic block.
 PATTERN = re.compile(r"<!\[LOG\[([^\]]*(?:\](?!LOG\]!>)[^\]]*)*)(\]LOG\]!>(?:" + _HEAD_REST + ")?)")
 GROUPS = 10
 # The end of a record at a known `]LOG]!>`. Groups: 7 canonical values, generic block.
