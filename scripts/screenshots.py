@@ -4,7 +4,9 @@
 
 Flows: a CMG install from a pasted command to success (every page, Install while running), the token page,
 a CMG install that fails on an untrusted certificate (Finish with the explanation), errors that stop Next, the
-install page following a setup that was already running, and the Review page in a dark palette. Only the public page classes and the SetupWizard are used.
+install page following a setup that was already running, the Review page in a dark palette, the device
+self-test, and the Diagnose page on a simulated device folder whose client.msi failed. Only the public
+page classes and the SetupWizard are used.
 """
 
 from __future__ import annotations
@@ -303,8 +305,30 @@ def device_selftest(shots: Shooter) -> None:
     wait_until(lambda: dialog.report is not None, what="the device self-test")
     dialog.table.clearSelection()
     dialog.table.setCurrentCell(-1, -1)
-    shots.shoot(dialog, "17-device-selftest")
+    shots.shoot(dialog, "19-device-selftest")
     dialog.close()
+
+
+def diagnose_flow(shots: Shooter) -> None:
+    """Diagnose logs: a device folder (ccmsetup and CCM logs) from a simulated install whose client.msi failed,
+    opened from the Welcome page; the findings, then the merged timeline at the root cause's evidence."""
+    from wizard.core.simulator import simulate
+    from wizard.ui.wizard import PageId
+
+    device = Path(tempfile.mkdtemp(prefix="ccmsetup-wizard-shots-device-"))
+    simulate(device / "Windows" / "ccmsetup" / "Logs", ["/mp:https://" + CMG_HOST, f"CCMHOSTNAME={CMG_HOST}",
+                                                          "SMSSITECODE=P01"],
+             outcome="msi-1603", speed=25, detach=False, ccm_log_dir=device / "Windows" / "CCM" / "Logs", seed=5)
+    wizard = shots.wizard("entra-joined")
+    wizard.page(int(PageId.WELCOME)).diagnose_button.click()
+    page = wizard.currentPage()
+    page.open_path(str(device / "Windows"))
+    wait_until(lambda: page.diagnosis is not None and not page.feeding, what="the diagnosis")
+    shots.shoot(wizard, "20-diagnose")
+    root = page.diagnosis.root_cause
+    page.timeline.severity_combo.setCurrentIndex(1)  # warnings and errors
+    page.show_entry(page.diagnosis.position(root.evidence[-1]))
+    shots.shoot(wizard, "21-diagnose-timeline")
     wizard.close()
 
 
@@ -333,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     errors_and_running_setup(shots)
     dark_review(shots)
     device_selftest(shots)
+    diagnose_flow(shots)
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from wizard.ui.widgets import wait_for_background_calls

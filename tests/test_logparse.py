@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wizard.core import logscan
 from wizard.core.logparse import (
     BIAS_CONVENTIONS,
     MAX_BIAS,
@@ -75,11 +76,21 @@ def test_failure_line_keeps_written_type_1():
     assert r.type == 1 and r.message.endswith("0x80004005")
 
 
-def test_truncated_record_becomes_plain_and_next_record_survives():
-    data = "<![LOG[half a rec\r\n" + ccm("whole")
+def test_unclosed_opening_runs_to_the_next_end_like_cmtrace():
+    # A record ends only at `]LOG]!>` + attribute block: an opening without its own end is message text of the
+    # record that does end (CMTrace shows one record), and nothing after it is lost.
+    data = "<![LOG[half a rec\r\n" + ccm("whole") + ccm("next")
     records = parse_bytes(data.encode())
-    assert [(r.fmt, r.message) for r in records] == [("plain", "<![LOG[half a rec"), ("ccm", "whole")]
-    assert records[1].offset == len("<![LOG[half a rec\r\n")
+    assert [(r.fmt, r.message) for r in records] == [("ccm", "half a rec\n<![LOG[whole"), ("ccm", "next")]
+    assert records[0].offset == 0 and records[0].thread == "1456"
+
+
+def test_truncated_record_at_end_of_file_becomes_plain():
+    data = ccm("whole") + "<![LOG[half a rec\r\nsecond line"
+    records = parse_bytes(data.encode())
+    assert [(r.fmt, r.message) for r in records] == [
+        ("ccm", "whole"), ("plain", "<![LOG[half a rec"), ("plain", "second line")]
+    assert records[1].offset == len(ccm("whole"))
 
 
 def test_legacy_format():
@@ -210,19 +221,27 @@ def test_fuzz_truncated_records_are_found_where_they_start(fragments, data):
     assert incremental == records
 
 
+_FUZZ_INPUT = st.tuples(
+    st.one_of(st.binary(max_size=400),
+              st.lists(st.one_of(_FRAGMENTS, st.just("\x00")), max_size=30).map(lambda f: "".join(f).encode())),
+    st.integers(0, 400))
+
+
 @pytest.mark.slow
-@settings(max_examples=100_000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.one_of(st.binary(max_size=400), st.lists(st.one_of(_FRAGMENTS, st.just("\x00")), max_size=30).map(
-    lambda f: "".join(f).encode())))
-def test_fuzz_slow_100k(data):
-    for r in parse_bytes(data):
-        assert (r.time, r.bias) is not None
-    for encoding in ("utf-8", "cp1252", "utf-16-le"):
-        parser = RecordParser(encoding)
-        text = data.decode(encoding, "surrogatepass" if encoding.startswith("utf-16") else "surrogateescape") \
-            if not (encoding.startswith("utf-16") and len(data) % 2) else ""
-        parser.feed(text, 0)
-        parser.flush()
+@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_FUZZ_INPUT, min_size=10, max_size=10))
+def test_fuzz_slow_100k(inputs):
+    # 10,000 examples x 10 inputs: 100,000 fuzzed logs (drawing them in tens costs a third of the time).
+    for data, cut in inputs:
+        for r in parse_bytes(data):
+            assert (r.time, r.bias, r.bias_valid, r.utc_time) is not None
+        for encoding in ("utf-8", "cp1252", "utf-16-le"):
+            parser = RecordParser(encoding)
+            text = data.decode(encoding, "surrogatepass" if encoding.startswith("utf-16") else "surrogateescape") \
+                if not (encoding.startswith("utf-16") and len(data) % 2) else ""
+            whole = parser.feed(text, 0) + parser.flush()
+            parser = RecordParser(encoding)
+            assert parser.feed(text[:cut], 0) + parser.feed(text[cut:]) + parser.flush() == whole
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -240,7 +259,7 @@ _STREAM_PIECES = st.sampled_from([
 @given(st.lists(_STREAM_PIECES, max_size=25), st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be",
                                                               "cp1252-ish"]),
        st.integers(1, 64), st.integers(0, 400), st.binary(max_size=3))
-def test_iter_file_records_equals_parse_file(tmp_path_factory, pieces, encoding, chunk_size, since, junk):
+def test_iter_file_records_equals_parse_bytes_and_parse_file(tmp_path_factory, pieces, encoding, chunk_size, since, junk):
     text = "".join(pieces)
     if encoding == "utf-8-sig":
         data = codecs.BOM_UTF8 + text.encode("utf-8")
@@ -255,10 +274,11 @@ def test_iter_file_records_equals_parse_file(tmp_path_factory, pieces, encoding,
     data += junk  # a cut sequence or odd byte at the very end
     path = tmp_path_factory.mktemp("stream") / "x.log"
     path.write_bytes(data)
-    expected = parse_file(path, since_offset=since)
+    expected = [r for r in parse_bytes(data) if r.offset >= since]
     got = list(iter_file_records(path, since_offset=since, chunk_size=chunk_size))
     assert got == expected
     assert [r.offset for r in got] == [r.offset for r in expected]
+    assert parse_file(path, since_offset=since) == expected
 
 
 def test_iter_file_records_is_lazy_and_reads_in_chunks(tmp_path, monkeypatch):
@@ -331,3 +351,270 @@ def test_bias_edges_are_valid_and_absent_bias_is_not_invalid():
     (r,) = parse_bytes(ccm("x", t="10:00:00.000").encode())
     assert r.bias is None and r.bias_valid and r.utc_time is None and r.time == datetime(2023, 1, 13, 10, 0)
     assert to_utc(None, 60) is None and to_utc(datetime(2026, 1, 1), None) is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Record boundaries (issue 15): one record as CMTrace shows it
+
+
+def test_message_holding_a_literal_opening_is_one_record():
+    inner = '<![LOG[Installing]LOG]!>'  # a script logging its own log line format
+    data = ccm("first") + ccm(f"Write-Log wrote: {inner} and <![LOG[ again") + ccm("last")
+    records = parse_bytes(data.encode())
+    assert [r.message for r in records] == ["first", f"Write-Log wrote: {inner} and <![LOG[ again", "last"]
+    assert all(r.fmt == "ccm" and r.thread == "1456" for r in records)
+    assert records[1].offset == len(ccm("first")) and records[2].offset == len(ccm("first")) * 2 + len(
+        f"Write-Log wrote: {inner} and <![LOG[ again") - len("first")
+
+
+def test_message_starting_with_a_literal_opening_is_one_record():
+    data = ccm("<![LOG[nested") + ccm("next")
+    assert [r.message for r in parse_bytes(data.encode())] == ["<![LOG[nested", "next"]
+
+
+@pytest.mark.parametrize("block", [
+    'time="10:00:00.000+480" date="01-13-2023"\r\n component="ccmsetup" context="" type="3" thread="7" file="">',
+    'time="10:00:00.000+480"\n\tdate="01-13-2023" component="ccmsetup" context="" type="3" thread="7" file="">',
+    'time="10:00:00.000+480" date="01-13-2023" component="ccm\r\nsetup" context="" type="3" thread="7" file="">',
+    'component="ccmsetup" time="10:00:00.000+480" date="01-13-2023"\r\n type="3" thread="7">',
+])
+def test_attribute_block_with_a_line_break_is_one_record(block):
+    data = ccm("before") + "<![LOG[Failed to download]LOG]!><" + block + "\r\n" + ccm("after")
+    records = parse_bytes(data.encode())
+    assert [(r.fmt, r.message) for r in records] == [
+        ("ccm", "before"), ("ccm", "Failed to download"), ("ccm", "after")]
+    r = records[1]
+    assert r.type == 3 and r.thread == "7" and r.time == datetime(2023, 1, 13, 10, 0) and r.bias == 480
+    assert r.component.replace("\r\n", "") == "ccmsetup" and r.offset == len(ccm("before"))
+
+
+@pytest.mark.parametrize("marker", ["]LOG]!>", "]LOG]!> ", "]LOG]!><", "]LOG]!><b>", ']LOG]!><a="x" b>'])
+def test_stray_end_marker_without_attribute_block_stays_in_the_message(marker):
+    data = ccm(f"text {marker} more") + ccm("next")
+    assert [r.message for r in parse_bytes(data.encode())] == [f"text {marker} more", "next"]
+
+
+def test_text_around_records_on_the_same_line_stays_visible():
+    data = "lead " + ccm("rec").rstrip("\r\n") + " trail\r\n"
+    records = parse_bytes(data.encode())
+    assert [(r.fmt, r.message, r.offset) for r in records] == [
+        ("plain", "lead ", 0), ("ccm", "rec", 5), ("plain", " trail", len(data) - len(" trail\r\n"))]
+
+
+def test_every_parse_path_gives_the_same_records():
+    body = "".join(ccm(f"record {i}", typ=str(i % 4), thread=str(i)) for i in range(50))
+    clean = parse_bytes(body.encode())  # column-wise fast path
+    odd = parse_bytes(("<![LOG[x]LOG]!>stray\r\n" + body).encode())  # the scanner from the start
+    shift = len("<![LOG[x]LOG]!>stray\r\n")
+    assert odd[0].fmt == "ccm" and odd[0].message.startswith("x]LOG]!>stray")
+    assert [r._replace(offset=r.offset - shift) for r in odd[1:]] == clean[1:]
+    utf16 = parse_bytes(codecs.BOM_UTF16_LE + body.encode("utf-16-le"))  # record by record, byte offsets
+    assert [(r.message, r.type, r.thread) for r in utf16] == [(r.message, r.type, r.thread) for r in clean]
+    assert [r.offset for r in utf16] == [2 + 2 * r.offset for r in clean]
+
+
+def test_type_zero_is_kept_and_empty_thread_is_none():
+    fast = parse_bytes((ccm("a", typ="0", thread="") + ccm("b")).encode())
+    assert [(r.type, r.thread) for r in fast] == [(0, None), (1, "1456")]
+    general = parse_bytes(b'<![LOG[c]LOG]!><type="0" thread="" time="01:02:03.000+000">\n')
+    assert [(r.type, r.thread) for r in general] == [(0, None)]
+    scanned = parse_bytes(("<![LOG[x]LOG]!>y " + ccm("d", thread="")).encode())
+    assert [r.thread for r in scanned] == [None]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plain lines: severity words and timestamps (issue 15)
+
+
+@pytest.mark.parametrize("line, severity", [
+    ("Failover to backup server", 1), ("Connection failed", 3), ("FAILED: 0x80070005", 3), ("fail", 3),
+    ("Install failure, see log", 3), ("2 failures", 3), ("ERROR: cannot open", 3), ("error_code=5", 3),
+    ("Error:0x5", 3), ("Fatal exception", 3), ("System.IO.IOException: access denied", 3), ("Exception: x", 3), ("Exceptional", 1),
+    ("returned ERROR_SUCCESS", 1), ("returned ERROR_FILE_NOT_FOUND", 3), ("errorlevel is 0", 1),
+    ("Warning: low disk", 2), ("WARN something", 2), ("3 warnings", 2), ("Forewarned is forearmed", 1),
+    ("Terror alert", 1), ("Failsafe mode", 1), ("All good", 1), ("Warning but also an error", 3),
+])
+def test_plain_severity_from_whole_words(line, severity):
+    (r,) = parse_bytes(line.encode())
+    assert r.fmt == "plain" and r.type == severity
+
+
+def test_legacy_and_msi_severity_use_whole_words():
+    legacy = "Failover done  $$<SMS_X><12-06-2016 03:11:46.039+300><thread=1 (0x1)>\r\n" \
+             "Request failed  $$<SMS_X><12-06-2016 03:11:46.039+300><thread=1 (0x1)>\r\n"
+    assert [(r.fmt, r.type) for r in parse_bytes(legacy.encode())] == [("legacy", 1), ("legacy", 3)]
+    msi = ("=== Verbose logging started: 11/26/2026  10:00:00 ===\r\n"
+           "MSI (s) (C4:2C) [10:00:00:000]: Product: Configuration Manager Client -- Error 1603. Fatal.\r\n"
+           "MSI (s) (C4:2C) [10:00:00:001]: Failover note\r\n"
+           "MSI (s) (C4:2C) [10:00:00:002]: Warning 1946.\r\n"
+           "Action ended 10:00:00: InstallFinalize. Return value 3.\r\n")
+    assert [r.type for r in parse_bytes(msi.encode())] == [1, 3, 1, 2, 3]
+
+
+@pytest.mark.parametrize("line, local, bias", [
+    ("2026-11-26 10:00:00 Service started", datetime(2026, 11, 26, 10), None),
+    ("2026-11-26T10:00:00.123Z started", datetime(2026, 11, 26, 10, 0, 0, 123000), 0),
+    ("2026-11-26T10:00:00+01:00 started", datetime(2026, 11, 26, 10), -60),
+    ("2026-11-26 10:00:00.1234567-0500 x", datetime(2026, 11, 26, 10, 0, 0, 123456), 300),
+    ("2026-11-26 10:00:00,250 INFO x", datetime(2026, 11, 26, 10, 0, 0, 250000), None),
+    ("2026-03-23 14:30:00, Info  CBS  Loaded servicing stack", datetime(2026, 3, 23, 14, 30), None),
+    ("[2026-11-26 10:00:00] bracketed", datetime(2026, 11, 26, 10), None),
+    ("2026/11/26 10:00:00 year first", datetime(2026, 11, 26, 10), None),
+    ("11/26/2026 10:00:00 AM US", datetime(2026, 11, 26, 10), None),
+    ("11/26/2026 12:05:00 AM US", datetime(2026, 11, 26, 0, 5), None),
+    ("1/5/2026 9:03:07 PM US", datetime(2026, 1, 5, 21, 3, 7), None),
+    ("11/26/2026 22:00:00 US 24h", datetime(2026, 11, 26, 22), None),
+    ("11-26-2026 10:00:00 CCM order", datetime(2026, 11, 26, 10), None),
+    ("26.11.2026 10:00:00 EU", datetime(2026, 11, 26, 10), None),
+    ("05.01.2026 10:00:00.5 EU day first", datetime(2026, 1, 5, 10, 0, 0, 500000), None),
+    ("26/11/2026 10:00:00 not US", None, None),  # a slash date is month/day: never guessed
+    ("11/26/2026 13:00:00 PM", None, None),
+    ("2026-13-01 10:00:00 bad month", None, None),
+    ("no date 2026-11-26 10:00:00", None, None),
+    ("2026-11-26 message without time", None, None),
+    ("10:00:00 time only", None, None),
+])
+def test_plain_line_timestamps(line, local, bias):
+    (r,) = parse_bytes(line.encode())
+    assert r.fmt == "plain" and r.message == line
+    assert (r.time, r.bias) == (local, bias)
+    if local is not None and bias is not None:
+        assert r.utc_time == (local + timedelta(minutes=bias)).replace(tzinfo=UTC)
+
+
+def test_legacy_invalid_bias_keeps_local_time():
+    line = "x  $$<SMS_X><12-06-2016 03:11:46.039+99999><thread=1 (0x1)>"
+    (r,) = parse_bytes(line.encode())
+    assert r.fmt == "legacy" and r.time == datetime(2016, 12, 6, 3, 11, 46, 39000)
+    assert r.bias == 99999 and not r.bias_valid and r.utc_time is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The rules of the module docstring, against a slow and obvious reference, whole and fed in pieces
+
+
+def _reference(text: str, limit: int) -> list:
+    """(fmt, message, offset) for ASCII text without legacy/MSI lines, straight from the documented rules."""
+    out = []
+
+    def plain(a, b):
+        for line in text[a:b].split("\n"):
+            for i in range(0, max(len(line), 1), limit):
+                piece = line[i:i + limit]
+                if piece.rstrip("\r").strip():
+                    out.append(("plain", piece.rstrip("\r"), a + i))
+            a += len(line) + 1
+
+    pos = 0
+    while pos < len(text):
+        start = text.find("<![LOG[", pos)
+        if start < 0:
+            plain(pos, len(text))
+            break
+        end = None
+        e = text.find("]LOG]!>", start + 7)
+        while 0 <= e <= start + 7 + limit:
+            end = logscan.HEAD.match(text, e)
+            if end:
+                break
+            e = text.find("]LOG]!>", e + 1)
+        if end:
+            plain(pos, start)
+            out.append(("ccm", text[start + 7:e].replace("\r\n", "\n"), start))
+            pos = end.end()
+        else:
+            plain(pos, min(len(text), start + 7 + limit))
+            pos = start + 7 + limit
+    return out
+
+
+_RULE_PIECES = st.sampled_from([
+    "<![LOG[", "]LOG]!>", "]LOG]!><", '<time="1"', ' a="x"', '"', ">", "<", "\r\n", "\n", "\r", " ", "x", "yz",
+    "x" * 30, ccm("rec"), ccm("two\r\nlines"), '<![LOG[m]LOG]!><a="1"\r\n b="2">', "]LOG]!><>", 'c="<![LOG[">',
+    "]LOG]!><a=\"", "=",
+])
+
+
+def _feed_in_pieces(text: str, cuts: list, encoding: str = "utf-8") -> list:
+    parser = RecordParser(encoding)
+    points = sorted({min(c, len(text)) for c in cuts}) + [len(text)]
+    records, last = parser.feed("", 0), 0
+    for point in points:
+        records += parser.feed(text[last:point])
+        last = point
+    return records + parser.flush()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RULE_PIECES, max_size=30), st.sampled_from([9, 16, 40, 1 << 22]), st.data())
+def test_records_follow_the_documented_rules_whole_and_in_pieces(pieces, limit, data):
+    text = "".join(pieces)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RecordParser, "max_record_chars", limit)
+        whole = parse_bytes(text.encode())
+        cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=12))
+        pieces_fed = _feed_in_pieces(text, cuts)
+        bytewise = _feed_in_pieces(text, list(range(len(text)))) if len(text) < 400 else pieces_fed
+    expected = _reference(text, limit)
+    assert [("ccm" if r.fmt == "ccm" else "plain", r.message, r.offset) for r in whole] == expected
+    assert pieces_fed == whole
+    assert bytewise == whole
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_RULE_PIECES, st.sampled_from(["\u00e9", "\u20ac", "\U0001f600", "\udcff"])),
+                max_size=25),
+       st.sampled_from(["utf-8", "utf-16-le", "cp1252"]), st.lists(st.integers(0, 300), max_size=10))
+def test_pieces_equal_whole_in_every_encoding(pieces, encoding, cuts):
+    text = "".join(pieces)
+    if encoding == "cp1252":
+        text = text.encode("utf-8", "surrogatepass").decode("cp1252", "surrogateescape")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RecordParser, "max_record_chars", 16)
+        parser = RecordParser(encoding)
+        whole = parser.feed(text, 3) + parser.flush()
+        parser = RecordParser(encoding)
+        points = sorted({min(c, len(text)) for c in cuts}) + [len(text)]
+        fed, last = parser.feed("", 3), 0
+        for point in points:
+            fed += parser.feed(text[last:point])
+            last = point
+        fed += parser.flush()
+    assert fed == whole
+
+
+def test_held_back_text_is_bounded_and_offsets_continue(monkeypatch):
+    monkeypatch.setattr(RecordParser, "max_record_chars", 100)
+    parser = RecordParser("utf-8")
+    records = parser.feed("", 0)
+    text = "<![LOG[" + "x" * 1000 + ccm("after")
+    for ch in text:
+        records += parser.feed(ch)
+        assert len(parser.pending_text) <= 2 * 100 + 20
+    records += parser.flush()
+    assert records == parse_bytes(text.encode())
+    assert records[-1].message == "after" and records[-1].fmt == "ccm"
+    assert "".join(r.message for r in records[:-1]) == text[:text.index("<![LOG[after")]
+    assert parser.pending_offset == len(text)
+
+
+def test_iter_file_records_memory_is_bounded_by_the_chunk_not_the_file(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.log"
+    record = ccm("Downloading file https://cmg.example/CCM_Client/client.msi 42% complete")
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for _ in range(8_000_000 // len(record)):
+            fh.write(record)
+    size = path.stat().st_size
+    count = 0
+    tracemalloc.start()
+    try:
+        for r in iter_file_records(path, chunk_size=64 << 10):
+            count += 1
+            assert r.message.endswith("complete")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == size // len(record)
+    assert peak < 2 << 20, peak  # the records of one 64 KiB chunk and the text held back, never the file

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     import argparse
 
 # Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
-COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate", "explain", "selftest")
+COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate", "explain", "selftest",
+            "diagnose")
 DEFAULT_DEMO_ARG = "entra-joined"  # the preset `--demo` alone opens
 # The subcommands that take their own --demo / --profile (see check_cmd.add_demo_option / add_plan_options).
 _TAKES_OPTION = {"--demo": ("check", "install", "collect", "selftest"),

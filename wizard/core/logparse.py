@@ -1,11 +1,51 @@
 """Parse Configuration Manager logs: CCM/CMTrace records, the legacy `$$<` format, MSI verbose logs and plain text.
 
-One compiled pattern walks the decoded buffer; each match is either a complete CCM record or one physical line.
-Records are light slotted objects whose timestamp is parsed only when asked for. Nothing raises on bad input:
-anything that is not a CCM record becomes a plain record, so no text is silently dropped.
+How text becomes records — the same for a whole file, for text fed piece by piece (`RecordParser`, the tailer) and
+for a file streamed in chunks (`iter_file_records`):
 
-`LogRecord.offset` is the byte offset of the record's first byte in the file, so callers can apply a launch
-offset ("only records written after the launch count").
+- A CCM record starts at `<![LOG[` and ends at the first later `]LOG]!>` that is directly followed by a well-formed
+  attribute block (`<name="value" ...>`, line breaks allowed; see `logscan`). The message is everything in
+  between, so a message holding a literal `<![LOG[` (a script logging its own log lines) or a stray `]LOG]!>`
+  stays one record, as in CMTrace; the next record is looked for after this one's end. A message may span lines
+  (CR LF inside it becomes LF).
+- A `<![LOG[` with no such end within MAX_RECORD_CHARS (4 Mi) characters is not a record: those characters are
+  plain text and the search resumes behind them. Likewise a plain line longer than that is cut into pieces of that
+  length. This bounds what an incremental reader ever holds back.
+- Everything else is plain text, one record per non-blank physical line (LF; a CR before it is dropped); text on
+  the same line before or after a CCM record is a plain record of its own. Nothing is silently dropped and nothing
+  raises on bad input.
+- A plain line ending in `$$<component><MM-DD-YYYY HH:MM:SS.mmm+bias><thread=N ...>` is a legacy SMS trace record
+  (`~~` in its message is a line break); from the first `=== Verbose logging started` / `MSI (c|s|a) (` line on,
+  lines are MSI verbose-log lines.
+
+Fields:
+- `type`: the CMTrace severity. CCM records keep the written `type` 0-3: 1 informational, 2 warning, 3 error, and 0
+  as written — ccmsetup writes its MSI pass-through lines with 0 and PSADT-style writers use 0 for "success";
+  CMTrace colours it like 1, and so should callers (0 is never a warning or error). A missing or other `type` is
+  judged from the text. Plain, legacy and MSI lines are judged from whole words, CMTrace's red/yellow rule made
+  word-exact: `error(s)`, `fail`, `fails`, `failed`, `failing`, `failure(s)`, `fatal`, `exception(s)` (also
+  ending a .NET class name: `IOException`) -> 3; `warn`, `warns`, `warned`, `warning(s)` -> 2; else 1. So
+  "Failover to backup" and "ERROR_SUCCESS" are not errors; letters glue words, digits and `_` do not
+  ("error_code", "Error:0x5" count). MSI lines also count
+  `Return value 3`, `Error NNNN.`, `returned actual error code` and `Product: ... -- Error` as errors.
+- `thread`: the text as written (`"1456"`); an empty `thread=""` is no thread (None), as for plain lines.
+- `time`: the local wall time as written (naive). Plain and MSI lines get one when they start (optionally after
+  `[`) with a date and time: ISO `2026-11-26 10:00:00` / `2026-11-26T10:00:00.123Z` / `...+01:00`, year first
+  with `/`, US `11/26/2026 10:00:00 AM` (a `/` date is always month/day/year, a `-` date month-day-year as in CCM
+  logs), European `26.11.2026 10:00:00` (a `.` date is always day.month.year). Ambiguous forms are not guessed.
+- `bias`: the number written after a CCM or legacy time, as written (`+-480`, a script's '+' glued to a negative
+  number, is -480); None when absent. ConfigMgr writes the Windows bias, UTC = local + bias (+480 US Pacific, -120
+  CEST); `utc_time` uses that convention. Script-written CMTrace-format logs often carry the UTC offset instead
+  (the opposite sign): callers that know a source is such a log use `to_utc(time, bias, "offset")`. For ISO lines
+  with `Z` or an offset, `bias` is the equivalent Windows bias (`+01:00` -> -60), so `utc_time` is right.
+- `bias_valid`: False only when a bias is written but outside MIN_BIAS...MAX_BIAS (-840...+720, the range of real
+  Windows biases); then `time` is kept and `utc_time` is None. True when no bias is written.
+- `offset`: the byte offset of the record's first byte in the file (BOM included), so callers can apply a launch
+  offset ("only records written after the launch count").
+
+Speed: files made only of canonical records go through one `re.split` and C-level column building; anything odd
+falls back to the hand-written scanner of `logscan` from that point on. Every path is linear in the input size.
+Timestamps are parsed lazily, on first access.
 """
 
 from __future__ import annotations
@@ -20,9 +60,16 @@ from functools import partial
 from itertools import accumulate, compress, count, repeat
 from operator import add
 
+from wizard.core import logscan
+from wizard.core.logscan import END as _END
+from wizard.core.logscan import GROUPS as _GROUPS
+from wizard.core.logscan import MAX_RECORD_CHARS
+from wizard.core.logscan import START as _START
+
 __all__ = [
     "BIAS_CONVENTIONS",
     "MAX_BIAS",
+    "MAX_RECORD_CHARS",
     "MIN_BIAS",
     "LogRecord",
     "RecordParser",
@@ -35,36 +82,30 @@ __all__ = [
     "to_utc",
 ]
 
-# A CCM record: `<![LOG[message]LOG]!><attributes>` plus the line break after it. The message may span lines. The
-# canonical attribute order is matched with groups (fast path); anything else falls back to a generic attribute
-# block kept on one line. `re.split` with these groups yields [gap, record groups..., gap, ...] without building
-# match objects, which is what makes the parser fast; gaps hold plain/legacy/MSI lines and truncated records.
-_MSG = r"([^\]]*(?:\](?!LOG\]!>)[^\]]*)*)"
-_CANONICAL = (
-    r'time="([^"\r\n]*)" date="([^"\r\n]*)" component="([^"\r\n]*)" context="([^"\r\n]*)" '
-    r'type="([^"\r\n]*)" thread="([^"\r\n]*)" file="([^"\r\n]*)"'
-)
-_GENERIC = r'((?:[^>"\r\n]|"[^"\r\n]*")*)'
-_PATTERN = re.compile(
-    r"<!\[LOG\[" + _MSG + r"(\]LOG\]!><(?:" + _CANONICAL + r"|" + _GENERIC + r")>[ \t]*(?:\r?\n)?)"
-)
-# groups: message, the rest of the record ("head": `]LOG]!><attributes>` and its line break), 7 canonical
-# attributes, generic attribute block. Not capturing the whole record saves copying every record twice; its
-# length is 7 + len(message) + len(head).
-_GROUPS = 10
-_START = "<![LOG["
-_END = "]LOG]!>"
-
-_ATTR = re.compile(r'([A-Za-z_]+)\s*=\s*"([^"]*)"')
-_LEGACY = re.compile(
-    r"^(?P<msg>.*?)\s*\$\$<(?P<comp>[^>]*)><(?P<ts>[^>]*)><thread=(?P<thread>\d+)[^>]*>\s*$", re.S
-)
+_LEGACY_TAIL = re.compile(r"\$\$<([^>]*)><([^>]*)><thread=(\d+)[^>]*>\s*\Z")
 _LEGACY_TS = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?([+-]{1,2}\s*\d{1,9})?")
 _CCM_TIME = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?\s*([+-]{1,2}\s*\d{1,9})?")
 _CCM_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+# A date and time at the start of a plain line. `/` dates are month/day (US) unless the year comes first, `.` dates
+# are day.month (European), `-` dates are ISO when the year comes first, else month-day as in CCM logs.
+_PLAIN_TIME = re.compile(
+    r"[ \t]{0,8}\[?"
+    r"(?:(?P<iy>\d{4})(?P<isep>[-/])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})"
+    r"|(?P<um>\d{1,2})(?P<usep>[/-])(?P<ud>\d{1,2})(?P=usep)(?P<uy>\d{4})"
+    r"|(?P<ed>\d{1,2})\.(?P<em>\d{1,2})\.(?P<ey>\d{4}))"
+    r"(?:T|[ \t]{1,3}|,[ \t]?)"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,7}))?)?"
+    r"(?:[ \t]?(?P<ampm>[AaPp])\.?[Mm]\.?)?"
+    r"(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?"
+    r"(?![\w:])"
+)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MSI_HINT = re.compile(r"^(?:=== (?:Verbose )?logging started|MSI \([csa]\) \()", re.I)
-_MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error code|Product: .* -- Error", re.I)
+_MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error code", re.I)
+_ERROR_WORD = re.compile(
+    r"(?:(?<![A-Za-z])(?:errors?(?!_success)|fail(?:s|ed|ing|ures?)?|fatal)|exceptions?)(?![A-Za-z])", re.I)
+_WARNING_WORD = re.compile(r"(?<![A-Za-z])warn(?:s|ed|ings?)?(?![A-Za-z])", re.I)
+_ATTRIBUTE = re.compile(r'([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"')
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
 
 # Windows time-zone biases (TIME_ZONE_INFORMATION.Bias, UTC = local + bias) lie within UTC+14 (-840) ... UTC-12 (+720).
@@ -90,10 +131,6 @@ def to_utc(local: datetime | None, bias: int | None, convention: str = "windows"
     except OverflowError:
         return None
 
-# Incomplete CCM records longer than this are given up on and emitted as plain text, so a corrupt file cannot
-# make an incremental parser hold its buffer forever.
-MAX_PENDING_CHARS = 4 << 20
-
 
 _LogRecordFields = namedtuple(
     "_LogRecordFields", "message component context type thread file fmt offset time_text date_text",
@@ -101,10 +138,11 @@ _LogRecordFields = namedtuple(
 
 
 class LogRecord(_LogRecordFields):
-    """One log entry (a named tuple). `type`: 0 verbose, 1 info, 2 warning, 3 error (CMTrace severities).
+    """One log entry (a named tuple). `type`: 0 written as 0 (shown like 1), 1 info, 2 warning, 3 error.
 
-    `time` is the local wall time as written; `bias` is minutes with UTC = local + bias (Windows convention);
-    both are parsed from `time_text`/`date_text` on first access. `thread` is the text as written.
+    `time` is the local wall time as written; `bias` the number written after it (Windows convention: UTC = local +
+    bias); both are parsed from `time_text`/`date_text` (plain and MSI lines: from the message) on first access.
+    `thread` is the text as written, None when there is none. See the module docstring for the rules.
     """
 
     # No __slots__ on purpose: the instance dict is only created when a parsed timestamp gets cached, and a
@@ -114,7 +152,11 @@ class LogRecord(_LogRecordFields):
         try:
             return self.__dict__["_parsed"]
         except KeyError:
-            parsed = self.__dict__["_parsed"] = _parse_timestamp(self.fmt, self.time_text, self.date_text)
+            if self.fmt in ("plain", "msi"):
+                parsed = _plain_timestamp(self.message)
+            else:
+                parsed = _parse_timestamp(self.fmt, self.time_text, self.date_text)
+            self.__dict__["_parsed"] = parsed
             return parsed
 
     @property
@@ -153,9 +195,7 @@ def _parse_timestamp(fmt: str, time_text: str, date_text: str) -> tuple[datetime
             if not m:
                 return None, None
             mon, day, year, hh, mm, ss, frac, bias = m.groups()
-            micro = int((frac or "0").ljust(6, "0")[:6])
-            local = datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), micro)
-            return local, _bias_number(bias)
+            return datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), _micro(frac)), _bias_number(bias)
         if not time_text:
             return None, None
         tm = _CCM_TIME.match(time_text.strip())
@@ -165,10 +205,44 @@ def _parse_timestamp(fmt: str, time_text: str, date_text: str) -> tuple[datetime
             return None, bias
         hh, mm, ss, frac, _ = tm.groups()
         mon, day, year = dm.groups()
-        micro = int((frac or "0").ljust(6, "0")[:6])
-        return datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), micro), bias
+        return datetime(int(year), int(mon), int(day), int(hh), int(mm), int(ss), _micro(frac)), bias
     except (ValueError, OverflowError):
         return None, None
+
+
+def _plain_timestamp(line: str) -> tuple[datetime | None, int | None]:
+    """(local datetime, Windows bias) from a date and time at the start of a plain line; (None, None) without."""
+    m = _PLAIN_TIME.match(line)
+    if not m:
+        return None, None
+    g = m.groupdict()
+    if g["iy"]:
+        year, month, day = g["iy"], g["im"], g["id"]
+    elif g["uy"]:
+        year, month, day = g["uy"], g["um"], g["ud"]
+    else:
+        year, month, day = g["ey"], g["em"], g["ed"]
+    hour = int(g["H"])
+    if g["ampm"]:
+        if not 1 <= hour <= 12:
+            return None, None
+        hour = hour % 12 + (12 if g["ampm"] in "Pp" else 0)
+    bias = None
+    tz = g["tz"]
+    if tz == "Z":
+        bias = 0
+    elif tz:
+        offset = int(tz[1:3]) * 60 + (int(tz[-2:]) if len(tz) > 3 else 0)
+        bias = offset if tz[0] == "-" else -offset  # minutes east of UTC -> Windows bias
+    try:
+        local = datetime(int(year), int(month), int(day), hour, int(g["M"]), int(g["S"] or 0), _micro(g["f"]))
+    except (ValueError, OverflowError):
+        return None, None
+    return local, bias
+
+
+def _micro(fraction: str | None) -> int:
+    return int((fraction or "0").ljust(6, "0")[:6])
 
 
 def _bias_number(text: str | None) -> int | None:
@@ -182,13 +256,22 @@ def _bias_number(text: str | None) -> int | None:
 
 
 def _text_severity(text: str) -> int:
-    """CMTrace's rule for non-CCM text: 'error' -> 3, 'warn' -> 2, else 1."""
-    low = text.lower()
-    if "error" in low or "fail" in low:
+    """CMTrace's red/yellow rule for text without a type, on whole words: errors 3, warnings 2, else 1."""
+    if _ERROR_WORD.search(text):
         return 3
-    if "warn" in low:
+    if _WARNING_WORD.search(text):
         return 2
     return 1
+
+
+def _msi_severity(line: str) -> int:
+    if _MSI_ERROR.search(line):
+        return 3
+    low = line.lower()
+    product = low.find("product: ")
+    if product >= 0 and low.find(" -- error", product + 9) >= 0:  # "Product: <name> -- Error 1603. ..."
+        return 3
+    return 2 if _WARNING_WORD.search(line) else 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -254,53 +337,67 @@ def _decode_lenient(body: bytes, codec: str) -> str:
 
 
 class RecordParser:
-    """Turns decoded text into records, holding back an incomplete last record between `feed` calls.
+    """Turns decoded text into records, holding back an incomplete last record or line between `feed` calls.
 
     `encoding` is the codec the text was decoded with (needed to turn character positions into byte offsets).
     `feed(text, start_offset)`: `start_offset` is the byte offset of `text[0]` in the file; only needed for the
-    first call, later calls continue where the previous text ended when it is None.
+    first call, later calls continue where the previous text ended when it is None. Feeding a text in pieces of any
+    size gives the same records as feeding it whole; held-back text is re-read only when new text can complete it,
+    so the total work stays linear however small the pieces.
     """
+
+    # Class attribute so tests can lower it; see the module docstring.
+    max_record_chars = MAX_RECORD_CHARS
 
     def __init__(self, encoding: str = "utf-8"):
         self.encoding = _body_codec(encoding)
         self._ascii_compatible = not self.encoding.startswith("utf-16")
-        self._pending = ""
-        self._pending_offset = 0
-        self._next_offset = 0
+        self._errors = errors_for(self.encoding)
+        self._held: list[str] = []  # text not emitted yet, in the pieces it came in
+        self._offset = 0  # byte offset of the held text (of the next text when nothing is held)
+        self._watch: logscan.HeldText | None = None
         self._msi = False
         self._newline_bytes = len("\n".encode(self.encoding))
 
     @property
     def pending_text(self) -> str:
-        return self._pending
+        return "".join(self._held)
 
     @property
     def pending_offset(self) -> int:
         """Byte offset of the first byte not yet emitted as a record."""
-        return self._pending_offset if self._pending else self._next_offset
+        return self._offset
 
     def feed(self, text: str, start_offset: int | None = None) -> list:
-        if self._pending:
-            base = self._pending_offset
-            text = self._pending + text
-        else:
-            base = self._next_offset if start_offset is None else start_offset
-        self._pending = ""
-        records, consumed_chars, consumed_bytes = self._parse(text, base, final=False)
-        if consumed_chars < len(text):
-            self._pending = text[consumed_chars:]
-            self._pending_offset = base + consumed_bytes
-        self._next_offset = base + consumed_bytes + self._byte_len(self._pending)
-        return records
+        if not self._held and start_offset is not None:
+            self._offset = start_offset
+        if not text:
+            return []
+        self._held.append(text)
+        if self._watch is not None and not self._watch.wake(text):
+            return []
+        return self._reparse(final=False)
 
     def flush(self) -> list:
         """Emit whatever is held back (end of file / file rotated away)."""
-        if not self._pending:
+        if not self._held:
             return []
-        text, base = self._pending, self._pending_offset
-        self._pending = ""
-        records, _, consumed = self._parse(text, base, final=True)
-        self._next_offset = base + consumed
+        return self._reparse(final=True)
+
+    def _reparse(self, final: bool) -> list:
+        text = self._held[0] if len(self._held) == 1 else "".join(self._held)
+        records, chars, nbytes, state = self._parse(text, self._offset, final)
+        self._offset += nbytes
+        rest = text[chars:]
+        self._held = [rest] if rest else []
+        if not rest:
+            self._watch = None
+        elif state is None:
+            self._watch = logscan.HeldText(rest, self.max_record_chars)
+        else:
+            open_at, waiting, search = state
+            self._watch = logscan.HeldText(rest, self.max_record_chars, open_at - chars,
+                                           None if waiting is None else waiting - chars, search - chars)
         return records
 
     def _byte_len(self, text: str) -> int:
@@ -308,11 +405,11 @@ class RecordParser:
             return 0
         if self._ascii_compatible and text.isascii():
             return len(text)
-        return len(text.encode(self.encoding, errors_for(self.encoding)))
+        return len(text.encode(self.encoding, self._errors))
 
     def _parse(self, text: str, base: int, final: bool):
-        """(records, characters consumed, bytes consumed). When not final, an incomplete trailing record or
-        line is not consumed (a CCM record is complete only at its closing `">`, a line only at its newline)."""
+        """(records, characters consumed, bytes consumed, state of an open record held back or None). When not
+        final, an incomplete trailing record or line is not consumed."""
         # Records and strings form no reference cycles, yet allocating ~100k of them triggers repeated cyclic-GC
         # passes that double the parse time on big files; pause the collector for the duration of one buffer.
         paused = gc.isenabled()
@@ -327,132 +424,146 @@ class RecordParser:
     def _parse_buffer(self, text: str, base: int, final: bool):
         out: list = []
         fast = self._ascii_compatible and text.isascii()
-        parts = _PATTERN.split(text) if _END in text else [text]
-        tail = parts[-1]
-        hold = 0  # characters at the end that are not complete yet
-        if not final and tail:
-            hold = len(tail) - self._incomplete_start(tail)
-            if hold > MAX_PENDING_CHARS:
-                hold = 0
-        body = tail[:len(tail) - hold]
-        consumed = len(text) - hold
-        if fast:
-            self._emit_fast(parts, base, out)
-            self._emit_gap(body, base + consumed - len(body), out, True)
-            return out, consumed, consumed
-        pos = self._emit_slow(parts, base, out)
-        self._emit_gap(body, pos, out, False)
-        return out, consumed, pos + self._byte_len(body) - base
+        pos, bpos = 0, base
+        parts = logscan.split(text)
+        if len(parts) > 1:
+            pos = self._emit_uniform(parts, base, out, len(text)) if fast else -1
+            if pos >= 0:
+                bpos = base + pos
+            else:
+                pos, bpos = self._emit_records(parts, base, out, fast)
+        end, bpos, state = self._scan(text, pos, bpos, final, out, fast)
+        return out, end, bpos - base, state
 
-    @staticmethod
-    def _incomplete_start(tail: str) -> int:
-        """Index in the trailing gap where incomplete text begins (len(tail) when all of it is complete)."""
-        start = tail.rfind(_START)
-        if start >= 0:
-            # An unterminated CCM record: its line waits for the closing `">` (from the line start, so text
-            # before it on the same line is split exactly as a whole-file parse would split it).
-            return tail.rfind("\n", 0, start) + 1
-        if tail.endswith("\n"):
-            return len(tail)
-        return tail.rfind("\n") + 1  # a partial last line
-
-    def _emit_fast(self, parts: list, base: int, out: list) -> None:
-        """ASCII text in a single-byte-compatible encoding: byte offsets equal character offsets."""
-        if not self._emit_uniform(parts, base, out):
-            self._emit_records(parts, base, out, True)
-
-    @staticmethod
-    def _emit_uniform(parts: list, base: int, out: list) -> bool:
-        """The common case — only canonical CCM records back to back, nothing between them — built column-wise
-        with C-level map/zip instead of a Python loop per record. Returns False (nothing emitted) otherwise."""
+    def _emit_uniform(self, parts: list, base: int, out: list, size: int) -> int:
+        """The common case — ASCII, only canonical CCM records back to back, nothing but white space before them —
+        built column-wise with C-level map/zip instead of a Python loop per record. Returns where the scanner takes
+        over (the last record of the split, which is incomplete by construction), or -1 (nothing emitted) when
+        the text is not like that."""
         step = _GROUPS + 1
-        records = (len(parts) - 1) // step
-        if records == 0 or parts[0]:
-            return False
-        gaps = parts[step::step]
-        del gaps[-1]  # the trailing text is handled by the caller
-        if any(gaps):
-            return False
-        times = parts[3::step]
+        records = (len(parts) - 1) // step - 1
+        lead = parts[0]
+        if records <= 0 or (lead and not lead.isspace()):
+            return -1
+        stop = records * step
+        if any(parts[step:stop:step]):
+            return -1  # text between records
+        times = parts[3:stop:step]
         if None in times:
-            return False  # a record with reordered/missing attributes
-        messages = parts[1::step]
-        if sum(map(str.count, messages, repeat(_START))):
-            return False  # a truncated record swallowed by the next one
-        types = list(map(_TYPES.get, parts[7::step]))
+            return -1  # reordered/missing attributes, or a `]LOG]!>` without a block
+        messages = parts[1:stop:step]
+        if size > self.max_record_chars and max(map(len, messages)) > self.max_record_chars:
+            return -1
+        types = list(map(_TYPES.get, parts[7:stop:step]))
         if None in types:
             types = [_odd_type(typ, msg) if sev is None else sev
-                     for sev, typ, msg in zip(types, parts[7::step], messages, strict=True)]
-        lengths = map(add, map(add, map(len, messages), map(len, parts[2::step])), repeat(len(_START)))
-        offsets = list(accumulate(lengths, initial=base))  # before messages are rewritten below
+                     for sev, typ, msg in zip(types, parts[7:stop:step], messages, strict=True)]
+        threads = parts[8:stop:step]
+        if "" in threads:
+            threads = [thread or None for thread in threads]
+        lengths = map(add, map(add, map(len, messages), map(len, parts[2:stop:step])), repeat(len(_START)))
+        offsets = list(accumulate(lengths, initial=base + len(lead)))  # before messages are rewritten below
+        end = offsets.pop()
         for i in compress(count(), map(str.__contains__, messages, repeat("\r"))):  # multi-line ones only
             messages[i] = messages[i].replace("\r\n", "\n")
-        out.extend(map(_new_record, zip(messages, parts[5::step], parts[6::step], types, parts[8::step],
-                                        parts[9::step], repeat("ccm"), offsets, times, parts[4::step])))
-        return True
+        out.extend(map(_new_record, zip(messages, parts[5:stop:step], parts[6:stop:step], types, threads,
+                                        parts[9:stop:step], repeat("ccm"), offsets, times, parts[4:stop:step])))
+        return end - base
 
-    def _emit_slow(self, parts: list, base: int, out: list) -> int:
-        """Non-ASCII text: byte offsets come from re-encoding each piece; lone surrogates (undecodable bytes)
-        are shown as U+FFFD. Returns the byte offset where the trailing gap starts."""
-        return self._emit_records(parts, base, out, False)
-
-    def _emit_records(self, parts: list, base: int, out: list, fast: bool) -> int:
-        """General case, record by record. Text between records (and the part of a truncated record that a
-        later record's match swallowed) is emitted as plain lines. Returns the offset where the tail starts."""
-        encoding = self.encoding
-        errors = errors_for(encoding)
-        blen = len if fast else (lambda piece: len(piece.encode(encoding, errors)))
-        clean = (lambda x: x) if fast else _clean
-        last = len(parts) - 1
-        gap, gap_pos = (parts[0] if last else ""), base
-        for i in range(1, last, _GROUPS + 1):
+    def _emit_records(self, parts: list, base: int, out: list, fast: bool) -> tuple[int, int]:
+        """General case, record by record, up to the first record the split cannot settle — a `]LOG]!>` without a
+        valid block (a message holding a stray marker, a cut record), an over-long message, or the split's last
+        record: (character, byte) position where the scanner takes over."""
+        pos, bpos = 0, base
+        gap = parts[0]
+        limit = self.max_record_chars
+        for i in range(1, len(parts) - 1 - (_GROUPS + 1), _GROUPS + 1):
             msg, head, t, d, comp, ctx, typ, thr, fil, generic = parts[i:i + _GROUPS]
-            if _START in msg:
-                # The match began at a record that never closed: that part belongs to the text before.
-                cut = msg.rfind(_START)
-                gap += _START + msg[:cut]
-                msg = msg[cut + len(_START):]
+            if (t is None and generic is None) or len(msg) > limit:
+                break
             if gap:
-                self._emit_gap(gap, gap_pos, out, fast)
-            pos = gap_pos + (blen(gap) if gap else 0)
-            if t is None:
-                t, d, comp, ctx, typ, thr, fil = _generic_attributes(generic)
-            record_len = blen(_START + msg + head)
-            severity = _TYPES.get(typ)
-            if severity is None:
-                severity = _odd_type(typ, msg)
-            if "\r" in msg:
-                msg = msg.replace("\r\n", "\n")
-            out.append(LogRecord(clean(msg), clean(comp), clean(ctx), severity, clean(thr), clean(fil), "ccm", pos,
-                                 clean(t), clean(d)))
-            gap_pos = pos + record_len
-            gap = parts[i + _GROUPS] if i + _GROUPS < last else ""
-        return gap_pos
-
-    def _emit_gap(self, gap: str, pos: int, out: list, fast: bool) -> None:
-        """Text between CCM records: one record per non-blank physical line."""
-        if not gap or gap.isspace():
-            return
-        encoding = self.encoding
-        errors = errors_for(encoding)
-        for line in gap.split("\n"):
-            size = len(line) + 1 if fast else len(line.encode(encoding, errors)) + self._newline_bytes
-            text = line.rstrip("\r")
-            if text.strip():
-                out.append(self._plain_record(text if fast else _clean(text), pos))
+                bpos = self._emit_lines(gap, bpos, out, fast)
+                pos += len(gap)
+            size = len(_START) + len(msg) + len(head)
+            out.append(self._ccm_record(msg, t, d, comp, ctx, typ, thr, fil, generic, bpos, fast))
+            bpos += size if fast else self._byte_len(_START + msg + head)
             pos += size
+            gap = parts[i + _GROUPS]
+        return pos, bpos
+
+    def _scan(self, text: str, pos: int, bpos: int, final: bool, out: list, fast: bool):
+        """The hand-written scanner from `pos` (a place where plain text may be cut) to the end of `text`:
+        (characters consumed, byte position reached, state of a held-back open record or None)."""
+        n = len(text)
+        limit = self.max_record_chars
+        while pos < n:
+            start = text.find(_START, pos)
+            if start < 0:
+                end = n if final else logscan.hold_point(text, pos, n, limit, growing=True)
+                return end, self._emit_lines(text[pos:end], bpos, out, fast), None
+            verdict, found = logscan.find_end(text, start, final, limit)
+            if verdict == "record":
+                bpos = self._emit_lines(text[pos:start], bpos, out, fast)
+                msg = text[start + len(_START):found.start()]
+                t, d, comp, ctx, typ, thr, fil, generic = found.groups()
+                out.append(self._ccm_record(msg, t, d, comp, ctx, typ, thr, fil, generic, bpos, fast))
+                pos = found.end()
+                bpos += pos - start if fast else self._byte_len(text[start:pos])
+            elif verdict == "none":
+                # Not a record: the characters it would have covered are plain text.
+                end = min(n, start + len(_START) + limit)
+                bpos = self._emit_lines(text[pos:end], bpos, out, fast)
+                pos = end
+            else:
+                hold = logscan.hold_point(text, pos, start, limit, growing=False)
+                bpos = self._emit_lines(text[pos:hold], bpos, out, fast)
+                search = found if found is not None else max(start + len(_START), n - (len(_END) - 1))
+                return hold, bpos, (start, found, search)
+        return pos, bpos, None
+
+    def _ccm_record(self, msg, t, d, comp, ctx, typ, thr, fil, generic, offset: int, fast: bool) -> LogRecord:
+        if t is None:
+            t, d, comp, ctx, typ, thr, fil = _generic_attributes(generic)
+        severity = _TYPES.get(typ)
+        if severity is None:
+            severity = _odd_type(typ, msg)
+        if "\r" in msg:
+            msg = msg.replace("\r\n", "\n")
+        if not fast:
+            msg, t, d, comp, ctx, thr, fil = map(_clean, (msg, t, d, comp, ctx, thr, fil))
+        return LogRecord(msg, comp, ctx, severity, thr or None, fil, "ccm", offset, t, d)
+
+    def _emit_lines(self, gap: str, pos: int, out: list, fast: bool) -> int:
+        """Plain text: one record per non-blank physical line, a line longer than `max_record_chars` in pieces of
+        that length. `gap` starts where plain text may be cut; returns the byte position after it."""
+        if not gap:
+            return pos
+        if gap.isspace():
+            return pos + (len(gap) if fast else self._byte_len(gap))
+        encoding, errors, limit = self.encoding, self._errors, self.max_record_chars
+        long = len(gap) > limit
+        for line in gap.split("\n"):
+            pieces = [line[i:i + limit] for i in range(0, len(line), limit)] if long and len(line) > limit \
+                else (line,)
+            for piece in pieces:
+                text = piece.rstrip("\r")
+                if text and not text.isspace():
+                    out.append(self._plain_record(text if fast else _clean(text), pos))
+                pos += len(piece) if fast else len(piece.encode(encoding, errors))
+            pos += self._newline_bytes
+        return pos - self._newline_bytes  # no line break after the last line
 
     def _plain_record(self, line: str, offset: int) -> LogRecord:
         if "$$<" in line:
-            m = _LEGACY.match(line)
+            dollar = line.rfind("$$<")
+            m = _LEGACY_TAIL.match(line, dollar)
             if m:
-                msg = m.group("msg").replace("~~", "\n").rstrip()
-                return LogRecord(msg, m.group("comp"), "", _text_severity(msg), m.group("thread"), "",
-                                 "legacy", offset, m.group("ts"), "")
+                msg = line[:dollar].replace("~~", "\n").rstrip()
+                return LogRecord(msg, m.group(1), "", _text_severity(msg), m.group(3), "", "legacy", offset,
+                                 m.group(2), "")
         if self._msi or _MSI_HINT.match(line):
             self._msi = True
-            severity = 3 if _MSI_ERROR.search(line) else (2 if "warn" in line.lower() else 1)
-            return LogRecord(line, "msi", "", severity, None, "", "msi", offset)
+            return LogRecord(line, "msi", "", _msi_severity(line), None, "", "msi", offset)
         return LogRecord(line, "", "", _text_severity(line), None, "", "plain", offset)
 
 
@@ -464,7 +575,7 @@ def _clean(text: str | None) -> str:
 
 def _generic_attributes(block: str | None) -> tuple:
     """Attributes in any order, some possibly missing: (time, date, component, context, type, thread, file)."""
-    attrs = {k.lower(): v for k, v in _ATTR.findall(block or "")}
+    attrs = {k.lower(): v for k, v in _ATTRIBUTE.findall(block or "")}
     return (attrs.get("time", ""), attrs.get("date", ""), attrs.get("component", ""), attrs.get("context", ""),
             attrs.get("type"), attrs.get("thread", ""), attrs.get("file", ""))
 
@@ -492,8 +603,8 @@ def parse_bytes(data: bytes) -> list:
 def iter_file_records(path, *, since_offset: int = 0, chunk_size: int = 1 << 20) -> Iterator[LogRecord]:
     """Stream a file's records without building a list: the same records, in the same order and with the same
     byte offsets, as `parse_file(path, since_offset=...)`. Reads `chunk_size` bytes at a time, so memory stays
-    bounded by the chunk size (plus one held-back incomplete record), not the file size. Raises OSError if the
-    file cannot be opened or read."""
+    bounded by the chunk size plus one held-back incomplete record (at most about 2 x MAX_RECORD_CHARS characters,
+    only for a corrupt file), not by the file size. Raises OSError if the file cannot be opened or read."""
     chunk_size = max(1, int(chunk_size))
     with open(path, "rb") as fh:
         head = fh.read(65536)  # what parse_bytes sniffs the encoding from
@@ -522,10 +633,6 @@ def _since(records: list, since_offset: int) -> list:
 
 
 def parse_file(path, *, since_offset: int = 0) -> list:
-    """Parse a file from `since_offset` (records starting before it are skipped). Raises OSError if unreadable."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    records = parse_bytes(data)
-    if since_offset:
-        records = [r for r in records if r.offset >= since_offset]
-    return records
+    """Parse a file from `since_offset` (records starting before it are skipped). Raises OSError if unreadable.
+    The same records as `parse_bytes` of the file's bytes; read in chunks, which needs about half the memory."""
+    return list(iter_file_records(path, since_offset=since_offset))

@@ -56,6 +56,12 @@ class Column(IntEnum):
     COMPONENT = 1
     DATETIME = 2
     THREAD = 3
+    SOURCE = 4  # only with show_source (Diagnose: the log file and line of each record)
+
+
+# Date/Time column: the local wall time as written, or UTC for records that know it (Diagnose timeline).
+TIME_LOCAL = "local"
+TIME_UTC = "utc"
 
 
 def _tr(text: str) -> str:
@@ -63,7 +69,7 @@ def _tr(text: str) -> str:
 
 
 def _header_titles() -> tuple[str, ...]:
-    return (_tr("Log text"), _tr("Component"), _tr("Date/Time"), _tr("Thread"))
+    return (_tr("Log text"), _tr("Component"), _tr("Date/Time"), _tr("Thread"), _tr("Source"))
 
 
 def format_time(value: datetime | None) -> str:
@@ -82,9 +88,23 @@ def first_line(message: str) -> str:
 
 
 def record_as_tsv(record: Any) -> str:
-    """One record the way CMTrace copies a row: text, component, date/time, thread, tab-separated."""
+    """One record the way CMTrace copies a row: text, component, date/time, thread, tab-separated (plus the
+    source file and line for records that carry one)."""
     thread = "" if record.thread is None else str(record.thread)
-    return "\t".join((record.message, record.component or "", format_time(record.time), thread))
+    fields = [record.message, record.component or "", format_time(record.time), thread]
+    source = getattr(record, "source_full", None)
+    if source:
+        fields.append(source)
+    return "\t".join(fields)
+
+
+def format_utc(record: Any) -> str:
+    """UTC time of a record that knows it; otherwise its local time marked as such."""
+    utc = getattr(record, "utc_time", None)
+    if utc is not None:
+        return format_time(utc)
+    local = format_time(record.time)
+    return f"{local} {_tr('(local)')}" if local else ""
 
 
 def palette_is_dark(palette: QPalette | None = None) -> bool:
@@ -164,8 +184,11 @@ class LogTableModel(QAbstractTableModel):
     #: emitted when the counts (total, errors, warnings) changed
     countsChanged = Signal()
 
-    def __init__(self, parent: QObject | None = None, *, flush_interval_ms: int = FLUSH_INTERVAL_MS) -> None:
+    def __init__(self, parent: QObject | None = None, *, flush_interval_ms: int = FLUSH_INTERVAL_MS,
+                 show_source: bool = False) -> None:
         super().__init__(parent)
+        self._show_source = show_source
+        self._time_mode = TIME_LOCAL
         self._records: list[Any] = []
         self._search_text: list[str] = []  # lowercase "message\ncomponent", parallel to _records
         self._pending: list[Any] = []
@@ -183,6 +206,36 @@ class LogTableModel(QAbstractTableModel):
         self._flush_timer.setInterval(flush_interval_ms)
         self._flush_timer.timeout.connect(self.flush)
         self._redactor = MessageRedactor()
+
+    # ---- columns -------------------------------------------------------------------------------------
+    @property
+    def show_source(self) -> bool:
+        return self._show_source
+
+    def set_show_source(self, show: bool) -> None:
+        """Add (or remove) the Source column: `record.source_label` (e.g. `ClientIDManagerStartup.log:7`), with
+        `record.source_full` (the path inside the input) as its tooltip."""
+        if show == self._show_source:
+            return
+        self.beginResetModel()
+        self._show_source = show
+        self.endResetModel()
+
+    @property
+    def time_mode(self) -> str:
+        return self._time_mode
+
+    def set_time_mode(self, mode: str) -> None:
+        """TIME_LOCAL: the time as written; TIME_UTC: `record.utc_time` where known, else local marked so."""
+        if mode not in (TIME_LOCAL, TIME_UTC):
+            raise ValueError(f"time mode must be {TIME_LOCAL!r} or {TIME_UTC!r}, not {mode!r}")
+        if mode == self._time_mode:
+            return
+        self._time_mode = mode
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, Column.DATETIME, Column.DATETIME)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, Column.DATETIME), self.index(self.rowCount() - 1, Column.DATETIME),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def set_redaction_plan(self, plan: Any) -> None:
         """Also mask this plan's own secret values (the token it launches with) in records added from now on."""
@@ -362,7 +415,7 @@ class LogTableModel(QAbstractTableModel):
         if self.rowCount():
             self.dataChanged.emit(
                 self.index(0, 0),
-                self.index(self.rowCount() - 1, len(Column) - 1),
+                self.index(self.rowCount() - 1, self.columnCount() - 1),
                 [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole],
             )
 
@@ -373,7 +426,9 @@ class LogTableModel(QAbstractTableModel):
         return len(self._records) if self._shown is None else len(self._shown)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        if parent.isValid():
+            return 0
+        return len(Column) if self._show_source else int(Column.SOURCE)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -384,7 +439,9 @@ class LogTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self._headers):
+            if section == Column.DATETIME and self._time_mode == TIME_UTC:
+                return _tr("Date/Time (UTC)")
+            if 0 <= section < self.columnCount():
                 return self._headers[section]
             return None
         return str(section + 1)
@@ -408,15 +465,19 @@ class LogTableModel(QAbstractTableModel):
             if column == Column.COMPONENT:
                 return record.component or ""
             if column == Column.DATETIME:
-                return format_time(record.time)
+                return format_utc(record) if self._time_mode == TIME_UTC else format_time(record.time)
             if column == Column.THREAD:
                 return "" if record.thread is None else str(record.thread)
+            if column == Column.SOURCE:
+                return getattr(record, "source_label", "")
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._colors.background.get(record.type)
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colors.foreground.get(record.type)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == Column.SOURCE:
+                return getattr(record, "source_full", None)
             if index.column() == Column.MESSAGE and ("\n" in record.message or len(record.message) > 120):
                 return record.message[:2000]
             return None

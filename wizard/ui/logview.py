@@ -30,11 +30,14 @@ from wizard.ui.logmodel import (
     SHOW_ALL,
     SHOW_ERRORS,
     SHOW_WARNINGS_AND_ERRORS,
+    TIME_LOCAL,
+    TIME_UTC,
     TYPE_ERROR,
     TYPE_WARNING,
     Column,
     LogTableModel,
     format_time,
+    format_utc,
     palette_is_dark,
     record_as_tsv,
 )
@@ -88,15 +91,22 @@ class _FilterEdit(QLineEdit):
 
 
 class LogView(QWidget):
-    """Live log table + filter + Next/Previous error + detail pane, over a LogTableModel."""
+    """Live log table + filter + Next/Previous error + detail pane, over a LogTableModel.
+
+    For a merged, finished timeline (Diagnose): `source_column=True` adds the file:line column, `time_toggle=True`
+    a UTC / local time switch (`time_combo`, UTC first), `follow=False` drops "Follow new lines"."""
 
     #: the "follow the tail" state changed (True = the view scrolls to new lines)
     followingChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, *, model: LogTableModel | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, model: LogTableModel | None = None,
+                 source_column: bool = False, time_toggle: bool = False, follow: bool = True) -> None:
         super().__init__(parent)
         self._model = model or LogTableModel(self)
-        self._following = True
+        self._following = follow
+        self._time_toggle = time_toggle
+        if source_column:
+            self._model.set_show_source(True)
         #: scenario id used to pick scenario-specific advice for known errors in the detail pane
         self.scenario: str | None = None
 
@@ -118,9 +128,19 @@ class LogView(QWidget):
         self.next_error_button = QPushButton(self.tr("Next error"), self)
         self.next_error_button.setAccessibleName(self.tr("Next error"))
         self.next_error_button.setToolTip(self.tr("Select the next error line (F8)"))
+        self.time_combo = QComboBox(self)
+        self.time_combo.addItem(self.tr("UTC"), TIME_UTC)
+        self.time_combo.addItem(self.tr("Local time"), TIME_LOCAL)
+        self.time_combo.setAccessibleName(self.tr("Time shown"))
+        self.time_combo.setToolTip(self.tr("UTC merges logs written in different time zones; local time is what "
+                                           "each log says. Lines without a time-zone bias show local time."))
+        self.time_combo.setVisible(time_toggle)
+        if time_toggle:
+            self._model.set_time_mode(TIME_UTC)
         self.follow_button = QPushButton(self.tr("Follow new lines"), self)
         self.follow_button.setCheckable(True)
-        self.follow_button.setChecked(True)
+        self.follow_button.setChecked(follow)
+        self.follow_button.setVisible(follow)
         self.follow_button.setAccessibleName(self.tr("Follow new lines"))
         self.follow_button.setToolTip(
             self.tr("Keep the newest line in view. Scrolling up pauses this; scrolling to the end resumes it.")
@@ -150,9 +170,12 @@ class LogView(QWidget):
         metrics = self.fontMetrics()
         for column, sample in (
             (Column.COMPONENT, "ccmsetup__component"),
-            (Column.DATETIME, "2026-12-31 23:59:59.999__"),
+            (Column.DATETIME, "2026-12-31 23:59:59.999 (local)_" if time_toggle else "2026-12-31 23:59:59.999__"),
             (Column.THREAD, "Thread__"),
+            (Column.SOURCE, "ClientLocation.log:1234_"),
         ):
+            if column >= self._model.columnCount():
+                continue
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, metrics.horizontalAdvance(sample))
 
@@ -185,6 +208,7 @@ class LogView(QWidget):
         tools.addWidget(self.severity_combo)
         tools.addWidget(self.previous_error_button)
         tools.addWidget(self.next_error_button)
+        tools.addWidget(self.time_combo)
         tools.addWidget(self.follow_button)
         footer = QHBoxLayout()
         footer.addWidget(self.status_label, 1)
@@ -200,6 +224,7 @@ class LogView(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.severity_combo.currentIndexChanged.connect(self.apply_filter)
+        self.time_combo.currentIndexChanged.connect(self._time_mode_changed)
         self.next_error_button.clicked.connect(self.select_next_error)
         self.previous_error_button.clicked.connect(self.select_previous_error)
         self.follow_button.clicked.connect(self._follow_clicked)
@@ -222,7 +247,8 @@ class LogView(QWidget):
         self.setTabOrder(self.filter_edit, self.severity_combo)
         self.setTabOrder(self.severity_combo, self.previous_error_button)
         self.setTabOrder(self.previous_error_button, self.next_error_button)
-        self.setTabOrder(self.next_error_button, self.follow_button)
+        self.setTabOrder(self.next_error_button, self.time_combo)
+        self.setTabOrder(self.time_combo, self.follow_button)
         self.setTabOrder(self.follow_button, self.table)
         self.setTabOrder(self.table, self.detail)
         self._update_status()
@@ -315,6 +341,17 @@ class LogView(QWidget):
             QGuiApplication.clipboard().setText(text)
         return text
 
+    def set_time_mode(self, mode: str) -> None:
+        """Show UTC (TIME_UTC) or local times (TIME_LOCAL) in the Date/Time column."""
+        index = self.time_combo.findData(mode)
+        if index >= 0:
+            self.time_combo.setCurrentIndex(index)
+        self._model.set_time_mode(mode)
+
+    def _time_mode_changed(self, _index: int) -> None:
+        self._model.set_time_mode(str(self.time_combo.currentData()))
+        self._refresh_detail()
+
     def set_following(self, follow: bool) -> None:
         """Turn following on (scrolls to the newest line) or off."""
         self._set_following(follow)
@@ -364,6 +401,11 @@ class LogView(QWidget):
         record = self._model.record(current.row())
         self.detail.setPlainText(self._describe(record))
 
+    def _refresh_detail(self) -> None:
+        record = self.current_record()
+        if record is not None:
+            self.detail.setPlainText(self._describe(record))
+
     def _describe(self, record: Any) -> str:
         severity = {
             0: self.tr("Verbose"),
@@ -375,8 +417,11 @@ class LogView(QWidget):
             (self.tr("Severity"), severity),
             (self.tr("Component"), record.component or ""),
             (self.tr("Date/Time"), format_time(record.time)),
+            (self.tr("UTC"), format_utc(record) if self._time_toggle and getattr(record, "utc_time", None)
+             is not None else ""),
             (self.tr("Thread"), "" if record.thread is None else str(record.thread)),
             (self.tr("Source"), getattr(record, "file", "") or ""),
+            (self.tr("Log"), getattr(record, "source_full", "") or ""),
         ]
         parts.append("   ".join(f"{name}: {value}" for name, value in facts if value))
         if record.type >= TYPE_WARNING:

@@ -41,9 +41,15 @@ class PageId(IntEnum):
     FINISH = 8
 
 
+class SidePage(IntEnum):
+    """Pages outside the install flow (PageId lists the flow, in order)."""
+
+    DIAGNOSE = 20  # reached from Welcome ("Diagnose logs…") or by dropping logs on the window
+
+
 # Page id -> (module, class). Checks/Install/Finish are built by the other GUI engineer; they are imported
 # lazily and skipped by nextId() if a build does not have them.
-PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
+PAGE_CLASSES: dict[PageId | SidePage, tuple[str, str]] = {
     PageId.WELCOME: ("wizard.ui.pages.welcome", "WelcomePage"),
     PageId.SCENARIO: ("wizard.ui.pages.scenario", "ScenarioPage"),
     PageId.ADDRESSES: ("wizard.ui.pages.addresses", "AddressesPage"),
@@ -53,6 +59,7 @@ PAGE_CLASSES: dict[PageId, tuple[str, str]] = {
     PageId.REVIEW: ("wizard.ui.pages.review", "ReviewPage"),
     PageId.INSTALL: ("wizard.ui.pages.install", "InstallPage"),
     PageId.FINISH: ("wizard.ui.pages.finish", "FinishPage"),
+    SidePage.DIAGNOSE: ("wizard.ui.pages.diagnose", "DiagnosePage"),
 }
 
 
@@ -146,6 +153,8 @@ class SetupWizard(QWizard):
         # text they kept for hidden fields no longer belongs to the plan.
         self.import_generation = 0
         self._ready = False
+        self._to_diagnose = False  # the next `next()` goes to the Diagnose page (see open_diagnose)
+        self._diagnose_waiting: list[str | None] = []  # asked for before the pages were built
 
         self.setObjectName("setupWizard")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
@@ -184,17 +193,19 @@ class SetupWizard(QWizard):
             )
             self.setSideWidget(self.demo_banner)
 
-        self.missing_pages: list[PageId] = []
+        self.missing_pages: list[PageId | SidePage] = []
         # Looking through a page's children wraps every one of them in Python, which makes PySide create
         # the types (and enums) of half of QtWidgets: ~10 ms the first window does not wait for.
         self._pages_with_default_buttons: list[QWizardPage] = []
         self._add_page(PageId.WELCOME, buttons_now=not defer_pages)
         self.setStartId(int(PageId.WELCOME))
         self.currentIdChanged.connect(self._focus_current_page)
+        self.currentIdChanged.connect(self._diagnose_keeps_back)
+        self.setAcceptDrops(True)
         if not defer_pages:
             self.finish_loading()
 
-    def _add_page(self, page_id: PageId, *, buttons_now: bool = True) -> None:
+    def _add_page(self, page_id: PageId | SidePage, *, buttons_now: bool = True) -> None:
         module_name, class_name = PAGE_CLASSES[page_id]
         page_class = _load_page_class(module_name, class_name)
         if page_class is None:
@@ -234,6 +245,9 @@ class SetupWizard(QWizard):
             self.load_profile_file(profile)
         self._ready = True
         self.ready.emit()
+        for path in self._diagnose_waiting:
+            self.open_diagnose(path)
+        self._diagnose_waiting.clear()
 
     def _add_help_menu(self) -> None:
         from PySide6.QtWidgets import QMenu
@@ -305,13 +319,15 @@ class SetupWizard(QWizard):
 
     def nextId(self) -> int:  # noqa: N802 - Qt override
         current = self.currentId()
-        if current < 0:
+        if current < 0 or current == SidePage.DIAGNOSE:
             return -1
         if not self._ready:
             # The later pages are still being built: keep Next on screen (the Welcome page disables it
             # until `ready`). Branching does not read the plan here, so it is not created yet.
             candidate = next_page(PageId(current), self._plan, self._locked)
             return int(candidate) if candidate is not None else -1
+        if self._to_diagnose and self.page(int(SidePage.DIAGNOSE)) is not None:
+            return int(SidePage.DIAGNOSE)
         plan = self.plan
         candidate = next_page(PageId(current), plan, self._locked)
         while candidate is not None and self.page(int(candidate)) is None:
@@ -339,6 +355,54 @@ class SetupWizard(QWizard):
                 widget = widget.nextInFocusChain()
         if target is not None:
             target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    # ---- diagnose (outside the install flow) -----------------------------------------------------
+
+    def can_open_diagnose(self) -> bool:
+        """Diagnose opens from any page but Review (leaving it forward commits the install) and Install (setup
+        may be running there)."""
+        return self.currentId() not in (int(PageId.REVIEW), int(PageId.INSTALL))
+
+    def open_diagnose(self, path: str | Path | None = None) -> bool:
+        """Go to the Diagnose page (Back returns to where you were) and diagnose `path` if given. Returns False
+        when it cannot be opened from the current page (Install, or a page whose check refuses to leave)."""
+        if not self._ready:
+            self._diagnose_waiting.append(str(path) if path else None)
+            return True
+        page = self.page(int(SidePage.DIAGNOSE))
+        if page is None or not self.can_open_diagnose():
+            return False
+        if self.currentId() != int(SidePage.DIAGNOSE):
+            self._to_diagnose = True
+            try:
+                self.next()
+            finally:
+                self._to_diagnose = False
+            if self.currentId() != int(SidePage.DIAGNOSE):
+                return False
+        if path:
+            page.open_path(str(path))
+        return True
+
+    def _diagnose_keeps_back(self, page_id: int) -> None:
+        # The Diagnose page is a last page, but Back must lead to where the user came from.
+        self.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, page_id != int(SidePage.DIAGNOSE))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if dropped_path(event.mimeData()) is not None and self.can_open_diagnose():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        path = dropped_path(event.mimeData())
+        if path is not None and self.open_diagnose(path):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
 
     # ---- profiles and imports --------------------------------------------------------------------
 
@@ -460,6 +524,16 @@ class SetupWizard(QWizard):
             event.accept()
         else:
             event.ignore()
+
+
+def dropped_path(mime: Any) -> str | None:
+    """The one local file or folder a drag carries (a log, a folder of logs or a zip), else None."""
+    if mime is None or not mime.hasUrls():
+        return None
+    urls = [url for url in mime.urls() if url.isLocalFile()]
+    if len(urls) != 1:
+        return None
+    return urls[0].toLocalFile() or None
 
 
 def _no_auto_default(page: QWizardPage) -> None:

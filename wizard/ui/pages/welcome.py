@@ -58,6 +58,14 @@ class WelcomePage(PlanPage):
         buttons.addWidget(self.load_button)
         buttons.addWidget(self.paste_button)
         buttons.addStretch(1)
+        # Outside the install flow: read a device's logs or an evidence zip (files can also be dropped here).
+        self.diagnose_button = QPushButton(self.tr("&Diagnose logs…"))
+        self.diagnose_button.setAccessibleName(self.tr("Diagnose a device's logs, a folder or an evidence zip"))
+        self.diagnose_button.setToolTip(self.tr("Open ccmsetup and client logs (or drop them on this window): every "
+                                                "run, the root cause and the fix"))
+        self.diagnose_button.setAutoDefault(False)
+        self.diagnose_button.clicked.connect(lambda: self.wiz().open_diagnose())
+        buttons.addWidget(self.diagnose_button)
         self.recent_label = QLabel(self.tr("&Recent profiles (Enter opens):"))
         self.recent_list = QListWidget()
         self.recent_list.setAccessibleName(self.tr("Recent profiles"))
