@@ -67,6 +67,12 @@ class InstallSession:
         self.plan = plan
         self.exe = Path(exe) if exe else None
         self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
+        # A demo device may run faster than real time (--speed): its 10-minute stall comes sooner too, but
+        # never sooner than 15 s (starting the simulator's processes on a busy machine takes a few seconds).
+        self.time_scale = float(getattr(host, "time_scale", 1.0) or 1.0)
+        if self.time_scale != 1.0:
+            floor = min(self.stall_after, timedelta(seconds=15))
+            self.stall_after = max(self.stall_after / self.time_scale, floor)
         self.poll_interval = poll_interval
         self.settle_seconds = settle_seconds
         self.tracker = InstallTracker(noservice=plan.noservice, stall_after=self.stall_after, scenario=plan.scenario)
@@ -184,7 +190,7 @@ class InstallSession:
             self._finish()
 
     def _stall_outcome(self, idle: float) -> Outcome:
-        minutes = idle / 60
+        minutes = idle * self.time_scale / 60  # in the simulated device's time
         running = "still running" if self._setup_running else "no longer running"
         seen = self.tracker.records_seen
         parts = [f"No new log lines for {minutes:.0f} min during '{self.tracker.phase_title}'; ccmsetup is {running}."]
