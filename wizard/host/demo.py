@@ -266,6 +266,8 @@ class DemoHost(Host):
         self.world: World = self.named_world.world
         self.preset = self.named_world.name
         self.lab = lab
+        self.lab_hints_used = 0  # hints the trainee revealed (the debrief reports them)
+        self.uac_was_cancelled = False  # a launch of this session was refused at the administrator prompt
         if outcome is not None and outcome not in OUTCOMES:
             raise ValueError(f"outcome: unknown simulator outcome {outcome!r}; use one of: {', '.join(OUTCOMES)}")
         self.outcome = outcome  # None: the world decides
@@ -520,6 +522,7 @@ class DemoHost(Host):
             return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
         if self.uac_cancel and not self.device.elevated:
             self.uac_cancel = False  # the next attempt is approved
+            self.uac_was_cancelled = True
             return LaunchResult("uac-cancelled", "The administrator prompt (UAC) was cancelled: ccmsetup did not start "
                                                  "and nothing on this device changed (demo).", error_code=1223)
         verdict = self.predict(argv)

@@ -69,7 +69,7 @@ class InstallSession:
         self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
         # A demo device may run faster than real time (--speed): its 10-minute stall comes sooner too, but
         # never sooner than 15 s (starting the simulator's processes on a busy machine takes a few seconds).
-        self.time_scale = float(getattr(host, "time_scale", 1.0) or 1.0)
+        self.time_scale = max(float(getattr(host, "time_scale", 1.0) or 1.0), 1.0)  # a slowed demo keeps real time
         if self.time_scale != 1.0:
             floor = min(self.stall_after, timedelta(seconds=15))
             self.stall_after = max(self.stall_after / self.time_scale, floor)

@@ -169,6 +169,22 @@ class Site(_Model):
                     f"AADTENANTID={self.tenant_id}")
         return f"ccmsetup.exe /mp:{self.management_points[0].host} SMSSITECODE={self.code}"
 
+    def address_values(self, scenario: str) -> dict[str, object]:
+        """The plan's address fields (mp, ccmhostname, sitecode) that fit this site in a scenario: what the
+        demo's "Use the demo site's values" fills in. The token scenario gets no /mp (workgroup devices fail
+        with a token and /mp)."""
+        values: dict[str, object] = {"sitecode": self.code}
+        if scenario in ("cmg", "cmg-token") and self.cmg is not None:
+            values["ccmhostname"] = self.cmg.address
+            values["mp"] = (f"https://{self.cmg.address}",) if scenario == "cmg" else ()
+        elif scenario == "internet-mp":
+            internet = [mp for mp in self.management_points if not mp.intranet]
+            if internet:
+                values["ccmhostname"] = internet[0].host
+        else:
+            values["mp"] = (self.management_points[0].host,)
+        return values
+
     def management_point(self, host: str) -> ManagementPoint | None:
         wanted = host.lower().rstrip(".")
         return next((mp for mp in self.management_points if mp.host.lower() == wanted), None)
