@@ -193,7 +193,9 @@ def failure_flow(shots: Shooter) -> None:
     from wizard.core.world.labs import load_lab
 
     # The device does not trust the CMG's root (the untrusted-root lab's world, without the lab around it).
-    world = load_lab("untrusted-root").named_world()
+    from wizard.core.world import NamedWorld
+
+    world = NamedWorld("untrusted-root", load_lab("untrusted-root").world)
     wizard = shots.wizard("entra-joined", world=world, speed=200.0, size=(shots.size[0], shots.size[1] + 140))
     wizard.set_plan(InstallPlan(scenario="cmg", mp=("https://" + CMG_HOST,), ccmhostname=CMG_HOST, sitecode="P01"))
     for _ in range(5):
@@ -277,7 +279,7 @@ def lab_flow(shots: Shooter) -> None:
     from wizard.core.world.labs import load_lab
     from wizard.ui.wizard import PageId
 
-    lab = load_lab("wrong-tenant")
+    lab = load_lab("low-disk")
     wizard = shots.wizard("entra-joined", world=lab.named_world(), lab=lab, speed=200.0)
     wizard.apply_parsed_command(parse_command(lab.start_command))
     welcome = wizard.currentPage()

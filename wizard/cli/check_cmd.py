@@ -36,7 +36,7 @@ def add_demo_option(parser: argparse.ArgumentParser) -> None:
         presets = f"(unavailable: {exc})"
     parser.add_argument("--demo", nargs="?", const="entra-joined", metavar="PRESET",
                         help="use a simulated device instead of this one; presets: " + presets
-                        + " (default: entra-joined)")
+                        + " (default: entra-joined), or a world .json file")
 
 
 def add_lab_option(parser: argparse.ArgumentParser) -> None:

@@ -231,6 +231,9 @@ class WelcomePage(PlanPage):
                 if wiz.lock_reason:
                     text += " " + self.tr("Reason: %1").replace("%1", wiz.lock_reason)
             self.source_label.setText(text)
+        elif getattr(getattr(wiz.host, "lab", None), "start_command", None):
+            self.source_label.setText(self.tr("The lab's starting command is loaded: the next pages show every "
+                                              "value. Check it, install, and find out what goes wrong."))
         elif self._import_findings is None or not self._import_findings.isVisible():
             self.source_label.setText(self.tr("Or just press Next and fill in the pages."))
 
