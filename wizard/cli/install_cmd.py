@@ -135,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     progress.end()
+    if host.is_demo and session.outcome.state == "unknown":
+        # We stop following (a stall): the simulated ccmsetup would wait for its download timeout; end it.
+        host.stop_children()  # type: ignore[attr-defined]
     return _finish(args, session, results, out, overridden)
 
 

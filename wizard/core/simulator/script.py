@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from wizard.core.cmg import is_cmg_address, split_cmg_address
@@ -553,7 +553,7 @@ class CcmsetupRun:
                 reason = "No bulk registration token was given."
             elif expiry is None:
                 reason = "The /regtoken value is not a token (a JWT of three parts, eyJ...)."
-            elif expiry.replace(tzinfo=None) <= datetime.utcnow():
+            elif expiry <= datetime.now(UTC):
                 reason = f"The token expired on {expiry:%Y-%m-%d %H:%M} UTC."
             elif not self.site.accepts_bulk_tokens:
                 reason = "The token is blocked in the console (Administration > Security > Certificates)."
