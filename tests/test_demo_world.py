@@ -217,3 +217,37 @@ def test_lab_briefing_hints_and_debrief(make_wizard, qtbot):
     text = finish.debrief_label.text()
     assert "not found" in text and "Hints used: 2 of 2" in text and "dsregcmd" in text
     assert finish.debrief is not None and not finish.debrief.found_all
+
+
+# ---- the wizard's --lab option -----------------------------------------------------------------------------
+
+
+def test_gui_lab_option_opens_the_lab_and_a_bad_lab_exits_2(qapp, capsys, tmp_path):
+    from wizard.cli.main import plain_gui_options
+    from wizard.ui import app as ui_app
+
+    assert plain_gui_options(["--lab", "wrong-tenant"]) == {"demo": None, "profile": None, "self_test": False,
+                                                            "lab": "wrong-tenant"}
+    assert ui_app.run(lab="wrong-tenant", self_test=True) == 0
+    assert "self-test: ok" in capsys.readouterr().out
+    bad = tmp_path / "bad-lab.json"
+    bad.write_text('{"schema_version": 1, "title": "x"}', encoding="utf-8")
+    assert ui_app.run(lab=str(bad), self_test=True) == 2
+    err = capsys.readouterr().err
+    assert "--lab:" in err and "bad-lab.json" in err and "briefing" in err
+    assert main(["--lab", "wrong-tenant", "--demo", "--self-test"]) == 2
+    assert "--lab and --demo" in capsys.readouterr().err
+
+
+def test_build_wizard_with_a_lab_starts_from_its_command(qapp):
+    from wizard.ui import app as ui_app
+
+    wizard = ui_app.build_wizard(lab="token-with-mp")
+    try:
+        assert wizard.host.lab.name == "token-with-mp" and wizard.host.is_demo
+        assert wizard.plan.regtoken and wizard.plan.mp  # the planted /mp is there for the trainee to find
+        assert wizard.host.preset == "lab:token-with-mp"
+    finally:
+        wizard.shutdown()
+        wizard.host.stop_children()
+        wizard.deleteLater()

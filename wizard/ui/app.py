@@ -95,10 +95,14 @@ def open_host(demo: str | None = None, lab: str | None = None):
     from wizard.host.credentials import MemoryStore
 
     if lab is not None:
+        from wizard.core.world import WorldFileError
         from wizard.core.world.labs import load_lab
         from wizard.host.demo import DemoHost
 
-        loaded = load_lab(lab)
+        try:
+            loaded = load_lab(lab)
+        except WorldFileError as exc:
+            raise ValueError(f"--lab: {exc}") from None
         return DemoHost(world=loaded.named_world(), lab=loaded, speed=loaded.speed), MemoryStore()
     from wizard.host import get_host
 
