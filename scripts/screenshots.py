@@ -190,11 +190,10 @@ def override_checks(wizard) -> None:
 
 def failure_flow(shots: Shooter) -> None:
     from wizard.core.plan import InstallPlan
+    from wizard.core.world import NamedWorld
     from wizard.core.world.labs import load_lab
 
     # The device does not trust the CMG's root (the untrusted-root lab's world, without the lab around it).
-    from wizard.core.world import NamedWorld
-
     world = NamedWorld("untrusted-root", load_lab("untrusted-root").world)
     wizard = shots.wizard("entra-joined", world=world, speed=200.0, size=(shots.size[0], shots.size[1] + 140))
     wizard.set_plan(InstallPlan(scenario="cmg", mp=("https://" + CMG_HOST,), ccmhostname=CMG_HOST, sitecode="P01"))

@@ -151,8 +151,8 @@ class Cmg(_Model):
 
 class Site(_Model):
     code: str = Field("P01", pattern=r"^[A-Za-z0-9]{3}$")
-    version: str = "5.00.9135.1000"  # site (and client package) version
-    management_points: tuple[ManagementPoint, ...] = (ManagementPoint(host="mp01.contoso.com"),)
+    version: str = Field("5.00.9135.1000", pattern=r"^\d+\.\d+\.\d+\.\d+$")  # site (and client package) version
+    management_points: tuple[ManagementPoint, ...] = Field((ManagementPoint(host="mp01.contoso.com"),), min_length=1)
     distribution_point: DistributionPoint = DistributionPoint()
     cmg: Cmg | None = Cmg()
     tenant_id: str = "aaaabbbb-0000-cccc-1111-dddd2222eeee"  # the Entra tenant onboarded to the site
