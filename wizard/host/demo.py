@@ -394,8 +394,10 @@ class DemoHost(Host):
             offset = self._launch_offset
         if offset is None and self._reused_run_dir:
             offset = 0  # an earlier demo run's folder (`collect --demo`): judge the last run in its log
-        if offset is None or self._service_running():
+        if offset is None:
             return None
+        # The log decides (its result line is written just before the service part removes its marker); the
+        # marker file is not consulted, so a result is seen as soon as it is written.
         try:
             records = parse_file(self.log_dir() / "ccmsetup.log", since_offset=offset)
         except OSError:
