@@ -3,10 +3,11 @@
     python scripts/screenshots.py [--out docs/screenshots] [--width 960 --height 680]
 
 Flows: a CMG install from a pasted command to success (every page, Install while running), the token page,
-a CMG install that fails on an untrusted certificate (Finish with the explanation), errors that stop Next, the
-install page following a setup that was already running, the Review page in a dark palette, the device
-self-test, and the Diagnose page on a simulated device folder whose client.msi failed. Only the public
-page classes and the SetupWizard are used.
+a CMG install that fails on an untrusted certificate (Finish with the explanation and the cause in the
+simulated world), errors that stop Next, the install page following a setup that was already running,
+the Review page in a dark palette, the device self-test, the Diagnose page on a simulated device folder
+whose client.msi failed, and a lab (briefing on Welcome, debrief on Finish). Only the public page
+classes and the SetupWizard are used.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Shooter:
             raise SystemExit(f"screenshots: could not write {path}")
         self.written.append(path)
 
-    def wizard(self, preset: str, **host_options):
+    def wizard(self, preset: str, *, size: tuple[int, int] | None = None, **host_options):
         from wizard.host.credentials import MemoryStore
         from wizard.host.demo import DemoHost
         from wizard.ui.wizard import SetupWizard
@@ -62,7 +63,7 @@ class Shooter:
         wizard = SetupWizard(host, credentials=MemoryStore())
         # Deleted in the UI thread right after its flow: no wizard is left for the exit-time garbage collector.
         wizard.finished.connect(wizard.deleteLater)
-        wizard.resize(*self.size)
+        wizard.resize(*(size or self.size))
         wizard.show()
         wizard.activateWindow()
         return wizard
@@ -181,13 +182,27 @@ def token_flow(shots: Shooter) -> None:
     wizard.close()
 
 
+def override_checks(wizard) -> None:
+    """On the Checks page: wait for the results and take the recorded expert override."""
+    page = wizard.currentPage()
+    wait_until(lambda: not page.running and bool(page.results()), what="the checks")
+    if page.failed_ids():
+        page.override_box.setChecked(True)
+
+
 def failure_flow(shots: Shooter) -> None:
     from wizard.core.plan import InstallPlan
+    from wizard.core.world import NamedWorld
+    from wizard.core.world.labs import load_lab
 
-    wizard = shots.wizard("entra-joined", outcome="cmg-untrusted", speed=200.0)
+    # The device does not trust the CMG's root (the untrusted-root lab's world, without the lab around it).
+    world = NamedWorld("untrusted-root", load_lab("untrusted-root").world)
+    wizard = shots.wizard("entra-joined", world=world, speed=200.0, size=(shots.size[0], shots.size[1] + 140))
     wizard.set_plan(InstallPlan(scenario="cmg", mp=("https://" + CMG_HOST,), ccmhostname=CMG_HOST, sitecode="P01"))
-    for _ in range(6):
+    for _ in range(5):
         press_next(wizard)
+    override_checks(wizard)
+    press_next(wizard)  # Review
     press_next(wizard)  # Install
     press_next(wizard)  # Finish
     settle(400)
@@ -332,6 +347,33 @@ def diagnose_flow(shots: Shooter) -> None:
     wizard.close()
 
 
+def lab_flow(shots: Shooter) -> None:
+    """A lab: the briefing on Welcome with a hint shown, then the debrief at the end of the Finish page."""
+    from wizard.core.parse import parse_command
+    from wizard.core.world.labs import load_lab
+    from wizard.ui.wizard import PageId
+
+    lab = load_lab("low-disk")
+    wizard = shots.wizard("entra-joined", world=lab.named_world(), lab=lab, speed=200.0)
+    wizard.apply_parsed_command(parse_command(lab.start_command))
+    welcome = wizard.currentPage()
+    wizard.currentPage().initializePage()
+    welcome.show_next_hint()
+    shots.shoot(wizard, "22-lab-briefing")
+    wizard.resize(shots.size[0], shots.size[1] + 260)
+    wizard.setStartId(int(PageId.CHECKS))
+    wizard.restart()
+    override_checks(wizard)
+    press_next(wizard)  # Review
+    press_next(wizard)  # Install
+    press_next(wizard)  # Finish
+    finish = wizard.currentPage()
+    wait_until(lambda: finish.debrief_box.isVisible(), what="the debrief")
+    settle(400)
+    shots.shoot(wizard, "23-lab-debrief")
+    wizard.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     import faulthandler
 
@@ -358,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     dark_review(shots)
     device_selftest(shots)
     diagnose_flow(shots)
+    lab_flow(shots)
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from wizard.ui.widgets import wait_for_background_calls

@@ -18,7 +18,7 @@ EXPECTED_EXIT = {
     "regtoken-with-mp": 6,
     "msi-1603": 6,
     "already-running": 8,
-    "prereq-failed": 9,
+    "prereq-failed": 6,  # a prerequisite's installer failed (0x80070643): a generic error, not 9 (evaluation)
     "download-404": 6,  # fails with an HRESULT and no exit line: a generic error
 }
 
@@ -53,9 +53,10 @@ def test_install_noservice_failure(capsys):
 
 
 def test_install_shows_masked_command_and_progress(capsys):
-    token = "eyJhbGciOiJub25lIn0.eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiJ9.c2lnbmF0dXJl"
-    code = main(["install", "--demo", "--from", "ccmsetup.exe CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/1 "
-                 f"SMSSITECODE=P01 /regtoken:{token}", "--speed", "80", "--yes"])
+    # A bulk token that expires in 2100, for the demo site's CMG (the simulated site checks both).
+    token = "eyJhbGciOiJub25lIn0.eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiIsImV4cCI6NDEwMjQ0NDgwMH0.c2lnbmF0dXJl"
+    code = main(["install", "--demo", "--from", "ccmsetup.exe CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/"
+                 f"72057594037927975 SMSSITECODE=P01 /regtoken:{token}", "--speed", "80", "--yes"])
     out = capsys.readouterr().out
     assert code == 0
     assert "*** DEMO MODE ***" in out

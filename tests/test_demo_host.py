@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,8 @@ from wizard.host.netprobe import DNS
 # Non-pass results per preset with the demo's sample command (a CMG + Entra install); everything else passes.
 EXPECTED = {
     "entra-joined": {},
+    "home-office": {},
+    "uac-cancel": {},
     "hybrid-joined": {},
     "not-joined": {"entra-join": "fail", "tenant-match": "fail", "entra-user": "warn"},
     "tenant-mismatch": {"tenant-match": "fail"},
@@ -141,14 +144,16 @@ def test_simulator_command_plain_and_frozen(tmp_path, monkeypatch):
     assert command[:3] == [sys.executable, "-m", "wizard.core.simulator"]
     assert command[command.index("--outcome") + 1] == "reboot"
     assert command[command.index("--log-dir") + 1] == str(host.log_dir())
+    assert command[command.index("--world") + 1] == str(host.run_dir() / "world.json")
     assert command[-3:] == ["--", "/mp:x", "SMSSITECODE=P01"]
+    assert "--outcome" not in make("entra-joined", tmp_path).simulator_command([])  # the world decides
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert host.simulator_command([])[:2] == [sys.executable, "simulate"]
 
 
 def test_launch_runs_the_simulator_as_a_real_process(tmp_path):
     host = make("entra-joined", tmp_path, speed=100)
-    result = host.launch(host.demo_exe, ["/noservice", "SMSSITECODE=P01"], noservice=True)
+    result = host.launch(host.demo_exe, ["/noservice", "/mp:mp01.contoso.com", "SMSSITECODE=P01"], noservice=True)
     assert result.started
     try:
         assert result.process.wait(60) == 0
@@ -204,66 +209,149 @@ def test_old_demo_runs_are_pruned(tmp_path):
     assert "20200101-000000" not in remaining
 
 
-# The simulated run each preset ends with when no outcome was asked for: the failure its failed check predicts.
-DEFAULT_OUTCOMES = {
-    "entra-joined": "success",
-    "hybrid-joined": "success",
-    "not-joined": "aad-resource-mismatch",
-    "tenant-mismatch": "aad-resource-mismatch",
-    "no-prt": "aad-resource-mismatch",
-    "client-installed": "success",
-    "setup-running": "already-running",
-    "pending-reboot": "reboot",
-    "low-disk": "msi-1603",
-    "offline": "download-404",
+
+# ---- the world decides the run (issue 12) ------------------------------------------------------------------
+
+# What the sample command (the README's example: the site's CMG, P01, Contoso's tenant) ends with on each preset.
+SAMPLE_RESULTS = {
+    "entra-joined": ("succeeded", None),
+    "hybrid-joined": ("succeeded", None),
+    "home-office": ("succeeded", None),
+    "no-prt": ("succeeded", None),  # the device token works; the PRT is only the fallback
+    "client-installed": ("succeeded", None),
+    "uac-cancel": ("succeeded", None),  # the cancel happens at launch, before any run
+    "pki-cert": ("succeeded", None),
+    "not-joined": ("failed", "not-entra-joined"),
+    "tenant-mismatch": ("failed", "device-in-other-tenant"),
+    "device-disabled": ("failed", "device-disabled"),
+    "offline": ("failed", "offline"),
+    "low-disk": ("failed", "low-disk"),
+    "pending-reboot": ("reboot-required", "pending-restart"),
+    "setup-running": ("already-running", "setup-running"),
 }
 
 
-def _simulated_outcome(host: DemoHost, command: str) -> str:
+def _argv(command: str) -> list[str]:
     from wizard.core.render import build_argv
 
-    argv = build_argv(parse_command(command).plan, show_secrets=True)
-    simulator = host.simulator_command(argv)
-    return simulator[simulator.index("--outcome") + 1]
+    return build_argv(parse_command(command).plan, show_secrets=True)
 
 
-@pytest.mark.parametrize("preset", sorted(DEFAULT_OUTCOMES))
-def test_each_preset_defaults_to_the_outcome_its_device_predicts(preset, tmp_path):
+def test_every_preset_is_listed():
+    assert set(SAMPLE_RESULTS) == set(preset_names()) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("preset", sorted(SAMPLE_RESULTS))
+def test_the_sample_command_ends_as_the_device_and_site_say(preset, tmp_path):
     host = make(preset, tmp_path)
-    assert host.outcome == DEFAULT_OUTCOMES[preset]
-    assert _simulated_outcome(host, host.sample_command()) == DEFAULT_OUTCOMES[preset]
-    assert host.preset_data.default_outcome_reason  # the presets file says why, for the trainer
+    verdict = host.predict(_argv(host.sample_command()))
+    assert (verdict.state, verdict.finding.id if verdict.finding else None) == SAMPLE_RESULTS[preset]
 
 
-@pytest.mark.parametrize("preset", sorted(DEFAULT_OUTCOMES))
-def test_an_outcome_asked_for_wins_over_the_preset_default(preset, tmp_path):
-    host = make(preset, tmp_path, outcome="prereq-failed")
-    assert _simulated_outcome(host, host.sample_command()) == "prereq-failed"
-    assert get_host(preset, base_dir=tmp_path, outcome="success").outcome == "success"
+def test_the_readme_example_command_names_the_default_site(tmp_path):
+    host = make("entra-joined", tmp_path)
+    command = host.sample_command()
+    assert "cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975" in command and "SMSSITECODE=P01" in command
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975" in readme
 
 
-@pytest.mark.parametrize("preset", ["not-joined", "tenant-mismatch", "no-prt"])
-def test_entra_failures_follow_only_commands_that_use_entra(preset, tmp_path):
+def test_pki_cert_installs_as_pki_without_entra(tmp_path):
+    host = make("pki-cert", tmp_path)
+    verdict = host.predict(_argv(host.sample_command()))
+    assert verdict.auth == "pki" and [n.id for n in verdict.notes] == ["pki-cert-used"]
+    from wizard.core.simulator import evaluate
+
+    _, sink = evaluate(_argv(host.sample_command()), host.world)
+    assert not any(m.startswith(("Getting AAD", "Getting CCM Token")) for m in sink.messages())
+    cert = host.world.device.pki_client_cert
+    assert cert.usable and cert.store == "LocalMachine\\My"
+
+
+def test_device_disabled_dsregcmd_says_so(tmp_path):
+    host = make("device-disabled", tmp_path)
+    assert "DeviceAuthStatus : FAILED. Device is either disabled or deleted" in host.dsregcmd_output()
+    assert host.dsregcmd().device_auth_status == "FAILED. Device is either disabled or deleted"
+    assert make("entra-joined", tmp_path).dsregcmd().device_auth_status == "SUCCESS"
+
+
+def test_crl_reachability_is_answered_by_the_demo_network(tmp_path):
+    from wizard.core.world import load_world
+    from wizard.core.world.files import deep_merge
+
+    host = make("home-office", tmp_path)
+    crl = host.world.site.cmg.crl_url
+    assert host.network().http_get(crl).ok
+    data = deep_merge(load_world("home-office").world.model_dump(), {"site": {"cmg": {"crl_reachable": False}}})
+    from wizard.core.world import NamedWorld, World
+
+    offline_crl = DemoHost(world=NamedWorld("x", World.model_validate(data)), base_dir=tmp_path, latency=0)
+    result = offline_crl.network().http_get(crl)
+    assert not result.ok and result.failure == DNS
+
+
+COMMANDS = (
+    "ccmsetup.exe /mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 "
+    "CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 SMSSITECODE=P01",
+    "ccmsetup.exe CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 SMSSITECODE=P01 "
+    "AADTENANTID=daf4a1c2-3a0c-401b-966f-0b855d3abd1a",
+    "ccmsetup.exe /mp:mp01.contoso.com SMSSITECODE=P01",
+    "ccmsetup.exe CCMHOSTNAME=cmg.contoso.co/CCM_Proxy_MutualAuth/72057594037927975 SMSSITECODE=P01",
+)
+
+
+@pytest.mark.parametrize("preset", sorted(SAMPLE_RESULTS))
+def test_a_check_that_passed_is_never_contradicted_by_the_run(preset, tmp_path):
     host = make(preset, tmp_path)
-    token = ("ccmsetup.exe /mp:https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 "
-             "CCMHOSTNAME=cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975 SMSSITECODE=P01 "
-             "/regtoken:eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
-    assert _simulated_outcome(host, token) == "success"
-    assert _simulated_outcome(host, "ccmsetup.exe /mp:https://mp01.contoso.com SMSSITECODE=P01") == "success"
+    for command in (host.sample_command(), *COMMANDS):
+        plan = parse_command(command).plan
+        results = run_checks(host, plan)
+        verdict = host.predict(_argv(command))
+        found = verdict.finding
+        if found is None:
+            continue
+        contradicted = found.contradicted_by(results)
+        assert not contradicted, (preset, command, found.id, [(r.id, r.detail) for r in contradicted])
+        ran = [r for r in results if r.id in found.checks]
+        if ran:  # a failure some check tests for was predicted by at least one of them
+            assert found.predicted_by(results), (preset, command, found.id)
 
 
-def test_an_unknown_outcome_is_refused_with_the_choices(tmp_path):
-    with pytest.raises(ValueError, match="download-404"):
-        make("entra-joined", tmp_path, outcome="explode")
+def test_an_invalid_world_file_is_refused_naming_the_file_and_field(tmp_path):
+    bad = tmp_path / "my-world.json"
+    bad.write_text('{"extends": "entra-joined", "title": "t", "description": "d", '
+                   '"device": {"free_disk_mb": -5}}', encoding="utf-8")
+    with pytest.raises(PresetError) as raised:
+        get_host(str(bad), base_dir=tmp_path)
+    message = str(raised.value)
+    assert "my-world.json" in message and "device.free_disk_mb" in message and "greater than or equal" in message
+    bad.write_text('{"title": "t", "description": "d", "site": {"cmg": {"hostname": "x"}}}', encoding="utf-8")
+    with pytest.raises(PresetError, match=r"site\.cmg\.hostname: is not a known field"):
+        get_host(str(bad), base_dir=tmp_path)
+    bad.write_text('{"title": "t"', encoding="utf-8")
+    with pytest.raises(PresetError, match="not valid JSON"):
+        get_host(str(bad), base_dir=tmp_path)
+    good = tmp_path / "good.json"
+    good.write_text('{"extends": "entra-joined", "title": "Mine", "description": "d", '
+                    '"device": {"free_disk_mb": 400}}', encoding="utf-8")
+    host = get_host(str(good), base_dir=tmp_path, latency=0)
+    assert host.preset == "good" and host.free_disk_bytes() == 400 * 1024 * 1024
 
 
-def test_low_disk_run_without_an_outcome_fails_like_the_device_predicts(tmp_path):
-    host = make("low-disk", tmp_path, speed=200)
-    result = host.launch(host.demo_exe, ["/noservice", "SMSSITECODE=P01"], noservice=True)
-    assert result.started
+def test_a_failed_run_leaves_the_retry_task_and_rc7_a_pending_restart(tmp_path):
+    host = make("offline", tmp_path, speed=1000)
+    result = host.launch(host.demo_exe, _argv("ccmsetup.exe /noservice " + COMMANDS[0][13:]), noservice=True)
     try:
         assert result.process.wait(60) != 0
-        log = (host.log_dir() / "ccmsetup.log").read_text(encoding="utf-8-sig")
-        assert "CcmSetup is exiting with return code 0" not in log
+        assert host.retry_task_exists()
+    finally:
+        host.stop_children()
+    host = make("pending-reboot", tmp_path, speed=1000)
+    result = host.launch(host.demo_exe, _argv("ccmsetup.exe /noservice " + COMMANDS[0][13:]), noservice=True)
+    try:
+        assert result.process.wait(60) == 7
+        assert any("return code 7" in marker for marker in host.pending_reboot())
+        host.restart()
+        assert host.pending_reboot() == []
     finally:
         host.stop_children()

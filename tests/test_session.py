@@ -72,7 +72,7 @@ def test_service_mode_success_ignores_the_older_run_in_the_log(tmp_path):
 
 
 @pytest.mark.parametrize(("outcome", "state", "code"), [("msi-1603", "failed", 6), ("reboot", "reboot-required", 7),
-                                                        ("prereq-failed", "failed", 9)])
+                                                        ("prereq-failed", "failed", 6)])
 def test_noservice_results(tmp_path, outcome, state, code):
     host = demo(tmp_path, outcome=outcome)
     session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, poll_interval=0.05,

@@ -1,5 +1,6 @@
 """Simulator: CMTrace format, two-process pattern with an early launcher exit, marker file, appending, the
-other logs, and input errors."""
+other logs, input errors; real log shapes (parameter dump, manifest, BITS, failure wording, FSP state ids,
+first-install noise, retry time, OS values); the token never in clear; --outcome as an expert override."""
 
 from __future__ import annotations
 
@@ -14,15 +15,35 @@ from pathlib import Path
 import pytest
 
 from wizard.core.logparse import parse_file
-from wizard.core.simulator import OUTCOMES, PID_FILE_NAME, SimulatorError, default_ccm_log_dir, simulate
+from wizard.core.simulator import (
+    OUTCOMES,
+    PID_FILE_NAME,
+    SimulatorError,
+    default_ccm_log_dir,
+    evaluate,
+    simulate,
+)
 from wizard.core.tail import wait_for
 from wizard.core.tracker import track_last_run
+from wizard.core.world import load_world
 
-CMG_ARGS = ["/mp:https://contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500",
-            "CCMHOSTNAME=contoso-cmg.cloudapp.net/CCM_Proxy_MutualAuth/72186325152220500", "SMSSITECODE=PS1"]
+CMG = "cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927975"
+CMG_ARGS = [f"/mp:https://{CMG}", f"CCMHOSTNAME={CMG}", "SMSSITECODE=P01"]
+ONPREM_ARGS = ["/mp:mp01.contoso.com", "SMSSITECODE=P01"]
+TOKEN = ("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJUeXBlIjoiQnVsa1JlZ2lzdHJhdGlvbiIsImV4cCI6NDEwMjQ0NDgwMH0."
+         "c2lnbmF0dXJlLWZvci10ZXN0cy1vbmx5")
 CCM_LINE = re.compile(r'<!\[LOG\[.*?\]LOG\]!><time="\d\d:\d\d:\d\d\.\d{3}[+-]\d{3}" date="\d\d-\d\d-\d{4}" '
-                      r'component="ccmsetup" context="" type="[0-3]" thread="\d+" file="[a-z]+\.cpp:\d+">\r\n',
-                      re.S)
+                      r'component="(ccmsetup|FSPStateMessage)" context="" type="[0-3]" thread="\d+" '
+                      r'file="[a-z]+\.(cpp|h):\d+">\r\n', re.S)
+
+
+def world(name="entra-joined"):
+    return load_world(name).world
+
+
+def messages(argv, name="entra-joined", **options):
+    verdict, sink = evaluate(argv, world(name), **options)
+    return verdict, sink.messages()
 
 
 def test_outcome_names():
@@ -31,7 +52,7 @@ def test_outcome_names():
 
 
 def test_log_is_exact_cmtrace_utf8_bom_crlf(tmp_path):
-    code = simulate(tmp_path, CMG_ARGS, speed=1000, detach=False)
+    code = simulate(tmp_path, CMG_ARGS, speed=1e6, detach=False)
     assert code == 0
     data = (tmp_path / "ccmsetup.log").read_bytes()
     assert data.startswith(codecs.BOM_UTF8)
@@ -39,16 +60,14 @@ def test_log_is_exact_cmtrace_utf8_bom_crlf(tmp_path):
     assert CCM_LINE.sub("", text) == ""  # nothing but well-formed records
     assert "\n" not in text.replace("\r\n", "")
     records = parse_file(tmp_path / "ccmsetup.log")
-    messages = [r.message for r in records]
-    assert any("\n" in m for m in messages)  # multi-line XML records
-    assert any(r.type == 0 and m.startswith("MSI: Action") for r, m in zip(records, messages, strict=True))
-    assert any(m.startswith("File download") and "% complete" in m for m in messages)
+    texts = [r.message for r in records]
+    assert any("\n" in m for m in texts)  # multi-line records
+    assert any(r.type == 0 and m.startswith("MSI: Action") for r, m in zip(records, texts, strict=True))
     # The command line appears as ccmsetup writes it, in the launcher's and the service's runs.
-    assert sum(CMG_ARGS[1] in m and "command line" in m.lower() for m in messages) == 2
-    # Entra lines for a CMG scenario: device token, fallback to user token, CCM token from the STS.
-    for text_ in ("Getting AAD (device) token", "0xd0090016", "Getting AAD (user) token",
-                  "Getting CCM Token from STS server"):
-        assert any(text_ in m for m in messages), text_
+    assert sum(CMG_ARGS[1].split("=", 1)[1] in m and m.startswith("Ccmsetup command line:") for m in texts) == 2
+    for shape in ("Getting AAD info from CMG", "Getting AAD (device) token", "Getting CCM Token from STS server",
+                  "Appending CCM Token to the header."):
+        assert any(shape in m for m in texts), shape
     msi = (tmp_path / "client.msi.log").read_bytes()
     assert msi.startswith(codecs.BOM_UTF16_LE) and "Verbose logging started" in msi.decode("utf-16")
     registration = Path(default_ccm_log_dir(tmp_path)) / "ClientIDManagerStartup.log"
@@ -57,21 +76,24 @@ def test_log_is_exact_cmtrace_utf8_bom_crlf(tmp_path):
 
 
 def test_two_process_pattern_in_the_log(tmp_path):
-    simulate(tmp_path, CMG_ARGS, speed=1000, detach=False)
+    simulate(tmp_path, CMG_ARGS, speed=1e6, detach=False)
     records = parse_file(tmp_path / "ccmsetup.log")
-    messages = [r.message for r in records]
-    started = messages.index("Successfully started the ccmsetup service")
-    early_exit = messages.index("CcmSetup is exiting with return code 0")
+    texts = [r.message for r in records]
+    started = texts.index("Successfully started the ccmsetup service")
+    early_exit = texts.index("CcmSetup is exiting with return code 0")
     assert early_exit > started
-    assert sum(1 for m in messages if "ccmsetup started in process" in m) == 2
-    assert messages[-1] == "CcmSetup is exiting with return code 0" and len(records) - 1 > early_exit + 10
+    assert sum(1 for m in texts if "ccmsetup started in process" in m) == 2
+    assert texts[-1] == "CcmSetup is exiting with return code 0" and len(records) - 1 > early_exit + 10
     assert records[early_exit].thread != records[-1].thread
+    # The service's command line: /runservice, every parameter quoted whole, properties sorted (real log).
+    service_line = next(m for m in texts if "/runservice" in m)
+    assert f'/runservice  "/mp:https://{CMG}" CCMHOSTNAME="{CMG}" SMSSITECODE="P01"' in service_line
 
 
 def test_appends_to_existing_log(tmp_path):
-    simulate(tmp_path, ["/noservice", "/mp:mp1"], outcome="prereq-failed", speed=1000)
+    simulate(tmp_path, ["/noservice", *ONPREM_ARGS], outcome="prereq-failed", speed=1e6)
     first = (tmp_path / "ccmsetup.log").read_bytes()
-    simulate(tmp_path, ["/noservice", "/mp:mp1"], outcome="success", speed=1000)
+    simulate(tmp_path, ["/noservice", *ONPREM_ARGS], speed=1e6)
     both = (tmp_path / "ccmsetup.log").read_bytes()
     assert both.startswith(first) and both.count(codecs.BOM_UTF8) == 1
     last = track_last_run(parse_file(tmp_path / "ccmsetup.log"))
@@ -81,9 +103,10 @@ def test_appends_to_existing_log(tmp_path):
 
 
 def test_noservice_returns_the_result(tmp_path):
-    assert simulate(tmp_path, ["/noservice"], outcome="reboot", speed=1000) == 7
-    assert simulate(tmp_path, ["/noservice"], outcome="msi-1603", speed=1000) == 6
-    assert simulate(tmp_path, [], outcome="already-running", speed=1000) == 8
+    assert simulate(tmp_path, ["/noservice", *ONPREM_ARGS], outcome="reboot", speed=1e6) == 7
+    assert simulate(tmp_path, ["/noservice", *ONPREM_ARGS], outcome="msi-1603", speed=1e6) == 6
+    assert simulate(tmp_path, ONPREM_ARGS, outcome="already-running", speed=1e6) == 8
+    assert simulate(tmp_path, ["/noservice", *ONPREM_ARGS], world="pending-reboot", speed=1e6) == 7
 
 
 def test_launcher_exits_early_and_marker_tracks_the_service(tmp_path):
@@ -97,7 +120,7 @@ def test_launcher_exits_early_and_marker_tracks_the_service(tmp_path):
     pid = int(marker.read_text())
     assert pid != proc.returncode and pid > 0
     launcher_seconds = time.monotonic() - started
-    assert wait_for(lambda: not marker.exists(), timeout=60, interval=0.1)
+    assert wait_for(lambda: not marker.exists(), timeout=90, interval=0.1)
     total_seconds = time.monotonic() - started
     assert launcher_seconds < total_seconds
     outcome = track_last_run(parse_file(log_dir / "ccmsetup.log")).outcome
@@ -109,10 +132,12 @@ def test_bad_input_messages(tmp_path):
         simulate(tmp_path, [], outcome="nope")
     with pytest.raises(SimulatorError, match="--speed"):
         simulate(tmp_path, [], speed=0)
+    with pytest.raises(SimulatorError, match="--world.*unknown world"):
+        simulate(tmp_path, [], world="atlantis", speed=1e6)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(SimulatorError, match="--log-dir"):
-        simulate(blocker / "sub", [], speed=1000)
+        simulate(blocker / "sub", [], speed=1e6)
 
 
 def test_cli_bad_outcome_is_argparse_error(tmp_path):
@@ -120,3 +145,134 @@ def test_cli_bad_outcome_is_argparse_error(tmp_path):
                            "--outcome", "bogus"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "--outcome" in proc.stderr
     assert not os.listdir(tmp_path)
+
+
+def test_cli_explain_prints_the_verdict(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "wizard.core.simulator", "--log-dir", str(tmp_path), "--explain",
+                           "--world", "offline", "--", *CMG_ARGS], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert '"finding"' in proc.stdout and '"offline"' in proc.stdout and "0x80072ee7" in proc.stdout
+    assert not (tmp_path / "ccmsetup.log").exists()
+
+
+# ---- real shapes (issue 11, simulator realism) ----------------------------------------------------------------
+
+
+def test_parameter_dump_and_first_install_noise():
+    _, texts = messages([*CMG_ARGS, "/retry:20", "FSP=fsp01.contoso.com"])
+    for line in ("CCMHTTPPORT:    80", "CCMHTTPSPORT:    443", "CCMHTTPSSTATE:    224", "FSP:    fsp01.contoso.com",
+                 "Retry time:       20 minute(s)", "MSI log file:     C:\\Windows\\ccmsetup\\Logs\\client.msi.log",
+                 "Source List:", "MPs:", f"                  https://{CMG}",
+                 "Failed to connect to policy namespace. Error 0x8004100e",
+                 "No version of the client is currently detected."):
+        assert line in texts, line
+    properties = next(m for m in texts if m.startswith("MSI properties:"))
+    assert f'CCMHOSTNAME="{CMG}"' in properties and 'FSP="fsp01.contoso.com"' in properties
+    _, default = messages(CMG_ARGS)
+    assert "Retry time:       10 minute(s)" in default  # what real logs print without /retry
+    assert not any(m.startswith("FSP:") or "Fallback Status Point" in m for m in default)  # no FSP= given
+
+
+def test_manifest_mp_request_dp_reply_and_bits_shapes():
+    _, texts = messages(ONPREM_ARGS)
+    assert "CCM_POST 'HTTP://mp01.contoso.com/ccm_system/request'" in texts
+    assert any(m.startswith("Retrived site info '<SiteInfoReply") and m.endswith("from MP 'mp01.contoso.com'")
+               for m in texts)
+    assert any(m.startswith("Received reply body '<ContentLocationReply") for m in texts)
+    assert "C:\\Windows\\ccmsetup\\ccmsetup.cab is Microsoft trusted." in texts
+    assert "Item 'x64/client.msi' is applicable. Detecting whether it exists." in texts
+    adds = [i for i, m in enumerate(texts) if m.startswith("Adding file '") and "to BITS job, saving as" in m]
+    start = texts.index("Starting BITS download for client deployment files.")
+    assert len(adds) == 5 and adds == list(range(adds[0], adds[0] + 5)) and start == adds[-1] + 1
+    assert sum(m == "Starting BITS download for client deployment files." for m in texts) == 1
+
+
+def test_download_404_has_the_real_wording_and_state_309():
+    verdict, texts = messages([*ONPREM_ARGS, "FSP=fsp01.contoso.com"], outcome="download-404")
+    assert verdict.error_code == "0x80190194"
+    failure = next(m for m in texts if m.startswith("Failed to download files through BITS."))
+    assert failure.startswith("Failed to download files through BITS. Error: 0x80190194, Description HTTP status "
+                              "404: The requested URL does not exist on the server.")
+    assert "Failed to download client files by BITS. Error 0x80190194" in texts
+    assert "Sending Fallback Status Point message to 'fsp01.contoso.com', STATEID='309'." in texts
+    assert not any("STATEID='321'" in m for m in texts)
+    assert texts[-1] == "CcmSetup failed with error code 0x80190194"
+    assert '<ClientDeploymentMessage ErrorCode="-2145844844"><Client Baseline="1" BaselineCookie="" Platform="2" ' \
+           'Langs=""/></ClientDeploymentMessage>' in texts
+
+
+def test_state_ids_on_success_are_100_and_400():
+    _, texts = messages([*CMG_ARGS, "FSP=fsp01.contoso.com"])
+    states = re.findall(r"STATEID='(\d+)'", "\n".join(texts))
+    assert states == ["100", "400"]
+
+
+def test_lines_no_real_ccmsetup_writes_are_gone():
+    everything = []
+    for name in ("entra-joined", "not-joined", "offline", "low-disk"):
+        for outcome in (None, *OUTCOMES):
+            for argv in (CMG_ARGS, ONPREM_ARGS, [f"CCMHOSTNAME={CMG}", "SMSSITECODE=P01", f"/regtoken:{TOKEN}"],
+                         [*CMG_ARGS, f"/regtoken:{TOKEN}"]):
+                everything += messages(argv, name, outcome=outcome)[1]
+    text = "\n".join(everything)
+    for invented in ("Both /mp", "Client is using a bulk registration token", "BITS 2.5 or later is required",
+                     "Checking prerequisites for the client installation", "Running in /noservice mode",
+                     "Download Update:"):
+        assert invented not in text, invented
+
+
+def test_os_values_follow_the_simulated_device():
+    _, texts = messages(CMG_ARGS, "hybrid-joined")
+    assert "[PC01] Running on 'Microsoft Windows 10 Enterprise' (10.0.19045). Service Pack (0.0). SuiteMask = 256. " \
+           "Product Type = 4" in texts
+    _, texts = messages(CMG_ARGS, "low-disk")
+    assert any("Running on 'Microsoft Windows 11 Pro' (10.0.26100)" in m for m in texts)
+    assert "Detected 350 MB free disk space on system drive." in texts
+
+
+def test_entra_lines_carry_the_ids_from_the_command():
+    client = "11112222-3333-4444-5555-666677778888"
+    verdict, texts = messages([*CMG_ARGS, "AADTENANTID=aaaabbbb-0000-cccc-1111-dddd2222eeee",
+                               f"AADCLIENTAPPID={client}", "AADRESOURCEURI=https://ConfigMgrService"])
+    assert any("AADAuthInfo?TenantID=aaaabbbb-0000-cccc-1111-dddd2222eeee" in m for m in texts)
+    assert any(m.startswith(f"Getting AAD (device) token with: ClientId = {client}, ResourceUrl = "
+                            "https://ConfigMgrService") for m in texts)
+    # The site's client app is another one: Entra ID says so (AADSTS700016), and the run fails there.
+    assert verdict.finding.id == "aadclientappid-wrong"
+    assert any("AADSTS700016" in m and client in m for m in texts)
+
+
+# ---- the token (issue 9) --------------------------------------------------------------------------------------
+
+
+def test_the_token_is_never_written_in_clear(tmp_path):
+    argv = [f"CCMHOSTNAME={CMG}", "SMSSITECODE=P01", f"/regtoken:{TOKEN}"]
+    code = simulate(tmp_path, argv, speed=1e6, detach=False, world="not-joined")
+    assert code == 0
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    written += b"".join(p.read_bytes() for p in Path(default_ccm_log_dir(tmp_path)).rglob("*") if p.is_file())
+    assert TOKEN.encode() not in written and TOKEN.encode("utf-16-le") not in written
+    assert TOKEN.split(".")[1][:12].encode() not in written
+    texts = [r.message for r in parse_file(tmp_path / "ccmsetup.log")]
+    assert any("/regtoken:********" in m for m in texts if m.startswith("Ccmsetup command line:"))
+    outcome = track_last_run(parse_file(tmp_path / "ccmsetup.log")).outcome
+    assert outcome.state == "succeeded"
+
+
+# ---- --outcome stays an expert override ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("outcome", "state", "code"), [
+    ("success", "succeeded", None), ("reboot", "reboot-required", None), ("aad-resource-mismatch", "failed", "0x87d00231"),
+    ("cmg-untrusted", "failed", "0x80072f8f"), ("regtoken-with-mp", "failed", "0x87d0027e"),
+    ("msi-1603", "failed", "0x80070643"), ("already-running", "already-running", None),
+    ("prereq-failed", "failed", "0x80070643"), ("download-404", "failed", "0x80190194")])
+def test_every_outcome_override_ends_that_way_even_where_the_world_disagrees(outcome, state, code):
+    for name in ("entra-joined", "offline"):
+        verdict, texts = messages(CMG_ARGS, name, outcome=outcome)
+        assert verdict.state == state, (name, outcome)
+        assert verdict.error_code == code
+        if outcome != "success" and verdict.finding is not None and state == "failed":
+            assert verdict.finding.id == "forced-outcome"
+    if outcome == "aad-resource-mismatch":
+        assert any("AADSTS50001" in m for m in texts)

@@ -673,7 +673,8 @@ def test_retired_worker_is_deleted_only_after_its_thread_ends(qtbot):
     qtbot.waitUntil(lambda: not workers.isValid(worker), timeout=5000)
 
 
-@pytest.mark.parametrize(("preset", "code_text"), [("low-disk", "0x80070643"), ("tenant-mismatch", "AADSTS50001")])
+# The device fails where its failed check said (tenant-mismatch: the device's tenant, not AADRESOURCEURI).
+@pytest.mark.parametrize(("preset", "code_text"), [("low-disk", "0x80070643"), ("tenant-mismatch", "0x87d00231")])
 def test_overriding_a_failed_check_in_demo_ends_in_the_failure_it_predicted(make_wizard, qtbot, preset, code_text):
     """Training realism: with no outcome asked for, the simulated device fails the way its failed check said."""
     from wizard.ui.wizard import PageId

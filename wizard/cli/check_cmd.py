@@ -36,7 +36,16 @@ def add_demo_option(parser: argparse.ArgumentParser) -> None:
         presets = f"(unavailable: {exc})"
     parser.add_argument("--demo", nargs="?", const="entra-joined", metavar="PRESET",
                         help="use a simulated device instead of this one; presets: " + presets
-                        + " (default: entra-joined)")
+                        + " (default: entra-joined), or a world .json file")
+
+
+def add_lab_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lab", metavar="NAME|FILE",
+                        help="run a lab exercise: its simulated device and site, its starting command (unless "
+                             "--from/--profile), and a debrief at the end (see `ccmsetup-wizard lab list`)")
+    parser.add_argument("--solution", action="store_true",
+                        help="with --lab: apply the lab's documented fix (its fixed command and device/site), "
+                             "so a trainer can see that the lab is solvable")
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -47,9 +56,19 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_host(args: argparse.Namespace, **demo_options) -> Host:
-    """The host for --demo (or the default host); an unknown preset is a UsageError listing the presets."""
+    """The host for --lab or --demo (or the default host); an unknown preset or a bad lab file is a
+    UsageError naming the option, the file and the field."""
     from wizard.host.demo import PresetError
 
+    lab_name = getattr(args, "lab", None)
+    if getattr(args, "solution", False) and not lab_name:
+        raise UsageError("--solution applies a lab's documented fix: give --lab NAME too")
+    if lab_name:
+        if getattr(args, "demo", None) is not None:
+            raise UsageError("--lab and --demo both choose the simulated device: give one of them")
+        from wizard.cli.lab_cmd import open_lab_host
+
+        return open_lab_host(lab_name, solution=bool(getattr(args, "solution", False)), **demo_options)
     try:
         return get_host(getattr(args, "demo", None), **demo_options)
     except PresetError as exc:
@@ -72,6 +91,11 @@ def load_plan(args: argparse.Namespace, host: Host) -> tuple[InstallPlan, str]:
             return parse_command(args.from_command).plan, "--from"
         except CommandParseError as exc:
             raise UsageError(f"--from: {exc}") from None
+    lab = getattr(host, "lab", None)
+    if lab is not None and getattr(args, "solution", False) and lab.fixed_command:
+        return parse_command(lab.fixed_command).plan, f"lab '{lab.name}' (its documented fix)"
+    if lab is not None and lab.start_command:
+        return parse_command(lab.start_command).plan, f"lab '{lab.name}' (its starting command)"
     if host.is_demo:
         return parse_command(host.sample_command()).plan, "the demo's sample command"  # type: ignore[attr-defined]
     raise UsageError("give the install to check: --profile FILE or --from \"<ccmsetup command line>\"")
@@ -81,6 +105,9 @@ def print_banner(host: Host, where: str, *, stream=None) -> None:
     stream = stream or sys.stderr
     prefix = "*** DEMO MODE *** " if host.is_demo else ""
     print(f"{prefix}{host.describe()}", file=stream)
+    lab = getattr(host, "lab", None)
+    if lab is not None:
+        print(f"Lab: {lab.title}\n  {lab.briefing}", file=stream)
     print(f"Plan from {where}.", file=stream)
 
 
@@ -144,6 +171,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_plan_options(parser)
     add_demo_option(parser)
+    add_lab_option(parser)
     parser.add_argument("--ccmsetup", metavar="PATH", help="the ccmsetup.exe to verify (default: found beside "
                                                             "the wizard)")
     parser.add_argument("--json", action="store_true",

@@ -19,6 +19,7 @@ from datetime import timedelta
 from wizard.cli.check_cmd import (
     UsageError,
     add_demo_option,
+    add_lab_option,
     add_plan_options,
     format_finding,
     format_result,
@@ -28,7 +29,9 @@ from wizard.cli.check_cmd import (
     results_json,
     rule_errors,
 )
+from wizard.cli.world_report import cause_lines, lab_debrief, simulated_cause
 from wizard.core.redact import redact
+from wizard.core.render import build_argv
 from wizard.host.ccmsetup_exe import CLI_MISSING_HINT, choose_ccmsetup
 from wizard.host.checks import run_checks
 from wizard.host.session import CLI_MISSING_EXE_HINT, InstallSession
@@ -48,10 +51,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--ccmsetup", metavar="PATH", help="the ccmsetup.exe to run (default: beside the profile "
                                                             "or the wizard, else downloaded from the on-prem MP)")
     add_demo_option(parser)
+    add_lab_option(parser)
     parser.add_argument("--outcome", choices=tuple(OUTCOMES), metavar="NAME",
-                        help="demo only: how the simulated install ends: " + ", ".join(OUTCOMES))
+                        help="demo only, expert override: end the simulated install this way whatever the "
+                             "simulated device and site say: " + ", ".join(OUTCOMES))
     parser.add_argument("--speed", type=float, metavar="X",
-                        help="demo only: time factor of the simulated install (1 = about a minute, 20 = 3 s)")
+                        help="demo only: time factor of the simulated install (1 = about a minute, 20 = 3 s; "
+                             "the 10-minute stall warning scales with it)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (unattended); a failed "
                                                            "check then refuses the start (exit 2)")
     parser.add_argument("--ignore-failed-checks", action="store_true",
@@ -86,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                                                                                   flush=True))
     failed = [r for r in results if r.status in ("fail", "error")]
 
-    session = InstallSession(host, plan, choice.path, poll_interval=_poll_interval(args),
+    session = InstallSession(host, plan, choice.path, poll_interval=_poll_interval(args, host),
                              stall_after=timedelta(minutes=10), missing_exe_hint=CLI_MISSING_EXE_HINT)
     print(f"Command: {session.command_preview()}", file=out)
     overridden = False
@@ -129,13 +135,16 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     progress.end()
+    if host.is_demo and session.outcome.state == "unknown":
+        # We stop following (a stall): the simulated ccmsetup would wait for its download timeout; end it.
+        host.stop_children()  # type: ignore[attr-defined]
     return _finish(args, session, results, out, overridden)
 
 
 def _prepare(args: argparse.Namespace):
     demo_options = {}
     if args.outcome is not None or args.speed is not None:
-        host_is_demo = args.demo is not None or sys.platform != "win32"
+        host_is_demo = args.demo is not None or getattr(args, "lab", None) or sys.platform != "win32"
         if not host_is_demo:
             raise UsageError("--outcome and --speed only apply to a simulated device: add --demo")
         if args.speed is not None and not 0 < args.speed <= 1000:
@@ -149,8 +158,8 @@ def _prepare(args: argparse.Namespace):
     return host, plan, where
 
 
-def _poll_interval(args: argparse.Namespace) -> float:
-    speed = args.speed or 1.0
+def _poll_interval(args: argparse.Namespace, host) -> float:
+    speed = args.speed or getattr(host, "time_scale", 1.0) or 1.0
     return 0.5 if speed <= 2 else 0.1
 
 
@@ -205,10 +214,22 @@ def _finish(args: argparse.Namespace, session: InstallSession, results, out, ove
             print(f"  {redact(session.log_problem.message, session.plan)}\n  fix: {session.log_problem.fix}",
                   file=out)
         print(f"Log: {session.host.log_dir() / 'ccmsetup.log'}", file=out)
+        if session.host.is_demo and outcome.final:
+            for line in cause_lines(session.host, results):
+                print(redact(line, session.plan), file=out)
+    debrief = _debrief(session, results)
+    if debrief is not None:
+        print(debrief.text(), file=out)
     print(f"Exit code {code}.", file=out)
     if args.json:
         _print_json(code=code, session=session, results=results, overridden=overridden)
     return code
+
+
+def _debrief(session: InstallSession, results):
+    launch = session.launch_result
+    return lab_debrief(session.host, plan_argv=build_argv(session.plan, show_secrets=True), check_results=results,
+                       launch_status=launch.status if launch else None)
 
 
 def _print_json(*, code: int, session: InstallSession, results, overridden: bool, refused: str | None = None) -> None:
@@ -223,6 +244,11 @@ def _print_json(*, code: int, session: InstallSession, results, overridden: bool
         "checks": results_json(results),
         "checks_overridden": overridden,
     }
+    if session.host.is_demo:
+        document["world"] = simulated_cause(session.host, results)
+        debrief = _debrief(session, results)
+        if debrief is not None:
+            document["lab"] = debrief.to_dict()
     if refused:
         document["refused"] = refused
     print(json.dumps(document, indent=2, ensure_ascii=False))

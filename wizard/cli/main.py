@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 # Each module exposes add_parser(subparsers) which sets `func(args) -> int` on its parser.
 COMMANDS = ("lint", "command", "check", "install", "log", "collect", "simulate", "explain", "selftest",
-            "diagnose")
+            "diagnose", "lab")
 DEFAULT_DEMO_ARG = "entra-joined"  # the preset `--demo` alone opens
 # The subcommands that take their own --demo / --profile (see check_cmd.add_demo_option / add_plan_options).
 _TAKES_OPTION = {"--demo": ("check", "install", "collect", "selftest"),
-                 "--profile": ("check", "install", "collect", "command")}
+                 "--profile": ("check", "install", "collect", "command"), "--lab": ("check", "install")}
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
@@ -43,6 +43,9 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         help="open the wizard on a simulated device (default preset: entra-joined)",
     )
     parser.add_argument("--profile", metavar="FILE", help="open the wizard with this profile loaded")
+    parser.add_argument("--lab", metavar="NAME|FILE",
+                        help="open the wizard on a lab exercise (a simulated device with planted faults, a "
+                             "briefing and a debrief; see `ccmsetup-wizard lab list`)")
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(with_commands=_names_a_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
-        return _run_gui(demo=args.demo, profile=args.profile, self_test=args.self_test)
+        return _run_gui(demo=args.demo, profile=args.profile, self_test=args.self_test, lab=args.lab)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below, not at interpreter exit
@@ -101,7 +104,7 @@ def _names_a_command(argv: list[str]) -> bool:
         if expects_value and not arg.startswith("-"):
             expects_value = False
             continue
-        expects_value = arg in ("--profile", "--demo")
+        expects_value = arg in ("--profile", "--demo", "--lab")
         if not arg.startswith("-"):
             return True
     return False
@@ -118,7 +121,7 @@ def misplaced_gui_option(argv: list[str]) -> str | None:
         if arg == "--":
             return None
         name, equals, value = arg.partition("=")
-        if name in ("--demo", "--profile"):
+        if name in ("--demo", "--profile", "--lab"):
             if not equals and index < len(argv) and not argv[index].startswith("-"):
                 value = argv[index]
                 index += 1
@@ -136,22 +139,23 @@ def misplaced_gui_option(argv: list[str]) -> str | None:
 
 
 def _misplaced_message(option: str, written: str, command: str, *, preset_was_command: bool) -> str:
-    what = "a demo preset" if option == "--demo" else "a profile file"
+    what = {"--demo": "a demo preset", "--lab": "a lab"}.get(option, "a profile file")
     lead = (f"{option} {command}: '{command}' is a subcommand, not {what}; " if preset_was_command
             else f"{written} before the subcommand '{command}' is ignored by it; ")
     if command not in _TAKES_OPTION[option]:
         return lead + f"'{command}' has no {option} option, leave it out: ccmsetup-wizard {command} ..."
-    example = written if not preset_was_command else ("--demo=entra-joined" if option == "--demo"
-                                                      else "--profile FILE")
+    example = written if not preset_was_command else {"--demo": "--demo=entra-joined",
+                                                      "--lab": "--lab NAME"}.get(option, "--profile FILE")
     if example == "--profile":
         example = "--profile FILE"
     return lead + f"put {option} after the subcommand: ccmsetup-wizard {command} {example} ..."
 
 
 def plain_gui_options(argv: list[str]) -> dict | None:
-    """`{"demo", "profile", "self_test"}` as argparse would give them, when argv holds only the GUI options
-    spelled out in full (`--demo`, `--demo=PRESET`, `--demo PRESET`, `--profile FILE`, `--profile=FILE`,
-    `--self-test`); None for anything else (abbreviations, help, `--`, errors), which argparse handles."""
+    """`{"demo", "profile", "self_test"}` (plus "lab" when given) as argparse would give them, when argv holds
+    only the GUI options spelled out in full (`--demo`, `--demo=PRESET`, `--demo PRESET`, `--profile FILE`,
+    `--profile=FILE`, `--lab NAME`, `--self-test`); None for anything else (abbreviations, help, `--`, errors),
+    which argparse handles."""
     options: dict = {"demo": None, "profile": None, "self_test": False}
     index = 0
     while index < len(argv):
@@ -161,7 +165,7 @@ def plain_gui_options(argv: list[str]) -> dict | None:
             options["self_test"] = True
             continue
         name, equals, value = arg.partition("=")
-        if name not in ("--demo", "--profile"):
+        if name not in ("--demo", "--profile", "--lab"):
             return None
         if not equals:
             following = argv[index] if index < len(argv) else None
@@ -171,14 +175,14 @@ def plain_gui_options(argv: list[str]) -> dict | None:
             elif name == "--demo":
                 value = DEFAULT_DEMO_ARG
             else:
-                return None  # --profile without its file: argparse explains
+                return None  # --profile/--lab without its value: argparse explains
         if not value or value.startswith("-"):
             return None
         options[name[2:]] = value
     return options
 
 
-def _run_gui(*, demo: str | None, profile: str | None, self_test: bool) -> int:
+def _run_gui(*, demo: str | None, profile: str | None, self_test: bool, lab: str | None = None) -> int:
     try:
         from wizard.ui.app import run
     except ModuleNotFoundError as exc:
@@ -187,6 +191,12 @@ def _run_gui(*, demo: str | None, profile: str | None, self_test: bool) -> int:
                   "use a subcommand (see --help).", file=sys.stderr)
             return 2
         raise
+    if lab is not None and demo is not None:
+        print("ccmsetup-wizard: --lab and --demo both choose the simulated device: give one of them.",
+              file=sys.stderr)
+        return 2
+    if lab is not None:
+        return run(demo=demo, profile=profile, self_test=self_test, lab=lab)
     return run(demo=demo, profile=profile, self_test=self_test)
 
 

@@ -1,15 +1,16 @@
 """The demo host: a simulated Windows device for training and for Linux/macOS.
 
-Each preset (wizard/host/data/demo_presets.json) describes the device: OS, join state, installed client,
-running setup, pending restart, free disk, network. A per-run folder holds the simulated `C:\\Windows` log
-folders and a simulated ccmsetup.exe; `launch()` starts the log simulator (wizard.core.simulator) as a real
-process writing a real ccmsetup.log there. Nothing on the real computer is changed, and `describe()` always
-says DEMO.
+The device and the site it should join come from a world (wizard.core.world; the shipped ones in
+`resources/worlds/*.json` are the `--demo` presets, a lab brings its own). Every device question (dsregcmd,
+OS, disk, client, restart markers, the network) is answered from `World.device`, and `launch()` starts the
+simulator (wizard.core.simulator) as a real process writing a real ccmsetup.log in a per-run folder; the run
+follows from plan x device x site, so it fails exactly where the checks said it would. Nothing on the real
+computer is changed, and `describe()` always says DEMO.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import os
 import re
@@ -19,15 +20,17 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wizard.core.logparse import parse_file
-from wizard.core.simulator import OUTCOMES
+from wizard.core.simulator import OUTCOMES, Verdict, evaluate
 from wizard.core.tail import file_size
 from wizard.core.tracker import track_last_run
+from wizard.core.world import DEFAULT_WORLD, NamedWorld, World, WorldFileError, load_world, world_names
+from wizard.core.world import network as world_network
+from wizard.core.world.model import Device
 from wizard.host.base import (
     CertInfo,
     ClientInfo,
@@ -41,121 +44,60 @@ from wizard.host.base import (
     SignatureInfo,
     new_run_dir,
 )
-from wizard.host.demo_pki import DEMO_SERVER_CERTIFICATE, client_cert_from_preset, demo_pki_answer
+from wizard.host.demo_pki import DEMO_CRL, client_certificates, server_certificate
 from wizard.host.dsregcmd import parse_dsregcmd
-from wizard.host.netprobe import DNS, HTTP_STATUS, Prober, ProbeResult
+from wizard.host.netprobe import DNS, HTTP_STATUS, TLS_EXPIRED, TLS_UNTRUSTED, Prober, ProbeResult
 
-DEFAULT_PRESET = "entra-joined"
+DEFAULT_PRESET = DEFAULT_WORLD
 SERVICE_PID_FILE = ".ccmsetup-service.pid"  # written by the simulator while its "service" part runs
+WORLD_FILE = "world.json"  # the run folder's copy of the world, read by the simulator process
 DEMO_EXE_MARKER = b"MZ ccmsetup-wizard DEMO: simulated ccmsetup.exe, not a program\r\n"
 DEMO_SIGNER = "Microsoft Corporation"
-_PRESETS_FILE = "demo_presets.json"
 KEEP_DEMO_RUNS = 20  # older demo run folders are removed when a new one starts
 DEMO_SHARE = r"\\fs01.contoso.com\Deploy"  # what a demo preset's mapped drive letters point to
 
 
 class PresetError(ValueError):
-    """The presets file is malformed or a preset name is unknown; the message says which and what to do."""
+    """An unknown preset (world) name or a world file that cannot be used; the message says which and what
+    to do (the valid names, or the file, field and reason)."""
 
 
-@dataclass(frozen=True)
-class DemoPreset:
-    name: str
-    title: str
-    description: str
-    computer_name: str
-    os: OsInfo
-    dsregcmd: dict[str, str]
-    client: dict[str, str] | None
-    setup_running: bool
-    retry_task: bool
-    pending_reboot: tuple[str, ...]
-    free_disk_mb: int
-    online: bool
-    elevated: bool
-    mapped_drives: tuple[str, ...]
-    # What a simulated ccmsetup run ends with when no outcome was asked for (training: the failure the
-    # device's failed check predicts); see "default_outcome_note" in the presets file.
-    default_outcome: str = "success"
-    default_outcome_reason: str = ""
-    default_outcome_needs_entra: bool = False
-    pki_client_cert: dict[str, Any] | None = None  # a client-auth certificate in LocalMachine\My (demo_pki)
+def preset_names() -> list[str]:
+    """The shipped worlds, which are the `--demo` presets."""
+    return world_names()
+
+
+def demo_presets() -> list[tuple[str, str, str]]:
+    """(name, title, description) of every preset, default first (for menus and --help)."""
+    result = []
+    for name in world_names():
+        named = get_preset(name)
+        result.append((name, named.title, named.description))
+    return result
+
+
+def get_preset(name_or_path: str | Path) -> NamedWorld:
+    """A shipped world by name, or a world file by path. Raises PresetError."""
+    try:
+        return load_world(name_or_path)
+    except WorldFileError as exc:
+        if str(name_or_path) and "/" not in str(name_or_path) and not str(name_or_path).endswith(".json") \
+                and exc.path == str(name_or_path):
+            raise PresetError(f"unknown demo preset {str(name_or_path)!r}; choose one of: "
+                              f"{', '.join(world_names())}, or give a world .json file") from None
+        raise PresetError(str(exc)) from None
 
 
 @dataclass(frozen=True)
 class DemoCatalog:
+    """Kept for callers of the old presets file: the default world's sample command and the preset names."""
+
     sample_command: str
-    onboarded_tenants: tuple[str, ...]
-    presets: dict[str, DemoPreset]
+    presets: tuple[str, ...]
 
 
-_PRESET_KEYS = {"title", "description", "computer_name", "os", "dsregcmd", "client", "setup_running", "retry_task",
-                "pending_reboot", "free_disk_mb", "online", "elevated", "mapped_drives", "default_outcome",
-                "default_outcome_reason", "default_outcome_needs_entra", "pki_client_cert"}
-
-
-@functools.cache
 def load_demo_catalog() -> DemoCatalog:
-    """Read and check the presets file once."""
-    source = resources.files("wizard.host") / "data" / _PRESETS_FILE
-    where = f"wizard/host/data/{_PRESETS_FILE}"
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PresetError(f"{where} cannot be read ({exc}); reinstall ccmsetup-wizard") from exc
-    try:
-        presets = {}
-        for name, entry in data["presets"].items():
-            unknown = set(entry) - _PRESET_KEYS
-            if unknown:
-                raise PresetError(f"{where}: preset {name!r} has unknown keys {sorted(unknown)}")
-            default_outcome = entry.get("default_outcome", "success")
-            if default_outcome not in OUTCOMES:
-                raise PresetError(f"{where}: preset {name!r} has default_outcome {default_outcome!r}; use one of: "
-                                  f"{', '.join(OUTCOMES)}")
-            presets[name] = DemoPreset(
-                name=name,
-                title=entry["title"],
-                description=entry["description"],
-                computer_name=entry.get("computer_name", "DEMO-PC"),
-                os=OsInfo(product=entry["os"]["product"], build=int(entry["os"]["build"]),
-                          ubr=int(entry["os"].get("ubr", 0)), display_version=entry["os"].get("display_version", ""),
-                          is_server="server" in entry["os"]["product"].lower(), architecture="AMD64"),
-                dsregcmd=dict(entry["dsregcmd"]),
-                client=entry.get("client"),
-                setup_running=bool(entry.get("setup_running", False)),
-                retry_task=bool(entry.get("retry_task", False)),
-                pending_reboot=tuple(entry.get("pending_reboot", ())),
-                free_disk_mb=int(entry.get("free_disk_mb", 120_000)),
-                online=bool(entry.get("online", True)),
-                elevated=bool(entry.get("elevated", False)),
-                mapped_drives=tuple(d.upper() for d in entry.get("mapped_drives", ())),
-                default_outcome=default_outcome,
-                default_outcome_reason=entry.get("default_outcome_reason", ""),
-                default_outcome_needs_entra=bool(entry.get("default_outcome_needs_entra", False)),
-                pki_client_cert=entry.get("pki_client_cert"),
-            )
-        return DemoCatalog(data["sample_command"], tuple(t.lower() for t in data["onboarded_tenants"]), presets)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        if isinstance(exc, PresetError):
-            raise
-        raise PresetError(f"{where} is malformed ({exc!r}); reinstall ccmsetup-wizard") from exc
-
-
-def demo_presets() -> list[tuple[str, str, str]]:
-    """(name, title, description) of every preset, in file order (for menus and --help)."""
-    return [(p.name, p.title, p.description) for p in load_demo_catalog().presets.values()]
-
-
-def preset_names() -> list[str]:
-    return list(load_demo_catalog().presets)
-
-
-def get_preset(name: str) -> DemoPreset:
-    presets = load_demo_catalog().presets
-    if name not in presets:
-        raise PresetError(f"unknown demo preset {name!r}; choose one of: {', '.join(presets)}")
-    return presets[name]
+    return DemoCatalog(get_preset(DEFAULT_PRESET).world.site.sample_command(), tuple(world_names()))
 
 
 # -- dsregcmd text ----------------------------------------------------------------------------------------
@@ -163,34 +105,35 @@ def get_preset(name: str) -> DemoPreset:
 _BANNER = "+" + "-" * 70 + "+"
 
 
-def render_dsregcmd(fields: dict[str, str], device_name: str) -> str:
+def render_dsregcmd(device: Device) -> str:
     """dsregcmd /status text with the modern section layout, so the demo goes through the real parser."""
     def section(title: str, rows: list[tuple[str, str]]) -> list[str]:
         lines = [_BANNER, f"| {title:<69}|", _BANNER, ""]
         lines += [f"{key:>26} : {value}" for key, value in rows]
         return lines + [""]
 
-    tenant = fields.get("TenantId")
-    device = [("AzureAdJoined", fields.get("AzureAdJoined", "NO")), ("EnterpriseJoined", "NO"),
-              ("DomainJoined", fields.get("DomainJoined", "NO"))]
-    if fields.get("DomainName"):
-        device.append(("DomainName", fields["DomainName"]))
-    device += [("Virtual Desktop", "NOT SET"), ("Device Name", device_name)]
-    out = section("Device State", device)
-    if fields.get("AzureAdJoined") == "YES":
-        out += section("Device Details", [("DeviceId", "5c8e1f0a-7d2b-4c3e-9f10-2a3b4c5d6e7f"),
+    join = device.join
+    yes = {True: "YES", False: "NO"}
+    tenant = join.tenant_id if join.azure_ad_joined else None
+    rows = [("AzureAdJoined", yes[join.azure_ad_joined]), ("EnterpriseJoined", "NO"),
+            ("DomainJoined", yes[join.domain_joined])]
+    if join.domain_name:
+        rows.append(("DomainName", join.domain_name))
+    rows += [("Virtual Desktop", "NOT SET"), ("Device Name", device.computer_name)]
+    out = section("Device State", rows)
+    if join.azure_ad_joined:
+        out += section("Device Details", [("DeviceId", join.device_id),
                                           ("KeyProvider", "Microsoft Platform Crypto Provider"),
-                                          ("TpmProtected", "YES"),
-                                          ("DeviceAuthStatus", fields.get("DeviceAuthStatus", "SUCCESS"))])
+                                          ("TpmProtected", "YES"), ("DeviceAuthStatus", join.device_auth_status)])
     if tenant:
         out += section("Tenant Details", [
-            ("TenantName", fields.get("TenantName", "")), ("TenantId", tenant), ("Idp", "login.windows.net"),
+            ("TenantName", join.tenant_name or ""), ("TenantId", tenant), ("Idp", "login.windows.net"),
             ("AuthCodeUrl", f"https://login.microsoftonline.com/{tenant}/oauth2/authorize"),
             ("JoinSrvUrl", "https://enterpriseregistration.windows.net/EnrollmentServer/device/")])
-    out += section("User State", [("NgcSet", "NO"), ("WorkplaceJoined", fields.get("WorkplaceJoined", "NO")),
-                                  ("WamDefaultSet", "YES" if fields.get("AzureAdPrt") == "YES" else "NO")])
-    sso = [("AzureAdPrt", fields.get("AzureAdPrt", "NO"))]
-    if fields.get("AzureAdPrt") == "YES" and tenant:
+    out += section("User State", [("NgcSet", "NO"), ("WorkplaceJoined", yes[join.workplace_joined]),
+                                  ("WamDefaultSet", yes[join.prt])])
+    sso = [("AzureAdPrt", yes[join.prt and join.azure_ad_joined])]
+    if join.prt and tenant:
         sso.append(("AzureAdPrtAuthority", f"https://login.microsoftonline.com/{tenant}"))
     sso.append(("EnterprisePrt", "NO"))
     out += section("SSO State", sso)
@@ -198,28 +141,26 @@ def render_dsregcmd(fields: dict[str, str], device_name: str) -> str:
     return "\n".join(out) + "\n"
 
 
-# -- simulated network ------------------------------------------------------------------------------------
+def os_info(device: Device) -> OsInfo:
+    spec = device.os
+    return OsInfo(product=spec.product, build=spec.build, ubr=spec.ubr, display_version=spec.display_version,
+                  is_server=spec.is_server, architecture=spec.architecture)
 
-_MPLIST = (b'<MPList><MP Name="MP01.CONTOSO.COM" FQDN="mp01.contoso.com"><Version>9132</Version>'
-           b'<Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="63"/></Capabilities></MP></MPList>')
+
+# -- simulated network ------------------------------------------------------------------------------------
 
 
 class SimulatedNetwork(Prober):
-    """Answers like a healthy network (or none at all when offline) without touching the real one.
-    Names under .invalid never resolve, so a trainer can show a DNS failure on an online preset."""
+    """Answers from the world (wizard.core.world.network) without touching the real network: the same
+    rules decide the simulated ccmsetup run, so a probe and the run never disagree."""
 
     def __init__(self, host: DemoHost, *, latency: float) -> None:
         self._host = host
         self._latency = latency
 
-    def _unreachable(self, name: str, target: str, started: float) -> ProbeResult | None:
-        if not self._host.preset_data.online:
-            return ProbeResult(target, False, DNS, f"DNS cannot resolve {name}: no network connection "
-                                                   f"(demo preset '{self._host.preset}')", seconds=self._spent(started))
-        if name.lower().rstrip(".").endswith(".invalid") or not name:
-            return ProbeResult(target, False, DNS, f"DNS cannot resolve {name}: no such host (demo)",
-                               seconds=self._spent(started))
-        return None
+    @property
+    def world(self) -> World:
+        return self._host.world
 
     def _spent(self, started: float) -> float:
         return time.monotonic() - started
@@ -228,39 +169,73 @@ class SimulatedNetwork(Prober):
         if self._latency:
             time.sleep(self._latency)
 
+    def _connect(self, name: str, target: str, started: float, *, tls: bool) -> ProbeResult | None:
+        resolution = world_network.resolve(self.world, name)
+        if not resolution.ok:
+            return ProbeResult(target, False, DNS, f"DNS cannot resolve {name}: {resolution.reason} (demo world "
+                                                   f"'{self._host.preset}')", seconds=self._spent(started))
+        problem = world_network.tls_problem(self.world, name) if tls else None
+        if problem == "untrusted":
+            root = world_network.cert_root(self.world, name)
+            return ProbeResult(target, False, TLS_UNTRUSTED, f"the certificate of {name} chains to '{root}', which "
+                               "this device does not trust (INVALID_CA; demo)", seconds=self._spent(started))
+        if problem == "date":
+            return ProbeResult(target, False, TLS_EXPIRED, f"the certificate of {name} is not valid at the "
+                               "device's clock time (CERT_DATE_INVALID; demo)", seconds=self._spent(started))
+        return None
+
     def https_reach(self, host: str, port: int = 443, *, timeout: float = 5.0) -> ProbeResult:
         started = time.monotonic()
         self._wait()
         target = f"{host}:{port}"
-        failed = self._unreachable(host, target, started)
+        failed = self._connect(host, target, started, tls=True)
         if failed:
             return failed
         return ProbeResult(target, True, None, f"TLS handshake with {target} succeeded (TLSv1.3; demo network)",
-                           seconds=self._spent(started), certificate=DEMO_SERVER_CERTIFICATE)
+                           seconds=self._spent(started), certificate=self._certificate(host))
 
     def http_get(self, url: str, *, timeout: float = 5.0, max_bytes: int = 1 << 20) -> ProbeResult:
         started = time.monotonic()
         self._wait()
         parts = urlsplit(url)
-        failed = self._unreachable(parts.hostname or "", url, started)
+        name = parts.hostname or ""
+        https = parts.scheme.lower() == "https"
+        failed = self._connect(name, url, started, tls=https)
         if failed:
             return failed
-        status, body = 404, b""
-        if (pki := demo_pki_answer(url)) is not None:  # the CRL/OCSP addresses of the demo certificate
-            status, body = pki
-        elif parts.path.endswith("/SMS_MP/.sms_aut") and parts.query.upper() == "MPLIST":
-            status, body = 200, _MPLIST
-        elif parts.path.endswith("/CCM_Proxy_ServerAuth/AADAuthInfo"):
-            tenant = (parse_qs(parts.query).get("TenantID") or [""])[0].strip("{}").lower()
-            if tenant in load_demo_catalog().onboarded_tenants:
-                status, body = 200, json.dumps({"TenantId": tenant, "ClientAppId": "aa28e7f1-b88a-43cd-a2e3-f88b257c863b",
-                                                "ResourceUri": "https://ConfigMgrService"}).encode()
-        elif parts.path.endswith("/CCM_Client/ccmsetup.exe"):
-            status, body = 200, DEMO_EXE_MARKER
+        status, body = self._answer(name, parts.path, parts.query, https)
         ok = 200 <= status < 300
         return ProbeResult(url, ok, None if ok else HTTP_STATUS, f"HTTP {status} (demo network)", status,
-                           body[:max_bytes], self._spent(started),
-                           DEMO_SERVER_CERTIFICATE if parts.scheme == "https" else None)
+                           body[:max_bytes], self._spent(started), self._certificate(name) if https else None)
+
+    def _certificate(self, host: str):
+        """The server certificate `host` presents: its CRL address is the world's CMG chain's."""
+        cmg = self.world.site.cmg
+        return server_certificate(host, cmg.crl_url if cmg else None)
+
+    def _answer(self, name: str, path: str, query: str, https: bool) -> tuple[int, bytes]:
+        world = self.world
+        kind = world_network.endpoint_kind(world, name)
+        lowered = path.lower()
+        if kind == "crl":
+            return 200, DEMO_CRL
+        if kind == "mp":
+            mp = world.site.management_point(name)
+            if mp is not None and mp.https_only and not https:
+                return 403, b"403.4 SSL required"
+            if lowered.endswith("/sms_mp/.sms_aut") and query.upper() == "MPLIST":
+                return 200, _mplist(world)
+            if lowered.endswith("/ccm_client/ccmsetup.exe"):
+                return (200, DEMO_EXE_MARKER) if mp is None or mp.client_files else (404, b"")
+        if kind == "cmg":
+            if lowered.endswith("/ccm_proxy_serverauth/aadauthinfo"):
+                tenant = (parse_qs(query).get("TenantID") or [""])[0]
+                info = world_network.auth_info(world, tenant)
+                return (200, json.dumps(info).encode()) if info else (404, b"")
+            if lowered.endswith("/ccm_client/ccmsetup.exe"):
+                cmg_id = world.site.cmg.id if world.site.cmg else ""
+                return (200, DEMO_EXE_MARKER) if f"/{cmg_id}/" in path else (404, b"")
+        return 404, b""
 
     def download(self, url: str, dest: Path, *, timeout: float = 30.0, max_bytes: int = 64 << 20) -> ProbeResult:
         result = self.http_get(url, timeout=timeout)
@@ -269,6 +244,13 @@ class SimulatedNetwork(Prober):
         self._host.create_demo_exe(Path(dest))
         return ProbeResult(url, True, None, f"downloaded the simulated ccmsetup.exe to {dest} (demo)", 200,
                            seconds=result.seconds)
+
+
+def _mplist(world: World) -> bytes:
+    entries = "".join(f'<MP Name="{mp.host.upper()}" FQDN="{mp.host}"><Version>{world.site.version.split(".")[2]}'
+                      '</Version><Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="63"/>'
+                      '</Capabilities></MP>' for mp in world.site.management_points)
+    return f"<MPList>{entries}</MPList>".encode()
 
 
 # -- the host ---------------------------------------------------------------------------------------------
@@ -281,22 +263,29 @@ _INSTALLING_VERSION = re.compile(r"Installing version (\S+) of the client")
 class DemoHost(Host):
     is_demo = True
 
-    def __init__(self, preset: str = DEFAULT_PRESET, *, base_dir: str | Path | None = None,
+    def __init__(self, preset: str | Path = DEFAULT_PRESET, *, base_dir: str | Path | None = None,
                  outcome: str | None = None, speed: float = 1.0, latency: float = 0.15,
-                 uac_cancel: bool = False, run_dir: str | Path | None = None) -> None:
-        self.preset_data = get_preset(preset)
-        self.preset = preset
+                 uac_cancel: bool | None = None, run_dir: str | Path | None = None,
+                 world: NamedWorld | None = None, lab: Any = None) -> None:
+        """`preset`: a shipped world's name (= the --demo presets) or a world file; `world` (a NamedWorld,
+        e.g. a lab's) replaces it. `outcome` (wizard.core.simulator.OUTCOMES) overrides what the world
+        decides; `uac_cancel` overrides the world's `device.uac_cancel`; `lab` is the Lab being trained."""
+        self.named_world = world if world is not None else get_preset(preset)
+        self.world: World = self.named_world.world
+        self.preset = self.named_world.name
+        self.lab = lab
+        self.lab_hints_used = 0  # hints the trainee revealed (the debrief reports them)
+        self.uac_was_cancelled = False  # a launch of this session was refused at the administrator prompt
         if outcome is not None and outcome not in OUTCOMES:
             raise ValueError(f"outcome: unknown simulator outcome {outcome!r}; use one of: {', '.join(OUTCOMES)}")
-        # What the simulated ccmsetup run ends with (wizard.core.simulator.OUTCOMES): the one asked for, else
-        # the preset's default, so a trainee who overrides a failed check sees the failure it predicted.
-        self.outcome_requested = outcome
-        self.outcome = outcome if outcome is not None else self.preset_data.default_outcome
+        self.outcome = outcome  # None: the world decides
         self.speed = speed
-        self.uac_cancel = uac_cancel  # training: the next launch behaves as if UAC was answered No
+        self.uac_cancel = self.world.device.uac_cancel if uac_cancel is None else uac_cancel
         self._restarted = False
         self._launch_offset: int | None = None  # ccmsetup.log size when the simulator was last launched
         self._simulated_client: tuple[str, str | None] | None = None  # (outcome state, version) once final
+        self._last_verdict: Verdict | None = None
+        self._last_argv: list[str] | None = None
         self._lock = threading.Lock()
         self._children: list[subprocess.Popen] = []
         self._signed: set[Path] = set()
@@ -311,16 +300,41 @@ class DemoHost(Host):
         self.windows_dir.joinpath("ccmsetup", "Logs").mkdir(parents=True, exist_ok=True)
         self.windows_dir.joinpath("CCM", "Logs").mkdir(parents=True, exist_ok=True)
         self.demo_exe = self.create_demo_exe(self._root / "ccmsetup.exe")
-        if self.preset_data.client:
+        if self.world.device.existing_client:
             self._seed_client_logs()
+
+    # -- the world ---------------------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> Device:
+        return self.world.device
+
+    @property
+    def preset_data(self) -> Device:
+        """The simulated device (kept for callers of the old presets: `.elevated`, `.computer_name`)."""
+        return self.world.device
+
+    @property
+    def time_scale(self) -> float:
+        """How much faster than real time the simulated device runs (the session scales its stall timer)."""
+        return self.speed
 
     @property
     def windows_dir(self) -> Path:
         return self._root / "Windows"
 
     def sample_command(self) -> str:
-        """A command that fits the demo tenant, used when the user gives none."""
-        return load_demo_catalog().sample_command
+        """A command that fits the simulated site (the README's example for the default world)."""
+        return self.world.site.sample_command()
+
+    def predict(self, argv: list[str]) -> Verdict:
+        """What running ccmsetup with `argv` on this device would end with (no files, no waiting)."""
+        return evaluate(list(argv), self.world, outcome=self.outcome)[0]
+
+    def simulated_run(self) -> Verdict | None:
+        """The verdict of the last launched run (its finding says why it failed), or None before a launch."""
+        with self._lock:
+            return self._last_verdict
 
     def create_demo_exe(self, dest: Path) -> Path:
         """Write the simulated ccmsetup.exe; only files made here verify as Microsoft-signed."""
@@ -331,39 +345,39 @@ class DemoHost(Host):
         return dest
 
     def _seed_client_logs(self) -> None:
-        lines = [
-            "[RegTask] - Client is registered. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. "
-            "Approval status 3",
-        ]
         stamp = datetime.now()
-        text = "".join(
-            f'<![LOG[{line}]LOG]!><time="{stamp:%H:%M:%S}.000+000" date="{stamp:%m-%d-%Y}" '
-            f'component="ClientIDManagerStartup" context="" type="1" thread="4312" file="regtask.cpp:1012">\r\n'
-            for line in lines)
+        line = ("[RegTask] - Client is registered. Server assigned ClientID is "
+                "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 3")
+        text = (f'<![LOG[{line}]LOG]!><time="{stamp:%H:%M:%S}.000+000" date="{stamp:%m-%d-%Y}" '
+                'component="ClientIDManagerStartup" context="" type="1" thread="4312" file="regtask.cpp:1012">\r\n')
         (self.ccm_log_dir() / "ClientIDManagerStartup.log").write_text(text, encoding="utf-8")
 
     # -- Host -----------------------------------------------------------------------------------------------
 
     def describe(self) -> str:
-        p = self.preset_data
-        return (f"DEMO device, preset '{self.preset}' ({p.title}): simulated {p.computer_name}, "
-                f"{p.os.version_text}. Nothing on this computer is changed.")
+        device = self.device
+        what = f"lab '{self.lab.name}'" if self.lab is not None else f"preset '{self.preset}'"
+        return (f"DEMO device, {what} ({self.named_world.title}): simulated {device.computer_name}, "
+                f"{os_info(device).version_text}. Nothing on this computer is changed.")
+
+    def dsregcmd_output(self) -> str:
+        return render_dsregcmd(self.device)
 
     def dsregcmd(self) -> DsregStatus:
-        return parse_dsregcmd(render_dsregcmd(self.preset_data.dsregcmd, self.preset_data.computer_name))
+        return parse_dsregcmd(self.dsregcmd_output())
 
     def os_info(self) -> OsInfo:
-        return self.preset_data.os
+        return os_info(self.device)
 
     def is_elevated(self) -> bool:
-        return self.preset_data.elevated
+        return self.device.elevated
 
     def service(self, name: str) -> ServiceState:
         lowered = name.lower()
         if lowered == "ccmexec":
-            client = self.preset_data.client
+            client = self.device.existing_client
             if client:
-                return ServiceState(name, client.get("ccmexec", "running"))  # type: ignore[arg-type]
+                return ServiceState(name, client.ccmexec)
             installed = self._installed_by_simulation()
             if installed is None:
                 return ServiceState(name, "not-installed")
@@ -377,14 +391,21 @@ class DemoHost(Host):
     def _installed_by_simulation(self) -> tuple[str, str | None] | None:
         """(outcome state, client version) when a simulated ccmsetup run on this demo device installed the
         client, judged from its log like a real run; None before that or when it failed."""
+        state = self._simulated_state()
+        return state if state is not None and state[0] in _INSTALLED_STATES else None
+
+    def _simulated_state(self) -> tuple[str, str | None] | None:
+        """(outcome state, client version) of the last finished simulated run, judged from its log."""
         with self._lock:
             if self._simulated_client is not None:
-                return self._simulated_client if self._simulated_client[0] in _INSTALLED_STATES else None
+                return self._simulated_client
             offset = self._launch_offset
         if offset is None and self._reused_run_dir:
             offset = 0  # an earlier demo run's folder (`collect --demo`): judge the last run in its log
-        if offset is None or self._service_running():
+        if offset is None:
             return None
+        # The log decides (its result line is written just before the service part removes its marker); the
+        # marker file is not consulted, so a result is seen as soon as it is written.
         try:
             records = parse_file(self.log_dir() / "ccmsetup.log", since_offset=offset)
         except OSError:
@@ -395,10 +416,10 @@ class DemoHost(Host):
         if outcome.final:  # the Finish page asks every second: read the log once per finished run
             with self._lock:
                 self._simulated_client = (outcome.state, version)
-        return (outcome.state, version) if outcome.state in _INSTALLED_STATES else None
+        return (outcome.state, version) if outcome.final else None
 
     def _service_running(self) -> bool:
-        if self.preset_data.setup_running:
+        if self.device.setup_running:
             return True
         with self._lock:
             for child in self._children:
@@ -411,31 +432,39 @@ class DemoHost(Host):
         return pid > 0 and _pid_alive(pid)
 
     def setup_activity(self) -> SetupActivity:
-        pids: list[int] = [4242] if self.preset_data.setup_running else []
+        pids: list[int] = [4242] if self.device.setup_running else []
         with self._lock:
             pids += [child.pid for child in self._children if child.poll() is None]
         running = self._service_running()
         return SetupActivity(tuple(pids), ServiceState("ccmsetup", "running") if running else None)
 
     def retry_task_exists(self) -> bool:
-        return self.preset_data.retry_task
+        if self.device.retry_task:
+            return True
+        state = self._simulated_state()  # a failed install leaves the retry task behind (KB 3123029)
+        return state is not None and state[0] == "failed" and self.device.existing_client is None
 
     def pending_reboot(self) -> list[str]:
-        return [] if self._restarted else list(self.preset_data.pending_reboot)
+        if self._restarted:
+            return []
+        markers = list(self.device.pending_restart)
+        state = self._simulated_state()
+        if state is not None and state[0] == "reboot-required":
+            markers.append("Configuration Manager client setup: restart requested (return code 7)")
+        return list(dict.fromkeys(markers))
 
     def free_disk_bytes(self) -> int:
-        return self.preset_data.free_disk_mb * 1024 * 1024
+        return self.device.free_disk_mb * 1024 * 1024
 
     def client_info(self) -> ClientInfo | None:
-        client = self.preset_data.client
+        client = self.device.existing_client
         if not client:
             installed = self._installed_by_simulation()
             if installed is None:
                 return None
             return ClientInfo(version=installed[1], site_code=None, ccmexec=self.service("CcmExec"))
-        return ClientInfo(version=client.get("version"), site_code=client.get("site_code"),
-                          ccmexec=self.service("CcmExec"), last_install_params=client.get("last_install_params"),
-                          last_valid_mp=client.get("last_valid_mp"))
+        return ClientInfo(version=client.version, site_code=client.site_code, ccmexec=self.service("CcmExec"),
+                          last_install_params=client.last_install_params, last_valid_mp=client.last_valid_mp)
 
     def verify_signature(self, path: str | Path) -> SignatureInfo:
         target = Path(path)
@@ -462,22 +491,22 @@ class DemoHost(Host):
 
     def is_network_drive(self, path: str) -> bool:
         drive = path[:2].upper()
-        return len(drive) == 2 and drive[1] == ":" and drive in self.preset_data.mapped_drives
+        return len(drive) == 2 and drive[1] == ":" and drive in self.device.mapped_drives
 
     def network(self) -> Prober:
         return self._network
 
-    # -- issue 10 device-side API (minimal; reads the preset) ----------------------------------------------
+    # -- certificates, mapped drives, UAC owner (from the world's device) -----------------------------------
 
     def client_auth_certificates(self) -> list[CertInfo]:
-        return client_cert_from_preset(self.preset_data.pki_client_cert)
+        return client_certificates(self.device.pki_client_cert)
 
     def mapped_drives(self) -> list[str]:
-        return list(self.preset_data.mapped_drives)
+        return list(self.device.mapped_drives)
 
     def unc_path(self, path: str) -> str | None:
         drive = path[:2].upper()
-        if drive not in self.preset_data.mapped_drives:
+        if drive not in self.device.mapped_drives:
             return None
         rest = path[2:].lstrip("\\/")
         return DEMO_SHARE + ("\\" + rest if rest else "")
@@ -496,18 +525,21 @@ class DemoHost(Host):
     def run_dir(self) -> Path:
         return self._root
 
-    def outcome_for(self, argv: list[str]) -> str:
-        """The simulator outcome for a run of `argv`: the one asked for, else the preset's default. An Entra
-        failure (not joined, other tenant, no PRT) only follows when the command uses Entra authentication;
-        a bulk token or an on-prem MP install does not need the join, so it succeeds."""
-        if self.outcome_requested is not None or not self.preset_data.default_outcome_needs_entra:
-            return self.outcome
-        return self.outcome if uses_entra_auth(argv) else "success"
+    def world_file(self) -> Path:
+        """The run folder's copy of the world, which the simulator process reads (written atomically)."""
+        path = self._root / WORLD_FILE
+        tmp = path.with_name(f"{WORLD_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(self.world.model_dump_json(indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+        return path
 
     def simulator_command(self, argv: list[str]) -> list[str]:
         """How to start the simulator: `python -m wizard.core.simulator` or, frozen, `<app> simulate`."""
         options = ["--log-dir", str(self.log_dir()), "--ccm-log-dir", str(self.ccm_log_dir()),
-                   "--outcome", self.outcome_for(argv), "--speed", f"{self.speed:g}", "--", *argv]
+                   "--world", str(self.world_file()), "--speed", f"{self.speed:g}"]
+        if self.outcome is not None:
+            options += ["--outcome", self.outcome]
+        options += ["--", *argv]
         if getattr(sys, "frozen", False):
             return [sys.executable, "simulate", *options]
         return [sys.executable, "-m", "wizard.core.simulator", *options]
@@ -516,13 +548,17 @@ class DemoHost(Host):
         exe_path = Path(exe)
         if not exe_path.is_file():
             return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
-        if self.uac_cancel and not self.preset_data.elevated:
-            self.uac_cancel = False
+        if self.uac_cancel and not self.device.elevated:
+            self.uac_cancel = False  # the next attempt is approved
+            self.uac_was_cancelled = True
             return LaunchResult("uac-cancelled", "The administrator prompt (UAC) was cancelled: ccmsetup did not start "
                                                  "and nothing on this device changed (demo).", error_code=1223)
+        verdict = self.predict(argv)
         with self._lock:
             self._launch_offset = file_size(self.log_dir() / "ccmsetup.log")
             self._simulated_client = None
+            self._last_verdict = verdict
+            self._last_argv = list(argv)
         env = dict(os.environ)
         env["PYTHONIOENCODING"] = "utf-8"
         try:
@@ -534,9 +570,9 @@ class DemoHost(Host):
             return LaunchResult("failed-to-start", f"the demo could not start the simulator: {exc}")
         with self._lock:
             self._children.append(child)
-        how = "" if self.preset_data.elevated else " after a simulated administrator prompt"
+        how = "" if self.device.elevated else " after a simulated administrator prompt"
         return LaunchResult("started", f"started the simulated {exe_path.name}{how} (demo process {child.pid})",
-                            PopenProcess(child), elevated_via_uac=not self.preset_data.elevated)
+                            PopenProcess(child), elevated_via_uac=not self.device.elevated)
 
     def restart(self) -> None:
         self._restarted = True  # a simulated restart clears the pending-restart markers
@@ -552,7 +588,7 @@ class DemoHost(Host):
             pass  # no file manager (headless): the path is shown to the user anyway
 
     def stop_children(self) -> None:
-        """Stop simulator processes still running (GUI exit, tests)."""
+        """Stop simulator processes still running (GUI exit, tests), and the detached service part."""
         with self._lock:
             children = list(self._children)
         for child in children:
@@ -563,16 +599,29 @@ class DemoHost(Host):
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait(5)
+        marker = self.log_dir() / SERVICE_PID_FILE
+        try:
+            pid = int(marker.read_text(encoding="ascii").strip() or 0)
+        except (OSError, ValueError):
+            return
+        if pid > 0 and pid != os.getpid() and _pid_alive(pid) and _is_simulator(pid):
+            _terminate(pid)
 
 
-def uses_entra_auth(argv: list[str]) -> bool:
-    """True when a ccmsetup command authenticates with Entra ID: an AAD* property, or a CMG
-    (CCMHOSTNAME) without a bulk registration token."""
-    upper = [arg.upper() for arg in argv]
-    if any(arg.startswith("/REGTOKEN:") for arg in upper):
-        return False
-    return any(arg.startswith(("AADTENANTID=", "AADCLIENTAPPID=", "AADRESOURCEURI=", "CCMHOSTNAME="))
-               for arg in upper)
+def _is_simulator(pid: int) -> bool:
+    """Only a simulator process started for this demo is ever stopped (never some other pid reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return sys.platform == "win32"  # no /proc: the pid came from our own marker file just now
+    return b"--service-part" in cmdline
+
+
+def _terminate(pid: int) -> None:
+    import signal
+
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(pid, signal.SIGTERM)
 
 
 def prune_demo_runs(root: Path, *, keep: int, current: Path | None = None) -> None:
@@ -634,11 +683,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 def parse_demo_option(value: Any) -> str:
-    """Validate a --demo value: a preset name (listing them when wrong)."""
+    """Validate a --demo value: a preset name or a world file (listing the presets when wrong)."""
     name = str(value)
     get_preset(name)
     return name
 
 
-__all__ = ["DemoHost", "DemoPreset", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset",
-           "load_demo_catalog", "preset_names", "render_dsregcmd"]
+__all__ = ["DEFAULT_PRESET", "DemoHost", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset",
+           "load_demo_catalog", "os_info", "preset_names", "render_dsregcmd"]

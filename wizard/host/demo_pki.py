@@ -1,6 +1,6 @@
-"""The demo device's public-key pieces: the certificate its simulated MP/CMG presents (with CRL and OCSP
-addresses, so the revocation probe fetches them over the simulated network like on a real device), the CRL
-those addresses serve, and the PKI client certificate a preset may put in LocalMachine\\My.
+"""The demo device's public-key pieces: the certificate its simulated MP/CMG presents (with the world's CRL
+address, so the revocation probe fetches it over the simulated network like on a real device), the CRL that
+address serves, and the PKI client certificate a world's device may hold in LocalMachine\\My.
 
 Kept apart from demo.py so the simulated network only needs to hand these out.
 """
@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import base64
 import datetime
-from typing import Any
 
+from wizard.core.world.model import PkiClientCert
 from wizard.host.base import CertInfo
 from wizard.host.netprobe import ServerCertificate
 
-DEMO_CRL_URL = "http://crl.contoso.com/pki/Contoso-Issuing-CA-01.crl"
-DEMO_OCSP_URL = "http://ocsp.contoso.com/ocsp"
-DEMO_SERVER_CERTIFICATE = ServerCertificate(subject="CN=cmg.contoso.com", serial=0x1A2B3C4D5E6F,
-                                            crl_urls=(DEMO_CRL_URL,), ocsp_urls=(DEMO_OCSP_URL,), parsed=True)
+DEMO_CRL_URL = "http://crl3.digicert.com/DigiCertGlobalG2TLSRSASHA2562020CA1-1.crl"  # the default world's CMG CRL
 # An empty CRL of "Contoso Issuing CA 01 (demo)" (DER, ECDSA P-256, nextUpdate 2099-12-31), made once with the
 # cryptography package; parsers read it like a real one (its signature is not checked by the probe).
 DEMO_CRL = base64.b64decode(
@@ -26,31 +23,30 @@ DEMO_CRL = base64.b64decode(
     "p/46KWO+R4EYag/wb6aLhU3ZM86hBfQ=")
 
 
-def demo_pki_answer(url: str) -> tuple[int, bytes] | None:
-    """(HTTP status, body) for the demo CRL and OCSP addresses; None for any other URL."""
-    lowered = url.lower()
-    if lowered == DEMO_CRL_URL.lower():
-        return 200, DEMO_CRL
-    if lowered.rstrip("/") == DEMO_OCSP_URL.lower():
-        return 200, b""  # an OCSP responder answering a bare GET
-    return None
+def server_certificate(host: str, crl_url: str | None) -> ServerCertificate:
+    """The certificate a simulated MP/CMG presents: its subject is the host, its CRL address the world's (so the
+    revocation probe fetches it over the simulated network, which answers or not as the world says)."""
+    return ServerCertificate(subject=f"CN={host}", serial=0x1A2B3C4D5E6F, crl_urls=(crl_url,) if crl_url else (),
+                             ocsp_urls=(), parsed=True)
 
 
-def _utc(text: Any) -> datetime.datetime | None:
-    if not text:
-        return None
-    moment = datetime.datetime.fromisoformat(str(text))
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+DEMO_SERVER_CERTIFICATE = server_certificate("cmg.contoso.com", DEMO_CRL_URL)  # the default world's CMG
 
 
-def client_cert_from_preset(entry: dict[str, Any] | None) -> list[CertInfo]:
-    """The `pki_client_cert` of a preset ({"subject", "issuer", "thumbprint", "not_before", "not_after",
-    "has_private_key", "chain_trusted"}) as the Host API returns it."""
-    if not entry:
+def client_certificates(cert: PkiClientCert | None) -> list[CertInfo]:
+    """The world device's client-authentication certificate (LocalMachine\\My) as the Host API returns it."""
+    if cert is None:
         return []
-    return [CertInfo(subject=str(entry.get("subject", "")), issuer=str(entry.get("issuer", "")),
-                     thumbprint=str(entry.get("thumbprint", "")), not_before=_utc(entry.get("not_before")),
-                     not_after=_utc(entry.get("not_after")),
-                     has_private_key=bool(entry.get("has_private_key", True)),
-                     chain_trusted=entry.get("chain_trusted", True),
-                     chain_detail=str(entry.get("chain_detail", "")))]
+    # Dates relative to today, so a world file keeps meaning the same thing as time passes: `expired` decides.
+    now = datetime.datetime.now(datetime.UTC)
+    not_after = datetime.datetime.fromisoformat(cert.not_after)
+    if not_after.tzinfo is None:
+        not_after = not_after.replace(tzinfo=datetime.UTC)
+    if cert.expired:
+        not_after = min(not_after, now - datetime.timedelta(days=30))
+    elif not_after <= now:
+        not_after = now + datetime.timedelta(days=365)
+    not_before = not_after - datetime.timedelta(days=365)
+    return [CertInfo(subject=cert.subject, issuer=cert.issuer, thumbprint=cert.thumbprint, not_before=not_before,
+                     not_after=not_after, has_private_key=True, chain_trusted=cert.chain_trusted,
+                     chain_detail="" if cert.chain_trusted else "the chain ends in a root this device does not trust")]

@@ -73,6 +73,12 @@ class InstallSession:
         self.plan = plan
         self.exe = Path(exe) if exe else None
         self.stall_after = stall_after if isinstance(stall_after, timedelta) else timedelta(seconds=stall_after)
+        # A demo device may run faster than real time (--speed): its 10-minute stall comes sooner too, but
+        # never sooner than 15 s (starting the simulator's processes on a busy machine takes a few seconds).
+        self.time_scale = max(float(getattr(host, "time_scale", 1.0) or 1.0), 1.0)  # a slowed demo keeps real time
+        if self.time_scale != 1.0:
+            floor = min(self.stall_after, timedelta(seconds=15))
+            self.stall_after = max(self.stall_after / self.time_scale, floor)
         self.poll_interval = poll_interval
         self.settle_seconds = settle_seconds
         self.result_grace = result_grace
@@ -223,7 +229,7 @@ class InstallSession:
         return dataclasses.replace(outcome, final=False, summary=f"{outcome.summary} {note}")
 
     def _stall_outcome(self, idle: float) -> Outcome:
-        minutes = idle / 60
+        minutes = idle * self.time_scale / 60  # in the simulated device's time
         running = "still running" if self._setup_running else "no longer running"
         if self.tracker.result_logged:
             # A logged result stays the answer; only its finality is in doubt while ccmsetup lingers.

@@ -46,9 +46,9 @@ class StartupHost:
     what the first page and the window title show, decided the way `get_host()` decides: a demo device
     when a preset is given or when not on Windows."""
 
-    def __init__(self, demo: str | None) -> None:
-        self.is_demo = demo is not None or sys.platform != "win32"
-        self.preset = (demo or DEFAULT_DEMO_PRESET) if self.is_demo else None
+    def __init__(self, demo: str | None, lab: str | None = None) -> None:
+        self.is_demo = demo is not None or lab is not None or sys.platform != "win32"
+        self.preset = (f"lab:{lab}" if lab is not None else (demo or DEFAULT_DEMO_PRESET)) if self.is_demo else None
 
 
 class LazyCredentialStore:
@@ -97,28 +97,51 @@ class LazyCredentialStore:
         self._opened().delete(key)
 
 
-def open_host(demo: str | None = None):
-    """The host and credential store for a run: `(host, credentials)`. Raises ValueError (PresetError)
-    for an unknown demo preset. Demo mode never touches the real keyring: the simulated device keeps
-    secrets in memory; live mode opens the keyring on first use."""
-    from wizard.host import get_host
+def open_host(demo: str | None = None, lab: str | None = None):
+    """The host and credential store for a run: `(host, credentials)`. Raises ValueError (PresetError,
+    WorldFileError) for an unknown demo preset or a lab file that cannot be used. Demo mode never touches the
+    real keyring: the simulated device keeps secrets in memory; live mode opens the keyring on first use."""
     from wizard.host.credentials import MemoryStore
+
+    if lab is not None:
+        from wizard.core.world import WorldFileError
+        from wizard.core.world.labs import load_lab
+        from wizard.host.demo import DemoHost
+
+        try:
+            loaded = load_lab(lab)
+        except WorldFileError as exc:
+            raise ValueError(f"--lab: {exc}") from None
+        return DemoHost(world=loaded.named_world(), lab=loaded, speed=loaded.speed), MemoryStore()
+    from wizard.host import get_host
 
     host = get_host(demo)
     return host, (MemoryStore() if host.is_demo else LazyCredentialStore())
 
 
-def build_wizard(demo: str | None = None, profile: str | None = None):
+def start_lab_plan(wizard) -> None:
+    """A lab starts from its command (the trainee sees it on Welcome and can change it everywhere)."""
+    lab = getattr(wizard.host, "lab", None)
+    if lab is None or not lab.start_command:
+        return
+    from wizard.core.parse import parse_command
+
+    wizard.apply_parsed_command(parse_command(lab.start_command))
+
+
+def build_wizard(demo: str | None = None, profile: str | None = None, lab: str | None = None):
     """Create the host, credential store and a fully built SetupWizard (nothing deferred)."""
     from wizard.ui.wizard import SetupWizard
 
-    host, credentials = open_host(demo)
+    host, credentials = open_host(demo, lab)
     wizard = SetupWizard(host, credentials=credentials, defer_pages=True)
     wizard.finish_loading(profile=profile)
+    if profile is None:
+        start_lab_plan(wizard)
     return wizard
 
 
-def complete_wizard(wizard, demo: str | None = None, profile: str | None = None) -> None:
+def complete_wizard(wizard, demo: str | None = None, profile: str | None = None, lab: str | None = None) -> None:
     """The part of start-up that waits until the first page is on screen: the real host and credential
     store, the other pages, the profile. Raises ValueError for an unknown demo preset."""
     from wizard.ui.workers import install_main_thread_gc
@@ -126,11 +149,13 @@ def complete_wizard(wizard, demo: str | None = None, profile: str | None = None)
     # Before any worker or background thread starts: a collection in such a thread that frees Qt widgets
     # crashes PySide, so cyclic garbage is collected in the UI thread only.
     install_main_thread_gc()
-    host, credentials = open_host(demo)
+    host, credentials = open_host(demo, lab)
     wizard.finish_loading(host, credentials, profile=profile)
+    if profile is None:
+        start_lab_plan(wizard)
 
 
-def run(demo: str | None = None, profile: str | None = None, self_test: bool = False) -> int:
+def run(demo: str | None = None, profile: str | None = None, self_test: bool = False, lab: str | None = None) -> int:
     """Open the wizard. Only the Welcome page is built before the window is shown; the host, the other
     pages and the profile follow right after the first paint (Next stays disabled until then)."""
     if self_test:
@@ -146,14 +171,14 @@ def run(demo: str | None = None, profile: str | None = None, self_test: bool = F
     from wizard.ui.wizard import SetupWizard
 
     app.setWindowIcon(icon("app"))
-    wizard = SetupWizard(StartupHost(demo), defer_pages=True)
+    wizard = SetupWizard(StartupHost(demo, lab), defer_pages=True)
     try:
         if self_test:
-            return _self_test(wizard, demo, profile)
+            return _self_test(wizard, demo, profile, lab)
         after_paint = []
         if os.environ.get(FIRST_PAINT_ENV) == "1":
             after_paint.append((lambda: (_report_first_paint(), app.quit()), False))
-        after_paint.append((lambda: _complete_or_exit(app, wizard, demo, profile), True))
+        after_paint.append((lambda: _complete_or_exit(app, wizard, demo, profile, lab), True))
         _after_first_paint(wizard, *after_paint, at_latest_ms=LOAD_AT_LATEST_MS)
         wizard.show()
         return int(app.exec())
@@ -161,9 +186,9 @@ def run(demo: str | None = None, profile: str | None = None, self_test: bool = F
         _dispose(wizard)
 
 
-def _complete_or_exit(app, wizard, demo, profile) -> None:
+def _complete_or_exit(app, wizard, demo, profile, lab=None) -> None:
     try:
-        complete_wizard(wizard, demo, profile)
+        complete_wizard(wizard, demo, profile, lab)
     except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
         print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
         wizard.hide()
@@ -230,7 +255,7 @@ def _dispose(wizard) -> None:
     QCoreApplication.sendPostedEvents(None, int(QEvent.Type.DeferredDelete))
 
 
-def _self_test(wizard, demo: str | None = None, profile: str | None = None) -> int:
+def _self_test(wizard, demo: str | None = None, profile: str | None = None, lab: str | None = None) -> int:
     """Bundle smoke test: paint the first page, load the rest, check icons and that keyring loads. Never
     shows a modal dialog: what it would say is printed on stderr and the test fails (exit 1)."""
     from wizard.ui import dialogs
@@ -247,7 +272,7 @@ def _self_test(wizard, demo: str | None = None, profile: str | None = None) -> i
     try:
         # Nobody is there to close a modal dialog: a problem it would show (a bad --profile) fails the test.
         with dialogs.headless(problems.append):
-            complete_wizard(wizard, demo, profile)
+            complete_wizard(wizard, demo, profile, lab)
     except ValueError as exc:  # e.g. an unknown demo preset: say which and what exists
         print(f"ccmsetup-wizard: {exc}", file=sys.stderr)
         return 2

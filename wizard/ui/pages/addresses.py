@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from wizard.core.catalog import load_catalog
 from wizard.core.cmg import is_cmg_address
@@ -70,6 +70,15 @@ class AddressesPage(PlanPage):
             button = box.add_button(mnemonic, self.tr("Test %s") % box.edit.accessibleName())
             button.clicked.connect(lambda _checked=False, f=field: self.test_address(f))
             self.test_buttons[field] = button
+        # Demo mode: fill in the simulated site's addresses (the values the demo's site answers to).
+        self.demo_values_button = QPushButton(self.tr("Use the demo site's &values"))
+        self.demo_values_button.setAccessibleName(self.tr("Fill in the simulated site's addresses"))
+        self.demo_values_button.setAutoDefault(False)
+        self.demo_values_button.clicked.connect(self.use_demo_site_values)
+        self.demo_values_button.setVisible(False)
+        demo_row = QHBoxLayout()
+        demo_row.addWidget(self.demo_values_button)
+        demo_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(self.intro)
@@ -81,6 +90,7 @@ class AddressesPage(PlanPage):
             self.test_results[field] = result
             layout.addWidget(result)
             box.edit.textChanged.connect(self.relint)
+        layout.addLayout(demo_row)  # after the fields: the keyboard starts in the first field
         self.add_errors_box(layout)
         layout.addStretch(1)
         self.fields["mp"].edit.textEdited.connect(self._mp_edited)
@@ -118,6 +128,27 @@ class AddressesPage(PlanPage):
                 value = self._kept.get(field, "")
             box.setText(value)
             box.set_locked(wiz.is_locked(name), wiz.lock_reason)
+        self.demo_values_button.setVisible(self._demo_site() is not None)
+        self.relint()
+
+    def _demo_site(self):
+        host = self.wiz().host
+        world = getattr(host, "world", None) if getattr(host, "is_demo", False) else None
+        return getattr(world, "site", None)
+
+    def use_demo_site_values(self) -> None:
+        """Put the simulated site's addresses for this scenario into the visible, unlocked fields."""
+        site = self._demo_site()
+        if site is None:
+            return
+        values = site.address_values(self.plan.scenario)
+        visible = self.visible_fields()
+        for field, name in ADDRESS_FIELDS:
+            box = self.fields[field]
+            if field not in values or field not in visible or self.wiz().is_locked(name):
+                continue
+            value = values[field]
+            box.setText(";".join(value) if isinstance(value, tuple) else str(value or ""))
         self.relint()
 
     def _intro_text(self, scenario: str) -> str:

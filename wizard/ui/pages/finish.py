@@ -94,6 +94,22 @@ class FinishPage(QWizardPage):
                        self.doc_label):
             explanation_layout.addWidget(widget)
 
+        # Demo mode: the cause the simulated world planted (its finding id is the one the predicting check
+        # shares), and for a lab the debrief.
+        self.world_box = QGroupBox(self.tr("Cause in this simulated world"), self)
+        self.world_label = _label(parent=self.world_box)
+        self.world_label.setAccessibleName(self.tr("Cause in the simulated world"))
+        world_layout = QVBoxLayout(self.world_box)
+        world_layout.addWidget(self.world_label)
+        self.world_box.setVisible(False)
+        self.debrief_box = QGroupBox(self.tr("Lab debrief"), self)
+        self.debrief_label = _label(parent=self.debrief_box)
+        self.debrief_label.setAccessibleName(self.tr("Lab debrief"))
+        debrief_layout = QVBoxLayout(self.debrief_box)
+        debrief_layout.addWidget(self.debrief_label)
+        self.debrief_box.setVisible(False)
+        self.debrief: Any = None
+
         # State after the install.
         self.state_box = QGroupBox(self.tr("This device now"), self)
         self.service_label = _label(parent=self.state_box)
@@ -152,8 +168,10 @@ class FinishPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addLayout(headline_row)
         layout.addWidget(self.reboot_panel)
+        layout.addWidget(self.world_box)
         layout.addWidget(self.explanation_box)
         layout.addWidget(self.state_box)
+        layout.addWidget(self.debrief_box)
         layout.addStretch(1)
         layout.addWidget(self.action_status)
         layout.addLayout(buttons)
@@ -183,6 +201,7 @@ class FinishPage(QWizardPage):
 
         explanation = getattr(outcome, "explanation", None) if outcome is not None else None
         self._show_explanation(explanation, outcome, state)
+        self._show_world(wizard, state)
 
         code = getattr(outcome, "return_code", None) if outcome is not None else None
         self.exit_code_label.setText(
@@ -387,6 +406,54 @@ class FinishPage(QWizardPage):
         else:
             self.doc_label.clear()
         self.doc_label.setVisible(bool(doc))
+
+    def _show_world(self, wizard: Any, state: str) -> None:
+        """Demo: what the simulated world planted, with the checks that predicted it; a lab's debrief."""
+        host = wizard.host
+        simulated_run = getattr(host, "simulated_run", None)
+        verdict = simulated_run() if callable(simulated_run) else None
+        results = list(getattr(wizard, "check_results", []) or [])
+        lines: list[str] = []
+        found = getattr(verdict, "finding", None)
+        if found is not None and state in ("failed", "reboot-required", "unknown"):
+            lines.append(self.tr("%1 [%2]. %3").replace("%1", found.title).replace("%2", found.id)
+                         .replace("%3", found.cause))
+            lines.append(self.tr("Fix: %1").replace("%1", found.fix))
+            predicted = found.predicted_by(results)
+            if predicted:
+                names = ", ".join(f"“{r.title}” ({r.status})" for r in predicted)
+                lines.append(self.tr("The Checks page predicted this: %1.").replace("%1", names))
+            elif found.checks and results:
+                lines.append(self.tr("No check flagged it before the install."))
+        for note in getattr(verdict, "notes", ()) or ():
+            lines.append(self.tr("%1. %2").replace("%1", note.title).replace("%2", note.cause))
+        self.world_box.setVisible(bool(lines))
+        self.world_label.setText("\n".join(lines))
+        lab = getattr(host, "lab", None)
+        self.debrief = None
+        if lab is None:
+            self.debrief_box.setVisible(False)
+            return
+        from wizard.core.render import build_argv
+
+        session = getattr(wizard, "session", None)
+        launch = getattr(session, "launch_result", None)
+        status = "uac-cancelled" if getattr(host, "uac_was_cancelled", False) else getattr(launch, "status", None)
+        self.debrief = lab.debrief(plan_argv=build_argv(wizard.plan, show_secrets=True), check_results=results,
+                                   verdict=verdict, launch_status=status,
+                                   hints_used=int(getattr(host, "lab_hints_used", 0)))
+        self.debrief_box.setTitle(self.tr("Lab debrief: %1").replace("%1", lab.title))
+        rows = []
+        for item in self.debrief.items:
+            mark = self.tr("found") if item.found else self.tr("not found")
+            how = f" — {item.how}" if item.how else ""
+            rows.append(self.tr("Planted: %1 (%2%3)").replace("%1", item.description).replace("%2", mark)
+                        .replace("%3", how))
+        rows.append(self.tr("The documented fix: %1").replace("%1", self.debrief.fix))
+        rows.append(self.tr("Hints used: %1 of %2").replace("%1", str(self.debrief.hints_used))
+                    .replace("%2", str(self.debrief.hints_total)))
+        self.debrief_label.setText("\n".join(rows))
+        self.debrief_box.setVisible(True)
 
     def _registration_text(self, registration: Any) -> str:
         state = getattr(registration, "state", "unknown") if registration is not None else "unknown"

@@ -103,11 +103,32 @@ class WelcomePage(PlanPage):
         needs_layout = QVBoxLayout(needs_box)
         needs_layout.addWidget(self.needs)
 
+        # A lab exercise (--lab): the trainer's briefing and hints, shown instead of "Have these ready".
+        self.lab_box = QGroupBox(self.tr("Lab exercise"))
+        self.lab_briefing = wrapped_label(selectable=True)
+        self.lab_briefing.setAccessibleName(self.tr("Lab briefing"))
+        self.hint_button = QPushButton(self.tr("Show a &hint"))
+        self.hint_button.setAccessibleName(self.tr("Show the next hint for this lab"))
+        self.hint_button.setAutoDefault(False)
+        self.hint_button.clicked.connect(self.show_next_hint)
+        self.hints_label = wrapped_label(selectable=True)
+        self.hints_label.setAccessibleName(self.tr("Hints shown"))
+        self.hints_label.setVisible(False)
+        lab_layout = QVBoxLayout(self.lab_box)
+        lab_layout.addWidget(self.lab_briefing)
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.hint_button)
+        hint_row.addStretch(1)
+        lab_layout.addLayout(hint_row)
+        lab_layout.addWidget(self.hints_label)
+        self.lab_box.setVisible(False)
+
         layout = QVBoxLayout(self)
         self._layout = layout
         self._start_box = start_box
         layout.addWidget(self.purpose)
         layout.addLayout(mode_row)
+        layout.addWidget(self.lab_box)
         layout.addWidget(start_box)
         layout.addWidget(needs_box)
         layout.addWidget(client_box)
@@ -182,7 +203,13 @@ class WelcomePage(PlanPage):
             run_in_background(host.client_info, self._show_client, self._show_client_error, self)
 
     def _show_mode(self, host) -> None:
-        if getattr(host, "is_demo", False):
+        self._show_lab(getattr(host, "lab", None))
+        if getattr(host, "lab", None) is not None:
+            self.mode_icon.setPixmap(pixmap("warn", 20, self.devicePixelRatioF()))
+            self.mode_label.setText(self.tr(
+                "LAB mode: the device and its site are simulated, with faults planted by the trainer. Nothing is "
+                "installed. Work as on a real device; the Finish page ends with a debrief."))
+        elif getattr(host, "is_demo", False):
             self.mode_icon.setPixmap(pixmap("warn", 20, self.devicePixelRatioF()))
             self.mode_label.setText(self.tr(
                 "DEMO mode, preset “%s”: the device is simulated and nothing is installed. Everything else "
@@ -225,6 +252,9 @@ class WelcomePage(PlanPage):
         elif getattr(wiz, "started_over", False):
             self.source_label.setText(self.tr("Starting over with the plan of the last run (scenario “%1”): press "
                                               "Next to go through it again.").replace("%1", wiz.plan.scenario))
+        elif getattr(getattr(wiz.host, "lab", None), "start_command", None):
+            self.source_label.setText(self.tr("The lab's starting command is loaded: the next pages show every "
+                                              "value. Check it, install, and find out what goes wrong."))
         elif self._import_findings is None or not self._import_findings.isVisible():
             self.source_label.setText(self.tr("Or just press Next and fill in the pages."))
 
@@ -295,6 +325,41 @@ class WelcomePage(PlanPage):
         # The trailing spacer keeps the page top-aligned; while import findings are listed they get the height.
         self._layout.setStretchFactor(self._start_box, 1 if findings_shown else 0)
         self._layout.setStretch(self._layout.count() - 1, 0 if findings_shown else 1)
+
+    # ---- lab exercise ----------------------------------------------------------------------------
+
+    def _show_lab(self, lab) -> None:
+        self.lab_box.setVisible(lab is not None)
+        if lab is None:
+            return
+        self.lab_box.setTitle(self.tr("Lab exercise: %s") % lab.title)
+        self.lab_briefing.setText(lab.briefing)
+        self.needs_box.setVisible(False)  # the briefing says what the trainee has
+        self._refresh_hints()
+
+    def hints_used(self) -> int:
+        return int(getattr(self.wiz().host, "lab_hints_used", 0))
+
+    def show_next_hint(self) -> None:
+        """Reveal the next hint; the count is kept on the host for the debrief."""
+        host = self.wiz().host
+        lab = getattr(host, "lab", None)
+        if lab is None:
+            return
+        host.lab_hints_used = min(self.hints_used() + 1, len(lab.hints))
+        self._refresh_hints()
+
+    def _refresh_hints(self) -> None:
+        lab = getattr(self.wiz().host, "lab", None)
+        hints = list(lab.hints) if lab is not None else []
+        shown = hints[: self.hints_used()]
+        self.hints_label.setText("\n".join(self.tr("Hint %1: %2").replace("%1", str(i)).replace("%2", hint)
+                                           for i, hint in enumerate(shown, 1)))
+        self.hints_label.setVisible(bool(shown))
+        left = len(hints) - len(shown)
+        self.hint_button.setEnabled(left > 0)
+        self.hint_button.setText(self.tr("Show a &hint (%1 left)").replace("%1", str(left)) if hints
+                                 else self.tr("No hints for this lab"))
 
     def _show_live_device(self, description: str) -> None:
         self.mode_label.setText(self.tr("Live mode: this wizard installs on this device (%s).") % description)
