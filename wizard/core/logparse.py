@@ -36,8 +36,10 @@ Fields:
 - `bias`: the number written after a CCM or legacy time, as written (`+-480`, a script's '+' glued to a negative
   number, is -480); None when absent. ConfigMgr writes the Windows bias, UTC = local + bias (+480 US Pacific, -120
   CEST); `utc_time` uses that convention. Script-written CMTrace-format logs often carry the UTC offset instead
-  (the opposite sign): callers that know a source is such a log use `to_utc(time, bias, "offset")`. For ISO lines
-  with `Z` or an offset, `bias` is the equivalent Windows bias (`+01:00` -> -60), so `utc_time` is right.
+  (the opposite sign): callers that know a source is such a log use `to_utc(time, bias, "offset")`. A number
+  written without a sign (some script writers glue a positive offset to the milliseconds: `10:00:00.00060`) cannot
+  be told from a longer fraction (IME logs write 7 digits) and is read as the fraction: no bias. For ISO lines with
+  `Z` or an offset, `bias` is the equivalent Windows bias (`+01:00` -> -60), so `utc_time` is right.
 - `bias_valid`: False only when a bias is written but outside MIN_BIAS...MAX_BIAS (-840...+720, the range of real
   Windows biases); then `time` is kept and `utc_time` is None. True when no bias is written.
 - `offset`: the byte offset of the record's first byte in the file (BOM included), so callers can apply a launch
