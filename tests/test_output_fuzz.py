@@ -85,8 +85,8 @@ def plans(draw):
             plan = plan.with_parameter(f"/x{spoil}y", None)
         elif where == "property":
             plan = plan.with_property("CCMADMINS", bad)
-        else:
-            exe = exe[:2] + spoil + exe[2:]
+        else:  # into a folder name, so the file is still called ccmsetup.exe
+            exe = f"C:\\dir{spoil}x\\{exe.split(chr(92))[-1]}"
     return plan.update(scenario=infer_scenario(plan)), exe
 
 
@@ -151,6 +151,7 @@ def check_exports(plan: InstallPlan, exe: str) -> None:
 @example((InstallPlan(sitecode="P01", properties=(("CCMADMINS", "a\u2028b"),)), "ccmsetup.exe"))
 @example((InstallPlan(regtoken="opaque-secret-1234", ccmhostname="x opaque-secret-1234"), "ccmsetup.exe"))
 @example((InstallPlan(sitecode="P01"), 'C:\\a" & calc & "\\ccmsetup.exe'))
+@example((InstallPlan(), "C:\\dir;x\\ccmsetup.exe"))
 def test_exports_are_safe_and_faithful(case):
     check_exports(*case)
 
