@@ -1,20 +1,24 @@
 """`ccmsetup-wizard command`: build a ccmsetup command from a profile, a pasted command and --set
-values, check it, and print it in the chosen format (rule errors go to stderr, exit 2)."""
+values, check it, and print it in the chosen format or write it to a file (rule errors go to stderr, exit 2).
+Everything printed goes through one SafeOutput, so no message shows the token; the command itself shows it
+only with --show-secrets."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import re
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from wizard.cli.safe_output import OutputEncodingError, SafeOutput
 from wizard.core.catalog import load_catalog
+from wizard.core.export import UNSAFE_OUTPUT_RULES, UnsafeOutputError, export_text, save_export
 from wizard.core.findings import sort_findings
 from wizard.core.parse import CommandParseError, parse_command
 from wizard.core.plan import SCENARIOS, InstallPlan, field_for_name, infer_scenario
 from wizard.core.profiles import Profile, ProfileError, load_profile, save_profile
-from wizard.core.render import FORMATS, render
+from wizard.core.render import FILE_EXTENSIONS, FORMATS
 from wizard.core.rules import lint
 from wizard.core.token import describe_token
 
@@ -42,6 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                              "a switch) or a plan field (scenario=cmg, sitecode=ABC); NAME= removes it; repeatable")
     parser.add_argument("--format", choices=FORMATS, default="windows", help="output format (default: windows)")
     parser.add_argument("--exe", default="ccmsetup.exe", help="path of ccmsetup.exe to put in the command")
+    parser.add_argument("--output", metavar="FILE",
+                        help="write the command to FILE (atomically, in the encoding the format needs: a .ps1 "
+                             "gets UTF-8 with a BOM for Windows PowerShell 5.1) instead of printing it")
     parser.add_argument("--save-profile", metavar="FILE",
                         help="also save the result as a profile (the registration token is never written to it)")
     parser.add_argument("--show-secrets", action="store_true",
@@ -130,7 +137,7 @@ def _locked_changes(profile: Profile, plan: InstallPlan) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = sys.stderr
+    output = SafeOutput()
     profile: Profile | None = None
     plan = InstallPlan()
     scenario_set = False
@@ -139,22 +146,27 @@ def run(args: argparse.Namespace) -> int:
             profile = load_profile(args.profile)
             plan = profile.plan
         if args.from_command is not None:
+            output.know_text(args.from_command)
             parsed = parse_command(args.from_command)
-            for finding in parsed.findings:
+            output.know(parsed=parsed)
+            for finding in output.findings(parsed.findings):
                 if finding.severity != "info" or finding.rule == "internal-switch":
-                    print(f"{finding.severity}: {finding.rule}: {finding.message}", file=err)
+                    output.err(f"{finding.severity}: {finding.rule}: {finding.message}")
             plan = overlay(plan, parsed.plan) if profile else parsed.plan
+        output.know(secrets=_assigned_secrets(args.assignments))
         for assignment in args.assignments:
             plan, set_scenario = apply_assignment(plan, assignment)
+            output.know(plan=plan)
             scenario_set = scenario_set or set_scenario
+        _refuse_invalid_text(plan)
     except ProfileError as exc:
-        print(f"ccmsetup-wizard command: {exc}", file=err)
+        output.err(f"ccmsetup-wizard command: {exc}")
         return 2
     except CommandParseError as exc:
-        print(f"ccmsetup-wizard command: --from: {exc}", file=err)
+        output.err(f"ccmsetup-wizard command: --from: {exc}")
         return 2
     except UsageError as exc:
-        print(f"ccmsetup-wizard command: {exc}", file=err)
+        output.err(f"ccmsetup-wizard command: {exc}")
         return 2
     # Without --set scenario=..., a profile keeps its scenario unless the pasted command clearly names
     # another one; otherwise the command's contents decide.
@@ -166,33 +178,82 @@ def run(args: argparse.Namespace) -> int:
         changed = _locked_changes(profile, plan)
         if changed:
             reason = f" ({profile.lock_reason})" if profile.lock_reason else ""
-            print(f"ccmsetup-wizard command: the profile locks {', '.join(changed)}{reason}; "
-                  "it can't be changed with --from or --set.", file=err)
+            output.err(f"ccmsetup-wizard command: the profile locks {', '.join(changed)}{reason}; "
+                       "it can't be changed with --from or --set.")
             return 2
         if plan.regtoken is None and plan.scenario == "cmg-token":
             plan = _token_from_store(plan, args.profile)
+    output.know(plan=plan)
 
     if args.save_profile:
-        status = _save(args.save_profile, profile, plan)
+        status = _save(args.save_profile, profile, plan, output)
         if status:
             return status
 
-    findings = sort_findings(lint(plan, fmt=args.format))
+    findings = output.findings(sort_findings(lint(plan, fmt=args.format)))
     errors = [f for f in findings if f.severity == "error"]
     for finding in findings:
         if finding.severity != "info":
-            print(f"{finding.severity}: {finding.rule}"
-                  f"{f' [{finding.field}]' if finding.field else ''}: {finding.message} Fix: {finding.fix}", file=err)
-    if errors:
-        print(f"ccmsetup-wizard command: {len(errors)} error(s); no command printed.", file=err)
+            output.err(f"{finding.severity}: {finding.rule}"
+                       f"{f' [{finding.field}]' if finding.field else ''}: {finding.message} Fix: {finding.fix}")
+    try:
+        if errors:
+            raise UnsafeOutputError(errors)
+        if args.output:
+            save_export(args.output, plan, args.format, show_secrets=args.show_secrets, exe=args.exe)
+            output.err(f"Written to {args.output} ({args.format}).")
+        else:
+            output.command(export_text(plan, args.format, show_secrets=args.show_secrets, exe=args.exe),
+                           exact=args.show_secrets)
+    except UnsafeOutputError as exc:
+        if not errors:  # the ccmsetup.exe path: the only unsafe finding that is not a rule error printed above
+            for finding in output.findings(exc.findings):
+                output.err(f"error: {finding.rule} [{finding.field}]: {finding.message} Fix: {finding.fix}")
+        unsafe = sorted({f.rule for f in exc.findings if f.rule in UNSAFE_OUTPUT_RULES})
+        why = f" ({', '.join(unsafe)}: the output would not be safe to run)" if unsafe else ""
+        output.err(f"ccmsetup-wizard command: {len(exc.findings)} error(s){why}; no command "
+                   f"{'written' if args.output else 'printed'}.")
         return 2
-    output = render(plan, args.format, show_secrets=args.show_secrets, exe=args.exe)
-    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    except OutputEncodingError as exc:
+        output.err(f"ccmsetup-wizard command: {exc}.")
+        return 2
+    except OSError as exc:
+        output.err(f"ccmsetup-wizard command: --output: cannot write {args.output} ({exc.strerror or exc}); "
+                   "choose a folder you can write to.")
+        return 2
+    if args.output and not args.output.lower().endswith(FILE_EXTENSIONS[args.format]):
+        output.err(f"note: a {args.format} export is usually named *{FILE_EXTENSIONS[args.format]}.")
     if plan.regtoken and not args.show_secrets:
         # A script or Intune command with ******** in it would fail on the device: say so, but keep exit 0.
-        print("note: the registration token is masked (/regtoken:********); add --show-secrets to write it.",
-              file=err)
+        output.err("note: the registration token is masked (/regtoken:********); add --show-secrets to write it.")
     return 0
+
+
+def _assigned_secrets(assignments: list[str]) -> list[str]:
+    """The values of `--set /regtoken=T`, `--set regtoken=T`, `--set /RegToken:T` (known before any is applied,
+    so no error message about them can show the token)."""
+    values = [re.match(r"(?is)\s*[/-]?regtoken\s*[=:](.*)$", assignment) for assignment in assignments]
+    return [match.group(1) for match in values if match and match.group(1)]
+
+
+def _refuse_invalid_text(plan: InstallPlan) -> None:
+    """Undecodable bytes in argv arrive as lone surrogates (surrogateescape); no command or file can hold them."""
+    for name, value in _plan_texts(plan):
+        for ch in value:
+            if "\ud800" <= ch <= "\udfff":
+                raise UsageError(f"{name} holds a character that is not valid text (U+{ord(ch):04X}), e.g. bytes "
+                                 "in another encoding than the terminal's; type that value again")
+
+
+def _plan_texts(plan: InstallPlan):
+    for field in _PLAN_FIELDS[1:]:
+        value = getattr(plan, field)
+        if isinstance(value, str):
+            yield field, value
+    for entry in plan.mp:
+        yield "/mp", entry
+    for name, value in (*plan.parameters, *plan.properties):
+        yield name, name + (value or "")
 
 
 def _token_from_store(plan: InstallPlan, profile_path: str) -> InstallPlan:
@@ -202,8 +263,7 @@ def _token_from_store(plan: InstallPlan, profile_path: str) -> InstallPlan:
     return plan.update(regtoken=token) if token else plan
 
 
-def _save(path: str, loaded: Profile | None, plan: InstallPlan) -> int:
-    err = sys.stderr
+def _save(path: str, loaded: Profile | None, plan: InstallPlan, output: SafeOutput) -> int:
     if loaded is not None:
         profile = Profile(name=loaded.name, description=loaded.description, plan=plan,
                           locked=loaded.locked, lock_reason=loaded.lock_reason)
@@ -212,9 +272,9 @@ def _save(path: str, loaded: Profile | None, plan: InstallPlan) -> int:
     try:
         save_profile(path, profile)
     except ProfileError as exc:
-        print(f"ccmsetup-wizard command: {exc}", file=err)
+        output.err(f"ccmsetup-wizard command: {exc}")
         return 2
-    print(f"Profile saved to {path}.", file=err)
+    output.err(f"Profile saved to {path}.")
     if plan.regtoken:
         from wizard.host.credentials import credential_key_for_profile, open_credential_store
 
@@ -222,6 +282,5 @@ def _save(path: str, loaded: Profile | None, plan: InstallPlan) -> int:
         store.set(credential_key_for_profile(path), plan.regtoken)
         where = store.description if store.secure else (
             f"{store.description}; pass it again with --set /regtoken=... next time")
-        print(f"The registration token ({describe_token(plan.regtoken)}) was not written to the profile: {where}.",
-              file=err)
+        output.err(f"The registration token ({describe_token(plan.regtoken)}) was not written to the profile: {where}.")
     return 0

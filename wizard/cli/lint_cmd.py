@@ -5,11 +5,12 @@ Exit 0 when there are no errors, 1 when there are errors, 2 when the text can't 
 from __future__ import annotations
 
 import argparse
-import json
+import codecs
 import sys
 
+from wizard.cli.safe_output import SafeOutput
 from wizard.core.findings import Finding, has_errors, sort_findings
-from wizard.core.parse import CommandParseError, parse_command
+from wizard.core.parse import CommandParseError, ParsedCommand, parse_command
 from wizard.core.render import quote_executable, quote_token
 from wizard.core.rules import lint
 
@@ -32,15 +33,28 @@ def joined_command(words: list[str]) -> str:
     """One word is used as typed; several (an unquoted paste the shell split) are joined back with
     quotes where a value needs them."""
     if len(words) == 1:
-        return sys.stdin.read() if words[0] == "-" else words[0]
+        return read_stdin() if words[0] == "-" else words[0]
     first, rest = words[0], words[1:]
     head = quote_executable(first) if not first.startswith("/") and "=" not in first else quote_token(first)
     return " ".join([head, *(quote_token(word) for word in rest)])
 
 
+def read_stdin() -> str:
+    """Standard input as text: UTF-16 with a BOM (Windows PowerShell pipes), else UTF-8; undecodable bytes are
+    kept as surrogates, which the parser refuses with a message (exit 2) instead of a traceback."""
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "surrogatepass")
+    return data.decode("utf-8-sig", "surrogateescape")
+
+
 def collect_findings(text: str) -> list[Finding]:
-    """Parser findings plus rule findings, without repeats. Raises CommandParseError."""
-    parsed = parse_command(text)
+    """Parser findings plus rule findings, without repeats. Raises CommandParseError. The findings may quote
+    what was typed: print them through a SafeOutput that knows the command's secrets."""
+    return _merged_findings(parse_command(text))
+
+
+def _merged_findings(parsed: ParsedCommand) -> list[Finding]:
     seen: set[tuple[str, str | None]] = set()
     merged = []
     # What the pasted line runs decides msi-only rules (PROVISIONTS) and the Intune length limit.
@@ -65,19 +79,23 @@ def format_finding(finding: Finding) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    output = SafeOutput()
     text = joined_command(args.command_line)
+    output.know_text(text)
     try:
-        findings = collect_findings(text)
+        parsed = parse_command(text)
     except CommandParseError as exc:
-        print(f"ccmsetup-wizard lint: {exc}", file=sys.stderr)
+        output.err(f"ccmsetup-wizard lint: {exc}")
         return 2
+    output.know(parsed=parsed)
+    findings = output.findings(_merged_findings(parsed))
     if args.json:
-        print(json.dumps([{"rule": f.rule, "severity": f.severity, "message": f.message, "fix": f.fix}
-                          for f in findings], indent=2, ensure_ascii=False))
+        output.json([{"rule": f.rule, "severity": f.severity, "message": f.message, "fix": f.fix}
+                     for f in findings])
     else:
         for finding in findings:
-            print(format_finding(finding))
+            output.out(format_finding(finding))
         errors = sum(f.severity == "error" for f in findings)
         warnings = sum(f.severity == "warning" for f in findings)
-        print(f"{errors} error(s), {warnings} warning(s)." if findings else "No problems found.")
+        output.out(f"{errors} error(s), {warnings} warning(s)." if findings else "No problems found.")
     return 1 if has_errors(findings) else 0

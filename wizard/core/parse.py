@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from wizard.core.catalog import load_catalog
 from wizard.core.findings import Finding
 from wizard.core.plan import InstallPlan, field_for_name, infer_scenario
+from wizard.core.redact import MASK, argv_secrets, plan_secrets
 from wizard.core.rules import make_finding
 
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -27,8 +28,13 @@ _PARAMETER_NAME = re.compile(r'^/[^\s:"/=][^\s:"=]*$')
 _CCMSETUPCMD = re.compile(r"(?i)(?<![A-Za-z0-9_.])CCMSETUPCMD=")
 _PS_ARGUMENTS = re.compile(r"^\s*\$Arguments\s*=\s*'((?:[^'\u2018\u2019\u201a\u201b]|''|\u2018\u2018|\u2019\u2019|\u201a\u201a|\u201b\u201b)*)'\s*$")
 _PS_EXECUTABLE = re.compile(r"^\s*\$Executable\s*=.*'((?:[^']|'')*)'\s*$")
-# CommandLineToArgvW only separates on space and tab; other Unicode blanks (e.g. U+00A0) are value text.
-_BLANKS = " \t\r\n\f\v"
+# CommandLineToArgvW only separates on space and tab; other Unicode blanks (e.g. U+00A0) are value text, and so
+# are \f and \v (stripping them from the end of a paste would cut a value; the value-quoting rule reports them).
+_BLANKS = " \t\r\n"
+# A pasted text's lines end at CR and LF only: U+2028, U+0085, \v and the like are value text (which the
+# value-quoting rule reports), never a place to cut a value (str.splitlines would).
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PS_QUOTE_PAIR = re.compile("(['\u2018\u2019\u201a\u201b])\\1")
 # ccmsetup logs its own command line as "Ccmsetup command line: <exe> <arguments>".
 _LOG_COMMAND_LINE = re.compile(r"(?i)(?:\bccmsetup\s+)?\bcommand\s+line:[ \t]*")
@@ -49,6 +55,9 @@ class ParsedCommand:
     findings: list[Finding] = field(default_factory=list)
     executable: str | None = None
     source_format: str = "windows"  # windows | intune-msi | cmd | powershell | json
+    # Secret values the text held, also those left out of the plan (`/regtoken=T`, `/regtoken T`, `-regtoken:T`):
+    # whatever shows findings or messages about this command masks them (wizard.core.redact.Redactor).
+    secrets: tuple[str, ...] = ()
 
 
 def split_windows_args(text: str) -> list[str]:
@@ -236,13 +245,14 @@ def parse_command(text: str) -> ParsedCommand:
     """Parse a pasted command into a plan plus the parser's findings. Raises CommandParseError."""
     if text is None or not text.strip(_BLANKS + "\ufeff"):
         raise CommandParseError("The command is empty: paste a ccmsetup.exe command line.")
+    _refuse_surrogates(text)
     text = text.lstrip("\ufeff").strip(_BLANKS)
     if text.startswith("{"):
         return _parse_json(text)
 
     source_format = "windows"
     executable: str | None = None
-    lines = [line for line in text.splitlines() if line.strip(_BLANKS)]
+    lines = [line for line in _LINE_BREAK.split(text) if line.strip(_BLANKS)]
     line = lines[0] if len(lines) == 1 else None
     if line is None:
         script_format, script_line = _script_line(lines)
@@ -288,11 +298,24 @@ def parse_command(text: str) -> ParsedCommand:
                             require_recognised=executable is None)
 
 
+def _refuse_surrogates(text: str) -> None:
+    """A lone surrogate (from undecodable bytes in a POSIX argv, or a JSON `\\ud800` escape) is not text that
+    can be put on a command line or printed; say where it is instead of failing later."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise CommandParseError(
+            f"The command holds a character that is not valid text (U+{ord(found.group()):04X} at position "
+            f"{found.start() + 1}), e.g. bytes in another encoding than the terminal's. Type or paste it again as text.")
+
+
 def _parse_json(text: str) -> ParsedCommand:
     try:
         document = json.loads(text)
+    except RecursionError as exc:
+        raise CommandParseError("The text looks like JSON but is nested too deeply to be a ccmsetup command.") from exc
     except ValueError as exc:
         raise CommandParseError(f"The text looks like JSON but cannot be read: {exc}.") from exc
+    _refuse_surrogates(json.dumps(document, ensure_ascii=False))
     if not isinstance(document, dict):
         raise CommandParseError("The JSON must be an object with \"plan\" or \"arguments\".")
     executable = document.get("executable")
@@ -301,7 +324,8 @@ def _parse_json(text: str) -> ParsedCommand:
             plan = InstallPlan.model_validate(document["plan"])
         except ValidationError as exc:
             raise CommandParseError(f"The JSON plan is not valid: {exc.errors()[0]['msg']}.") from exc
-        return ParsedCommand(plan=plan, findings=[], executable=executable, source_format="json")
+        return ParsedCommand(plan=plan, findings=[], executable=executable, source_format="json",
+                             secrets=tuple(plan_secrets(plan)))
     arguments = document.get("arguments")
     if isinstance(arguments, list) and all(isinstance(a, str) for a in arguments):
         return _parse_tokens(arguments, executable=executable, source_format="json", require_recognised=False)
@@ -325,13 +349,30 @@ def _parse_tokens(tokens: list[str], *, executable: str | None, source_format: s
     seen_property: str | None = None
     recognised = 0
     reported_order = False
+    secrets = argv_secrets(tokens)
+    after_token_switch: bool | str = False  # after a /regtoken without a value ("reported" once said)
+
+    def shown(token: str) -> str:
+        """An argument as a message may quote it: secret values masked."""
+        for secret in sorted(secrets, key=len, reverse=True):
+            token = token.replace(secret, MASK)
+        return token
 
     for token in tokens:
+        if after_token_switch and token in secrets:
+            # `/regtoken <token>`: the token typed after a space is a separate argument ccmsetup does not read
+            # (one finding, however many pieces the spaces made).
+            if after_token_switch == "reported":
+                continue
+            findings.append(make_finding("unknown-argument", "parameter", "/regtoken", token=f"/regtoken {MASK}"))
+            after_token_switch = "reported"
+            continue
+        after_token_switch = False
         if token.startswith("/"):
             name, sep, raw_value = token.partition(":")
             value: str | None = raw_value if sep else None
             if not _PARAMETER_NAME.match(name):
-                findings.append(make_finding("unknown-argument", "parameter", None, token=token))
+                findings.append(make_finding("unknown-argument", "parameter", None, token=shown(token)))
                 continue
             recognised += 1
             entry = catalog.parameter(name)
@@ -347,6 +388,7 @@ def _parse_tokens(tokens: list[str], *, executable: str | None, source_format: s
                 mp.extend((value or "").split(";"))
             elif field_name == "regtoken":
                 fields["regtoken"] = value if value is not None else ""
+                after_token_switch = not value
             else:
                 if entry is None:
                     findings.append(make_finding("unknown-parameter", "unknown", canonical, name=canonical))
@@ -365,7 +407,7 @@ def _parse_tokens(tokens: list[str], *, executable: str | None, source_format: s
             seen_property = seen_property or entry.name
             properties.append((entry.name, ""))
             continue
-        findings.append(make_finding("unknown-argument", "token", None, token=token))
+        findings.append(make_finding("unknown-argument", "token", None, token=shown(token)))
 
     if require_recognised and recognised == 0:
         raise CommandParseError("This does not look like a ccmsetup command: no /parameters or NAME=value "
@@ -379,7 +421,8 @@ def _parse_tokens(tokens: list[str], *, executable: str | None, source_format: s
     except ValidationError as exc:  # names were checked above, so this is a programming error guard
         raise CommandParseError(f"The command cannot be held as a plan: {exc.errors()[0]['msg']}.") from exc
     plan = plan.update(scenario=infer_scenario(plan))
-    return ParsedCommand(plan=plan, findings=findings, executable=executable, source_format=source_format)
+    return ParsedCommand(plan=plan, findings=findings, executable=executable, source_format=source_format,
+                         secrets=tuple(dict.fromkeys([*secrets, *plan_secrets(plan)])))
 
 
 def _add_property(name: str, value: str, fields: dict, properties: list, findings: list[Finding]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -78,16 +79,42 @@ def config_dir() -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """atomic_write_bytes of `text` in UTF-8 (UnicodeEncodeError, a ValueError, for text that has none, e.g. a
+    lone surrogate: nothing is written then)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _new_file_mode() -> int:
+    """The permissions a newly created file gets here (0666 less the umask), without changing the umask: the
+    temp file mkstemp makes is 0600, which would make a saved profile unreadable to the colleagues it is for."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o644
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write via a temp file in the same folder, fsync, then os.replace (retried briefly on Windows,
-    where antivirus or indexers hold files for a moment). On failure the old file is left as it was."""
+    where antivirus or indexers hold files for a moment). A file that exists keeps its permissions. On any
+    failure the old file is left as it was and the temp file is removed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = _new_file_mode()
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if sys.platform != "win32":  # Windows files inherit the folder's ACL; chmod only sets read-only there
+            os.chmod(temp_name, mode)
         delay = 0.05
         for attempt in range(7):
             try:
@@ -111,11 +138,17 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def save_profile(path: str | os.PathLike[str], profile: Profile) -> None:
-    """Save atomically. Raises ProfileError when the file can't be written (the old one stays)."""
+    """Save atomically. Raises ProfileError when the file can't be written (the old one stays, no temp file is
+    left): a folder that can't be written, text that has no UTF-8 form, or settings nested too deeply."""
     try:
         atomic_write_text(path, profile_to_json(profile))
     except OSError as exc:
         raise ProfileError(path, f"cannot be written ({exc.strerror or exc}). Choose a folder you can write to.") from exc
+    except UnicodeEncodeError as exc:
+        raise ProfileError(path, f"cannot be written: a value holds a character that is not valid text "
+                                 f"(U+{ord(exc.object[exc.start]):04X}). Retype that value.") from exc
+    except (RecursionError, ValueError) as exc:
+        raise ProfileError(path, f"cannot be written: the settings can't be stored as JSON ({exc}).") from exc
 
 
 def _describe_validation(exc: ValidationError) -> str:
@@ -130,13 +163,30 @@ def _describe_validation(exc: ValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+def _read_limited(source: Path, limit: int) -> bytes:
+    """The file's bytes, refusing anything but a regular file and anything longer than `limit` bytes *read* (a
+    link to /dev/zero reports size 0; a FIFO would block an ordinary open, so it is opened non-blocking)."""
+    if source.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(source))
+    if not stat.S_ISREG(os.stat(source).st_mode):  # before open: opening a Windows named pipe could block
+        raise ProfileError(source, "is not a regular file (a device, pipe or socket), so it is not a profile. "
+                                   "Pick the profile's .json file.")
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(source, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # replaced between the stat and the open
+            raise ProfileError(source, "is not a regular file, so it is not a profile. Pick the profile's .json file.")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ProfileError(source, "is larger than 1 MB, so it is not a profile. Pick the right file.")
+    return data
+
+
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Read and validate a profile. Raises ProfileError naming the file and the problem."""
     source = Path(path)
     try:
-        if source.stat().st_size > MAX_PROFILE_BYTES:
-            raise ProfileError(source, "is larger than 1 MB, so it is not a profile. Pick the right file.")
-        raw = source.read_bytes()
+        raw = _read_limited(source, MAX_PROFILE_BYTES)
     except FileNotFoundError as exc:
         raise ProfileError(source, "does not exist. Check the path, or save a profile there first.") from exc
     except IsADirectoryError as exc:
@@ -149,15 +199,23 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         raise ProfileError(source, "is not UTF-8 text, so it is not a profile (or it is damaged).") from exc
     try:
         data: Any = json.loads(text)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise ProfileError(source, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
                                    "Fix the file or save the profile again.") from exc
+    except RecursionError as exc:
+        raise ProfileError(source, "is nested too deeply to be a profile. Pick the right file or save the "
+                                   "profile again.") from exc
+    except UnicodeEncodeError as exc:  # a "\ud800" escape: a lone surrogate, not text any value can hold
+        raise ProfileError(source, f"holds a character that is not valid text (a \\u{ord(exc.object[exc.start]):04x} "
+                                   "escape). Fix that value or save the profile again.") from exc
     if not isinstance(data, dict):
         raise ProfileError(source, "does not hold a profile object ({...}).")
     if "schema_version" not in data:
         raise ProfileError(source, "has no schema_version, so it is not a ccmsetup-wizard profile.")
-    if data["schema_version"] != 1:
-        raise ProfileError(source, f"has schema_version {data['schema_version']!r}; this version of "
+    version = data["schema_version"]
+    if type(version) is not int or version != 1:  # not True, not 1.0, not "1"
+        raise ProfileError(source, f"has schema_version {json.dumps(version)[:40]}; this version of "
                                    "ccmsetup-wizard reads version 1. Update ccmsetup-wizard or re-save the profile.")
     plan = data.get("plan")
     if isinstance(plan, dict) and plan.get("regtoken") not in (None, ""):

@@ -18,9 +18,9 @@ import json
 from wizard import __version__
 from wizard.core.catalog import load_catalog
 from wizard.core.plan import DEDICATED_FIELDS, InstallPlan
+from wizard.core.redact import MASK, mask_plan
 
 FORMATS = ("windows", "cmd", "powershell", "intune", "intune-msi", "json")
-MASK = "********"
 INTUNE_MAX_LENGTH = 1024
 _PROPERTY_FIELDS = ("ccmhostname", "sitecode", "smsmp", "aadtenantid", "aadclientappid", "aadresourceuri")
 _PS_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"  # PowerShell treats all of these as a single quote
@@ -240,7 +240,11 @@ def file_encoding(fmt: str) -> str:
 
 
 def render(plan: InstallPlan, fmt: str, *, show_secrets: bool = False, exe: str = "ccmsetup.exe") -> str:
-    """Render in one of FORMATS. Raises ValueError for an unknown format."""
+    """Render in one of FORMATS. Without show_secrets no secret value appears anywhere in the text (also where
+    it was typed into another field, and no JWT in any value). Raises ValueError for an unknown format.
+    Rendering never refuses a plan; files and printed exports go through `wizard.core.export`, which does."""
+    if not show_secrets:
+        plan = mask_plan(plan)
     if fmt == "windows":
         args = command_line(build_argv(plan, show_secrets=show_secrets))
         return quote_executable(exe) + (" " + args if args else "")

@@ -26,7 +26,9 @@ _RESOURCE_URI = re.compile(r"^(?:https|api)://[^\s/?#]+(?:[/?#]\S*)?$", re.IGNOR
 _HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?(?::\d{{1,5}})?$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and every character str.splitlines breaks a line at (\x85, U+2028, U+2029 beyond C0):
+# none can be carried by a command line or a script line, and a parser would cut the value there.
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 INTUNE_FORMATS = ("intune", "intune-msi")
 _SCENARIO_TITLES = {s.id: s.title for s in SCENARIOS}
 
@@ -309,6 +311,9 @@ def _values(plan: InstallPlan) -> Iterator[tuple[str, str]]:
 
 
 def _check_value_quoting(plan: InstallPlan) -> Iterator[Finding]:
+    for name, _value in plan.parameters:
+        if _CONTROL.search(name):
+            yield make_finding("value-quoting", "name-control", None)
     for name, value in _values(plan):
         if _CONTROL.search(value):
             yield make_finding("value-quoting", "control", name, name=name)

@@ -142,7 +142,7 @@ class MessageRedactor:
         for entry in load_catalog():
             if entry.secret:
                 bare = entry.name.lstrip("/").lower()
-                markers.add(f"{bare}:" if entry.kind == "parameter" else f"{bare}=")
+                markers.add(bare)  # redact() masks `/regtoken T`, `/regtoken=T` too, not only `/regtoken:T`
         markers.update(value.lower() for value in plan_secrets(plan))
         # A marker that contains another one adds nothing (a token value contains "eyj"); each costs a pass.
         self.markers = tuple(sorted(m for m in markers if not any(o != m and o in m for o in markers)))

@@ -245,10 +245,15 @@ class ReviewPage(PlanPage):
                 return
 
     def export_to(self, fmt: str, path: str) -> bool:
-        """Write the plan in `fmt` to `path` atomically. A token is included only when the user says so."""
-        from wizard.core.profiles import atomic_write_text
-        from wizard.core.render import render
+        """Write the plan in `fmt` to `path` atomically, in the encoding the format needs (wizard.core.export).
+        A plan whose output would not be safe to run (a value with a line break, a quote...) is refused with the
+        reason; a token is included only when the user says so."""
+        from wizard.core.export import UnsafeOutputError, save_export, unsafe_findings
 
+        problems = unsafe_findings(self.plan, fmt, exe=self._exe_name())
+        if problems:
+            self._refuse_export(problems)
+            return False
         show = False
         if self.plan.regtoken is not None:
             show = dialogs.ask_yes_no(
@@ -256,7 +261,10 @@ class ReviewPage(PlanPage):
                 self.tr("The command contains the bulk registration token. Write it into the file in clear text? "
                         "Choose No to write a masked placeholder that you replace before running."))
         try:
-            atomic_write_text(path, render(self.plan, fmt, show_secrets=show, exe=self._exe_name()))
+            save_export(path, self.plan, fmt, show_secrets=show, exe=self._exe_name())
+        except UnsafeOutputError as exc:
+            self._refuse_export(exc.findings)
+            return False
         except OSError as exc:
             self.export_status.setText(self.tr("Could not write %1: %2. Choose another folder.")
                                        .replace("%1", path).replace("%2", exc.strerror or str(exc)))
@@ -265,6 +273,16 @@ class ReviewPage(PlanPage):
         self.export_status.setText(self.tr("Written: %s") % path)
         self.export_status.setVisible(True)
         return True
+
+    def _refuse_export(self, problems: list) -> None:
+        from wizard.core.redact import Redactor
+
+        redactor = Redactor(self.plan)
+        reasons = " ".join(f"{redactor.text(f.message)} ({f.rule}{', ' + f.field if f.field else ''})"
+                           for f in problems)
+        self.export_status.setText(self.tr("Not exported: the file would not be safe to run. %1 Use Back to fix "
+                                           "the value.").replace("%1", reasons))
+        self.export_status.setVisible(True)
 
     def save_profile(self) -> None:
         from wizard.core.profiles import default_profile_dir
@@ -276,7 +294,7 @@ class ReviewPage(PlanPage):
             self.save_profile_to(path)
 
     def save_profile_to(self, path: str) -> bool:
-        from wizard.core.profiles import Profile, save_profile
+        from wizard.core.profiles import Profile, ProfileError, save_profile
         from wizard.ui.wizard import remember_recent
 
         wiz = self.wiz()
@@ -291,6 +309,10 @@ class ReviewPage(PlanPage):
         except OSError as exc:
             self.export_status.setText(self.tr("Could not save the profile to %1: %2. Choose another folder.")
                                        .replace("%1", str(target)).replace("%2", exc.strerror or str(exc)))
+            self.export_status.setVisible(True)
+            return False
+        except ProfileError as exc:  # the file can't be written, or a value can't be stored: the message says which
+            self.export_status.setText(str(exc))
             self.export_status.setVisible(True)
             return False
         remember_recent(target)
