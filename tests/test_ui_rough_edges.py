@@ -407,6 +407,25 @@ def test_an_empty_token_stops_next_in_the_token_scenario(demo_wizard, qtbot):
     assert button(wizard).isEnabled()
 
 
+def test_a_value_that_breaks_the_command_line_cannot_be_gone_on_with(demo_wizard, qtbot):
+    # value-quoting makes the launched command itself unsafe: no expert override lets it through to Install.
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.ENTRA)
+    page = wizard.currentPage()
+    edit = page.entra_fields["aadresourceuri"].edit
+    edit.setText("https://contososerver\u2028SMSSITECODE=EVL")
+    assert not button(wizard).isEnabled() and page.errors_box.isVisible()
+    assert not page.errors_box.override.isEnabled()
+    page.errors_box.override.setChecked(True)  # even if ticked from code
+    assert not button(wizard).isEnabled() and page.errors_box.overridden_errors() == ()
+    assert "no going on with it" in page.errors_box.message.text()
+    wizard.record_errors_overridden(int(PageId.ENTRA), page.errors_box.errors())  # and if recorded anyway
+    wizard.setStartId(int(PageId.REVIEW))
+    wizard.restart()
+    review = wizard.currentPage()
+    assert any(f.rule == "value-quoting" for f in review.unresolved_errors())
+    assert not button(wizard, QWizard.WizardButton.CommitButton).isEnabled()
+
+
 def test_going_on_with_errors_is_explicit_and_recorded_to_the_evidence(demo_wizard, qtbot, monkeypatch, tmp_path):
     import zipfile
 

@@ -365,6 +365,8 @@ class PageErrors(QFrame):
         if errors != self._errors:
             self._errors = errors
             self.override.setChecked(False)
+        # A value that would break the command itself (a line break, a stray quote) is never gone on with.
+        self.override.setEnabled(not self._unsafe())
         if not errors:
             self.message.clear()
             self.setVisible(False)
@@ -376,7 +378,12 @@ class PageErrors(QFrame):
                 fields.append(finding.field)
         links = ", ".join(link_html(field, labels.get(field, field)) for field in fields)
         text = (html.escape(self.tr("%1 error(s) on this page stop Next").replace("%1", str(len(errors))))
-                + (": " + links if links else "") + ". " + html.escape(self.tr("Fix them, or go on anyway:")))
+                + (": " + links if links else "") + ". ")
+        if self._unsafe():
+            text += html.escape(self.tr("A value would break the command line (a line break or a quote in it): "
+                                        "fix it, there is no going on with it."))
+        else:
+            text += html.escape(self.tr("Fix them, or go on anyway:"))
         self.icon.setPixmap(icons.pixmap("fail", 14, self.devicePixelRatioF()))
         self.message.setText(text)
         self.setVisible(True)
@@ -385,12 +392,17 @@ class PageErrors(QFrame):
         return list(self._errors)
 
     def blocking(self) -> bool:
-        """True while errors are shown and the expert has not chosen to go on."""
-        return bool(self._errors) and not self.override.isChecked()
+        """True while errors are shown and the expert has not chosen to go on (or may not: unsafe values)."""
+        return bool(self._errors) and (not self.override.isChecked() or bool(self._unsafe()))
 
     def overridden_errors(self) -> tuple[Any, ...]:
         """The errors the expert chose to go on with (empty when none, or not chosen)."""
-        return self._errors if self.override.isChecked() else ()
+        return self._errors if self.override.isChecked() and not self._unsafe() else ()
+
+    def _unsafe(self) -> list[Any]:
+        from wizard.core.export import UNSAFE_OUTPUT_RULES
+
+        return [f for f in self._errors if f.rule in UNSAFE_OUTPUT_RULES]
 
 
 # ---- fields --------------------------------------------------------------------------------------

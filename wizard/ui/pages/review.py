@@ -180,8 +180,11 @@ class ReviewPage(PlanPage):
     def unresolved_errors(self) -> list:
         """The errors in the findings nobody chose to go on with (on the page that has the field, or on
         Checks): they keep Install unavailable."""
+        from wizard.core.export import UNSAFE_OUTPUT_RULES
+
         overridden = self.wiz().overridden_errors()
-        return [f for f in self.findings if f.severity == "error" and f not in overridden]
+        return [f for f in self.findings if f.severity == "error"
+                and (f not in overridden or f.rule in UNSAFE_OUTPUT_RULES)]
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return not self.unresolved_errors()
