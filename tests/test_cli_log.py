@@ -21,17 +21,18 @@ ONPREM = ["/mp:https://mp1.contoso.com", "SMSSITECODE=PS1"]
 
 # outcome -> (argv, launcher exit code, state, return_code, error_code, explanation code, follow exit code).
 # Like the real log, a failed service run ends with "CcmSetup failed with error code 0x..." and no exit line of
-# its own, so the return code is unknown and `follow` exits with the generic 6.
+# its own: the summary gives ccmsetup's documented code for a failed run (6, "documented-for-failure") and
+# `follow` exits with it.
 EXPECTED = {
     "success": (CMG, 0, "succeeded", 0, None, "0", 0),
     "reboot": (ONPREM, 0, "reboot-required", 7, None, "7", 7),
-    "aad-resource-mismatch": (CMG, 0, "failed", None, "0x87d00231", "AADSTS50001", 6),
-    "cmg-untrusted": (CMG, 0, "failed", None, "0x80072f8f", "INVALID_CA", 6),
-    "regtoken-with-mp": (TOKEN, 0, "failed", None, "0x87d0027e", "0x87d0027e", 6),
-    "msi-1603": (ONPREM, 0, "failed", None, "0x80070643", "0x80070643", 6),
+    "aad-resource-mismatch": (CMG, 0, "failed", 6, "0x87d00231", "AADSTS50001", 6),
+    "cmg-untrusted": (CMG, 0, "failed", 6, "0x80072f8f", "INVALID_CA", 6),
+    "regtoken-with-mp": (TOKEN, 0, "failed", 6, "0x87d0027e", "0x87d0027e", 6),
+    "msi-1603": (ONPREM, 0, "failed", 6, "0x80070643", "0x80070643", 6),
     "already-running": (ONPREM, 8, "failed", 8, None, "8", 8),
-    "prereq-failed": (ONPREM, 0, "failed", None, "0x80070643", "0x80070643", 6),
-    "download-404": (CMG, 0, "failed", None, "0x80190194", "0x80190194", 6),
+    "prereq-failed": (ONPREM, 0, "failed", 6, "0x80070643", "0x80070643", 6),
+    "download-404": (CMG, 0, "failed", 6, "0x80190194", "0x80190194", 6),
 }
 
 
@@ -72,7 +73,8 @@ def test_every_outcome_is_judged_by_follow_and_summary(tmp_path, outcome, capsys
                                     "explanation", "retry"}
     o = data["outcome"]
     assert (o["state"], o["return_code"], o["error_code"], o["final"]) == (state, rc, err, True)
-    assert o["return_code_source"] == ("documented-for-failure" if outcome == "download-404" else "log")
+    logged = outcome in ("success", "reboot", "already-running")  # the run wrote an exit line of its own
+    assert o["return_code_source"] == ("log" if logged else "documented-for-failure")
     assert o["explanation"]["code"] == explanation
     assert data["phase"] == "done" and data["records"] > 5
     if state == "failed" and outcome != "already-running":

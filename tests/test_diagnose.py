@@ -142,7 +142,8 @@ def test_two_zones_cli_json_shape(capsys):
     assert set(data) == {"sources", "runs", "findings", "timeline"}
     assert all(set(s) == {"path", "kind", "records", "bias_minutes", "problems"} for s in data["sources"])
     assert all(set(r) == {"started_utc", "ended_utc", "outcome", "after"} for r in data["runs"])
-    assert set(data["runs"][0]["outcome"]) == {"state", "return_code", "error_code", "final", "explanation"}
+    assert set(data["runs"][0]["outcome"]) == {"state", "return_code", "return_code_source", "error_code", "final",
+                                                "explanation"}
     assert all(set(f) == {"id", "severity", "title", "fix", "evidence"} for f in data["findings"])
     assert all(set(e) == {"path", "line", "utc"} for f in data["findings"] for e in f["evidence"])
     timeline = data["timeline"]
@@ -182,13 +183,13 @@ TOKEN_ARGS = CMG_ARGS + [f"/regtoken:{TOKEN}"]
 SIMULATED = {
     "success": ("succeeded", None, 0, None, None),
     "reboot": ("reboot-required", None, 7, "setup-restart-required", "restart"),
-    "aad-resource-mismatch": ("failed", "0x80004005", 6, "setup-failed", "AADSTS50001"),
+    "aad-resource-mismatch": ("failed", "0x87d00231", 6, "setup-failed", "AADSTS50001"),
     "cmg-untrusted": ("failed", "0x80072f8f", 6, "setup-failed", "INVALID_CA"),
     "regtoken-with-mp": ("failed", "0x87d0027e", 6, "setup-failed", "0x87d0027e"),
     "msi-1603": ("failed", "0x80070643", 6, "setup-failed", "CcmRegisterComponents"),
     "already-running": ("failed", None, 8, "setup-failed", "already running"),
-    "prereq-failed": ("failed", None, 9, "setup-failed", "BITS"),
-    "download-404": ("failed", "0x80190194", None, "setup-failed", "HTTP status 404"),
+    "prereq-failed": ("failed", "0x80070643", 6, "setup-failed", "1603"),
+    "download-404": ("failed", "0x80190194", 6, "setup-failed", "HTTP status 404"),
 }
 
 
@@ -202,7 +203,9 @@ def test_simulated_runs_are_judged(outcome, tmp_path):
     result = diagnose(tmp_path)
     assert len(result.runs) == 1
     o = result.runs[0].outcome
-    assert (o.state, o.error_code, o.return_code, o.final) == (state, error_code, return_code, True)
+    shown = result.runs[0].as_dict()["outcome"]  # a failed run without an exit line shows 6, and says so
+    assert (shown["state"], shown["error_code"], shown["return_code"], o.final) == (state, error_code, return_code,
+                                                                                    True)
     root = result.root_cause
     if root_id is None:
         assert root is None

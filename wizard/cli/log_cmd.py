@@ -24,7 +24,6 @@ _PHASE_COLOUR = "\x1b[1;36m"
 # Exit code when the log shows a result but no return code line (e.g. only "CcmSetup failed with error code"):
 # 6 is ccmsetup's documented return code for a failed run (facts §4.3).
 _RETURN_CODE_FOR_STATE = {"succeeded": 0, "reboot-required": 7, "failed": 6, "unknown": 1}
-DOCUMENTED_FAILURE_CODE = 6
 _CHUNK = 1 << 20
 
 
@@ -59,14 +58,8 @@ def judged_outcome(tracker: InstallTracker) -> Outcome:
 
 
 def outcome_dict(outcome: Outcome) -> dict:
-    """`Outcome.as_dict()` where a failed run never shows return code 0 or nothing: with no exit line of its own
-    it gets 6, ccmsetup's documented code for a failed run, and `return_code_source` says which it is ("log",
-    "documented-for-failure", or null)."""
-    data = outcome.as_dict()
-    if outcome.state == "failed" and not outcome.return_code:
-        data["return_code"] = DOCUMENTED_FAILURE_CODE
-        data["return_code_source"] = "documented-for-failure"
-    return data
+    """`Outcome.as_dict()`: a failed run without an exit line of its own shows 6 ("documented-for-failure")."""
+    return outcome.as_dict()
 
 
 def iter_log_records(path, since_offset: int = 0) -> Iterator[LogRecord]:

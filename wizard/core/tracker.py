@@ -103,6 +103,9 @@ class RetryInfo:
                 "until": self.until.isoformat(timespec="minutes") if self.until else None, "source": self.source}
 
 
+DOCUMENTED_FAILURE_CODE = 6  # "Error" in ccmsetup's documented return codes (about-client-installation-properties)
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: str  # running | succeeded | reboot-required | failed | unknown
@@ -115,9 +118,14 @@ class Outcome:
     when: datetime | None = None  # local time of the record that decided the result, when known
 
     def as_dict(self) -> dict:
-        return {"state": self.state, "return_code": self.return_code, "error_code": self.error_code,
-                "final": self.final,
-                "return_code_source": "log" if self.return_code is not None else None,
+        """The outcome for JSON. A failed run never shows return code 0 or nothing: with no exit line of its own
+        (a failed service run logs only "CcmSetup failed with error code …") it gets 6, ccmsetup's documented code
+        for a failed run, and `return_code_source` says which it is ("log", "documented-for-failure", or null)."""
+        return_code, source = self.return_code, ("log" if self.return_code is not None else None)
+        if self.state == "failed" and not return_code:
+            return_code, source = DOCUMENTED_FAILURE_CODE, "documented-for-failure"
+        return {"state": self.state, "return_code": return_code, "error_code": self.error_code,
+                "final": self.final, "return_code_source": source,
                 "explanation": self.explanation.as_dict() if self.explanation else None,
                 "retry": self.retry.as_dict() if self.retry else None}
 

@@ -23,7 +23,7 @@ from wizard.core.tracker import Outcome, track_runs
 __all__ = ["After", "LineMatch", "Run", "find_runs", "evidence_of"]
 
 SETUP_KINDS = ("ccmsetup", "ccmsetup-ccmeval")
-OUTCOME_KEYS = ("state", "return_code", "error_code", "final", "explanation")  # the documented JSON shape
+OUTCOME_KEYS = ("state", "return_code", "return_code_source", "error_code", "final", "explanation")  # as log summary
 _COMMAND_LINE = re.compile(r"ccmsetup command line:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _AADSTS = re.compile(r"AADSTS\d+", re.IGNORECASE)
 
