@@ -211,14 +211,14 @@ class SimulatedNetwork(Prober):
     def _certificate(self, host: str):
         """The server certificate `host` presents: its CRL address is the world's CMG chain's."""
         cmg = self.world.site.cmg
-        return server_certificate(host, cmg.crl_url if cmg else None)
+        return server_certificate(host, cmg.crl_url, cmg.ocsp_url) if cmg else server_certificate(host, None)
 
     def _answer(self, name: str, path: str, query: str, https: bool) -> tuple[int, bytes]:
         world = self.world
         kind = world_network.endpoint_kind(world, name)
         lowered = path.lower()
-        if kind == "crl":
-            return 200, DEMO_CRL
+        if kind == "crl":  # the CRL; the OCSP responder answers a bare GET with an empty 200
+            return (200, DEMO_CRL) if lowered.endswith(".crl") else (200, b"")
         if kind == "mp":
             mp = world.site.management_point(name)
             if mp is not None and mp.https_only and not https:

@@ -15,6 +15,7 @@ from wizard.host.base import CertInfo
 from wizard.host.netprobe import ServerCertificate
 
 DEMO_CRL_URL = "http://crl3.digicert.com/DigiCertGlobalG2TLSRSASHA2562020CA1-1.crl"  # the default world's CMG CRL
+DEMO_OCSP_URL = "http://ocsp.digicert.com"
 # An empty CRL of "Contoso Issuing CA 01 (demo)" (DER, ECDSA P-256, nextUpdate 2099-12-31), made once with the
 # cryptography package; parsers read it like a real one (its signature is not checked by the probe).
 DEMO_CRL = base64.b64decode(
@@ -23,14 +24,15 @@ DEMO_CRL = base64.b64decode(
     "p/46KWO+R4EYag/wb6aLhU3ZM86hBfQ=")
 
 
-def server_certificate(host: str, crl_url: str | None) -> ServerCertificate:
-    """The certificate a simulated MP/CMG presents: its subject is the host, its CRL address the world's (so the
-    revocation probe fetches it over the simulated network, which answers or not as the world says)."""
+def server_certificate(host: str, crl_url: str | None, ocsp_url: str | None = None) -> ServerCertificate:
+    """The certificate a simulated MP/CMG presents: its subject is the host, its CRL and OCSP addresses the
+    world's (so the revocation probe fetches them over the simulated network, which answers or not as the world
+    says)."""
     return ServerCertificate(subject=f"CN={host}", serial=0x1A2B3C4D5E6F, crl_urls=(crl_url,) if crl_url else (),
-                             ocsp_urls=(), parsed=True)
+                             ocsp_urls=(ocsp_url,) if ocsp_url else (), parsed=True)
 
 
-DEMO_SERVER_CERTIFICATE = server_certificate("cmg.contoso.com", DEMO_CRL_URL)  # the default world's CMG
+DEMO_SERVER_CERTIFICATE = server_certificate("cmg.contoso.com", DEMO_CRL_URL, DEMO_OCSP_URL)  # the default world's
 
 
 def client_certificates(cert: PkiClientCert | None) -> list[CertInfo]:

@@ -142,6 +142,7 @@ class Cmg(_Model):
     cert_root: str = "DigiCert Global Root G2"  # the root CA its server certificate chains to
     crl_reachable: bool = True  # the CRL/OCSP of that chain answers from the internet
     crl_url: str = "http://crl3.digicert.com/DigiCertGlobalG2TLSRSASHA2562020CA1-1.crl"
+    ocsp_url: str = "http://ocsp.digicert.com"  # the chain's OCSP responder (AIA), reachable like the CRL
 
     @property
     def address(self) -> str:

@@ -2,8 +2,8 @@
 simulated ccmsetup run, so a check that passed is never contradicted by the run.
 
 Names resolve when the device is online and the name belongs to the world: the site's CMG, its MPs and DP
-(intranet ones only on the company network), Microsoft's Entra endpoints, the CRL host of the CMG's chain
-(when `crl_reachable`). Names under `.invalid`, names listed in `device.network.unresolvable_hosts` and every
+(intranet ones only on the company network), Microsoft's Entra endpoints, the CRL and OCSP hosts of the CMG's
+chain (when `crl_reachable`). Names under `.invalid`, names listed in `device.network.unresolvable_hosts` and every
 other name fail like an unknown host.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from wizard.core.world.model import World
 
 __all__ = ["MICROSOFT_HOSTS", "Resolution", "auth_info", "crl_host", "endpoint_kind", "normal_guid", "resolve",
-           "tls_problem"]
+           "revocation_hosts", "tls_problem"]
 
 MICROSOFT_HOSTS = ("login.microsoftonline.com", "enterpriseregistration.windows.net",
                    "device.login.microsoftonline.com", "login.microsoft.com", "aka.ms", "go.microsoft.com")
@@ -37,6 +37,14 @@ def crl_host(world: World) -> str | None:
     return (urlsplit(cmg.crl_url).hostname or None) if cmg else None
 
 
+def revocation_hosts(world: World) -> tuple[str, ...]:
+    """The CRL and OCSP hosts of the CMG's chain (they answer, or not, together: `crl_reachable`)."""
+    cmg = world.site.cmg
+    if cmg is None:
+        return ()
+    return tuple(h.lower() for h in (urlsplit(cmg.crl_url).hostname, urlsplit(cmg.ocsp_url).hostname) if h)
+
+
 def endpoint_kind(world: World, host: str) -> str | None:
     """'cmg', 'mp', 'dp', 'microsoft', 'crl', or None for a name the world does not know."""
     name = host.lower().rstrip(".")
@@ -49,7 +57,7 @@ def endpoint_kind(world: World, host: str) -> str | None:
         return "dp"
     if name in MICROSOFT_HOSTS:
         return "microsoft"
-    if name == (crl_host(world) or "").lower():
+    if name in revocation_hosts(world):
         return "crl"
     return None
 
