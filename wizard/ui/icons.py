@@ -11,8 +11,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 # Canonical icon names -> file stem in resources/icons/.
@@ -106,7 +106,7 @@ def pixmap(name: str, size: int, device_pixel_ratio: float = 1.0) -> QPixmap:
     ratio = max(1.0, float(device_pixel_ratio))
     physical = QSize(round(size * ratio), round(size * ratio))
     image = QPixmap(physical)
-    image.fill(Qt.GlobalColor.transparent)
+    image.fill(QColor(0, 0, 0, 0))  # transparent (the `Qt` namespace is not loaded yet at first paint)
     renderer = QSvgRenderer(str(icon_path(name)))
     if renderer.isValid():
         painter = QPainter(image)

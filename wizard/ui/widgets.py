@@ -4,7 +4,6 @@ background-call helper that keeps slow host calls off the UI thread."""
 
 from __future__ import annotations
 
-import html
 import itertools
 import threading
 import time
@@ -12,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.ui import icons
+from wizard.ui.lazy_qt import Qt, set_enum_property
 
 # Severity order used wherever findings are summarised.
 _SEVERITY_ICON = {"error": "fail", "warning": "warn", "info": "info"}
@@ -180,12 +180,13 @@ class WrappingLabel(QLabel):
 def wrapped_label(text: str = "", *, rich: bool = False, selectable: bool = False) -> QLabel:
     label = WrappingLabel(text)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    # Enums by name: the first window is built without the Python `Qt` namespace (see wizard/ui/lazy_qt.py).
+    set_enum_property(label, "textFormat", "RichText" if rich else "PlainText")
     if rich:
         label.setOpenExternalLinks(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        set_enum_property(label, "textInteractionFlags", "TextBrowserInteraction")
     elif selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(label, "textInteractionFlags", "TextSelectableByMouse")
     policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     policy.setHeightForWidth(True)  # what word wrap sets; replacing the policy must not lose it
     label.setSizePolicy(policy)
@@ -193,6 +194,8 @@ def wrapped_label(text: str = "", *, rich: bool = False, selectable: bool = Fals
 
 
 def link_html(url: str, text: str) -> str:
+    import html  # here, not at the top: html.entities costs the first window ~3 ms
+
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
 
 
@@ -235,6 +238,8 @@ class DemoBanner(QFrame):
 
 def findings_html(findings: Iterable[Any], *, empty_text: str, fix_label: str, doc_label: str) -> str:
     """HTML list of findings: severity icon, message, the fix, and the doc link when there is one."""
+    import html
+
     rows = []
     for finding in findings:
         icon_file = icons.icon_path(_SEVERITY_ICON.get(finding.severity, "info")).as_uri()
