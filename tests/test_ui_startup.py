@@ -236,7 +236,8 @@ def test_first_paint_of_a_real_start_loads_nothing_heavy(tmp_path):
         import PySide6.QtCore as QtCore
         from wizard.ui import app
         heavy = ("pydantic", "wizard.core.plan", "wizard.core.explain", "wizard.core.catalog", "wizard.host",
-                 "keyring", "cryptography", "yaml", "json", "html", "wizard.ui.pages.scenario", "wizard.ui.dialogs")
+                 "keyring", "cryptography", "yaml", "json", "html", "PySide6.QtSvg", "wizard.ui.pages.scenario",
+                 "wizard.ui.dialogs")
         def report():
             loaded = [name for name in heavy if name in sys.modules]
             if "Qt" in vars(QtCore):

@@ -16,10 +16,12 @@ def _verdict(meets: bool, goal: float) -> str:
 
 def _startup_row(label: str, result: dict) -> str:
     ours, bare, ratio = result["ours"], result["bare_qwizard"], result["ratio"]
-    cpu = f", CPU {ratio['best_cpu']}" if "best_cpu" in ratio else ""
+    cpu = f", CPU {ratio['best_cpu']} best" if "best_cpu" in ratio else ""
+    paired = ratio.get("paired_wall")
+    paired = f", paired runs {paired['median']} median ({paired['best']}-{paired['worst']})" if paired else ""
     return (f"| {label} | {ours['wall_s']['best']} s (median {ours['wall_s']['median']}) "
             f"| {bare['wall_s']['best']} s (median {bare['wall_s']['median']}) "
-            f"| **{ratio['best_wall']}** best, {ratio['median_wall']} median{cpu} "
+            f"| **{ratio['best_wall']}** best, {ratio['median_wall']} median{paired}{cpu} "
             f"| {_verdict(result['meets_goal'], result['goal_ratio'])} |")
 
 

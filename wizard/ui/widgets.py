@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -20,8 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSizePolicy,
@@ -33,11 +30,16 @@ from PySide6.QtWidgets import (
 from wizard.ui import icons
 from wizard.ui.lazy_qt import Qt, set_enum_property
 
+# QUrl, QLineEdit, QProgressBar and the QtGui classes are imported where they are used: PySide builds a class's
+# enums when it is first named, ~5 ms the first window (Welcome page) does not need (issue 14).
+
 # Severity order used wherever findings are summarised.
 _SEVERITY_ICON = {"error": "fail", "warning": "warn", "info": "info"}
 
 
 def monospace_font():
+    from PySide6.QtGui import QFontDatabase
+
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     return font
 
@@ -331,6 +333,8 @@ class FieldWithMessage(QWidget):
 
     def __init__(self, label: str, *, placeholder: str = "", accessible_name: str = "",
                  parent: QWidget | None = None):
+        from PySide6.QtWidgets import QLineEdit
+
         super().__init__(parent)
         self.label = QLabel(label)
         self.edit = QLineEdit()
@@ -411,6 +415,8 @@ class FieldWithMessage(QWidget):
         self._message_host.setVisible(True)
 
     def set_locked(self, locked: bool, reason: str = "") -> None:
+        from PySide6.QtGui import QPalette
+
         self.edit.setReadOnly(locked)
         self.lock_icon.setVisible(locked)
         # A read-only QLineEdit looks editable: give it the window background so the lock is seen at a glance.
@@ -437,6 +443,8 @@ class SecretEdit(QWidget):
     """A masked line edit with a Show toggle (for the bulk registration token)."""
 
     def __init__(self, accessible_name: str, parent: QWidget | None = None):
+        from PySide6.QtWidgets import QLineEdit
+
         super().__init__(parent)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -450,9 +458,13 @@ class SecretEdit(QWidget):
         layout.addWidget(self.show_box)
 
     def _toggle(self, shown: bool) -> None:
+        from PySide6.QtWidgets import QLineEdit
+
         self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
 
     def is_masked(self) -> bool:
+        from PySide6.QtWidgets import QLineEdit
+
         return self.edit.echoMode() != QLineEdit.EchoMode.Normal
 
 
@@ -482,6 +494,8 @@ class ScenarioCard(QFrame):
         self.when_label = wrapped_label(when)
         self.link_label = wrapped_label(link_html(doc_url, doc_text), rich=True)
         self.link_label.setAccessibleName(self.tr("Documentation for %s") % title)
+        from PySide6.QtCore import QUrl
+
         self.doc_url = QUrl(doc_url)
 
         title_row = QHBoxLayout()
@@ -501,6 +515,8 @@ class ScenarioCard(QFrame):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().paintEvent(event)
         if self.radio.isChecked():
+            from PySide6.QtGui import QPainter, QPalette, QPen
+
             # The chosen card gets a border in the palette's highlight colour (light and dark alike).
             painter = QPainter(self)
             pen = QPen(self.palette().color(QPalette.ColorRole.Highlight))
@@ -527,6 +543,8 @@ class LengthGauge(QWidget):
     def __init__(self, limit: int, caption: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.limit = limit
+        from PySide6.QtWidgets import QProgressBar
+
         self.caption = QLabel(caption)
         self.bar = QProgressBar()
         self.bar.setRange(0, limit)
@@ -550,6 +568,8 @@ class LengthGauge(QWidget):
         return self._length > self.limit
 
     def set_length(self, length: int) -> None:
+        from PySide6.QtGui import QColor, QPalette
+
         self._length = length
         self.bar.setValue(min(length, self.limit))
         self.bar.setFormat(self.tr("%1 / %2 characters").replace("%1", str(length)).replace("%2", str(self.limit)))
