@@ -8,7 +8,7 @@ previous run left there. Sizes are the bytes of every file (links counted once, 
 like bench_startup.py: `ccmsetup-wizard-cli --demo` against `bare-qwizard-cli`, alternately, after one discarded
 warm-up each, to the first-paint line each prints from its event loop (the console executables: a windowed
 Windows executable has no stdout to print it on; off Windows they are links to the one executable). Goals: size
-ratio <= 1.1, start-up ratio <= 1.3 (best of the runs; medians and CPU beside it). The largest things our bundle
+ratio <= 1.1, start-up ratio <= 1.3 (best of the runs; medians, paired runs and CPU beside it). The largest things our bundle
 has and the bare one lacks are listed, and what the spec leaves out on purpose.
 """
 

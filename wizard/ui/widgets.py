@@ -475,6 +475,8 @@ class ScenarioCard(QFrame):
 
     def __init__(self, scenario_id: str, title: str, when: str, doc_url: str, doc_text: str,
                  group: QButtonGroup, parent: QWidget | None = None):
+        from PySide6.QtCore import QUrl
+
         super().__init__(parent)
         self.scenario_id = scenario_id
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -494,8 +496,6 @@ class ScenarioCard(QFrame):
         self.when_label = wrapped_label(when)
         self.link_label = wrapped_label(link_html(doc_url, doc_text), rich=True)
         self.link_label.setAccessibleName(self.tr("Documentation for %s") % title)
-        from PySide6.QtCore import QUrl
-
         self.doc_url = QUrl(doc_url)
 
         title_row = QHBoxLayout()
@@ -541,10 +541,10 @@ class LengthGauge(QWidget):
     """Shows how long a command is against a hard limit (Intune's 1024 characters)."""
 
     def __init__(self, limit: int, caption: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.limit = limit
         from PySide6.QtWidgets import QProgressBar
 
+        super().__init__(parent)
+        self.limit = limit
         self.caption = QLabel(caption)
         self.bar = QProgressBar()
         self.bar.setRange(0, limit)
