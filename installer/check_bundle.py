@@ -2,7 +2,8 @@
 
     python installer/check_bundle.py dist/ccmsetup-wizard
 
-Each executable runs only its own launcher; every subcommand module and the GUI are in the archive
+Each executable runs only its own launcher (off Windows the CLI is a link to the one executable); every
+subcommand module and the GUI are in the archive
 (main.py imports subcommands with importlib, which PyInstaller cannot follow); keyring's platform back ends
 and its entry-point metadata are there and keyrings.alt is not; the resources and JSON tables are there; the
 Qt trimming held (kept plugin folders only, qtbase translations only, no dangling library links).
@@ -29,7 +30,8 @@ REQUIRED_KEYRING_BACKENDS = (
     "keyring.backends.chainer",
     "keyring.backends.fail",
 )
-FORBIDDEN_MODULE_PREFIXES = ("keyrings", "tkinter", "unittest", "pydoc", "hypothesis", "pytest", "_pytest")
+FORBIDDEN_MODULE_PREFIXES = ("keyrings", "tkinter", "unittest", "pydoc", "hypothesis", "pytest", "_pytest",
+                             *spec_support.BUNDLE_LEAVES_OUT)
 
 
 def archive_contents(exe: Path) -> tuple[set[str], set[str]]:
@@ -62,6 +64,11 @@ def check_bundle(bundle: Path, root: Path = ROOT) -> list[str]:
     suffix = ".exe" if sys.platform == "win32" else ""
     internal = bundle / "_internal"
     launchers = {spec_support.GUI_EXE: "entry_gui", spec_support.CLI_EXE: "entry_cli"}
+    if not spec_support.separate_cli_executable():
+        del launchers[spec_support.CLI_EXE]
+        link = bundle / spec_support.CLI_EXE
+        if not link.is_symlink() or os.readlink(link) != spec_support.GUI_EXE:
+            problems.append(f"{link} must be a relative link to {spec_support.GUI_EXE} (one executable off Windows)")
     modules: set[str] = set()
     for exe_name, launcher in launchers.items():
         exe = bundle / f"{exe_name}{suffix}"
@@ -71,7 +78,7 @@ def check_bundle(bundle: Path, root: Path = ROOT) -> list[str]:
         if not os.access(exe, os.X_OK):
             problems.append(f"{exe} is not executable")
         scripts, exe_modules = archive_contents(exe)
-        other = set(launchers.values()) - {launcher}
+        other = {"entry_gui", "entry_cli"} - {launcher}
         if launcher not in scripts or scripts & other:
             problems.append(f"{exe.name} runs {sorted(scripts)}; it must run {launcher} and not {sorted(other)}")
         modules |= exe_modules
@@ -89,6 +96,9 @@ def check_bundle(bundle: Path, root: Path = ROOT) -> list[str]:
     )
     if forbidden:
         problems.append(f"excluded modules got bundled: {', '.join(forbidden[:10])}")
+    left_out = [name for name in spec_support.BUNDLE_LEAVES_OUT if (internal / name).exists()]
+    if left_out:
+        problems.append(f"packages the bundle leaves out got bundled anyway: {', '.join(left_out)}")
 
     for source in sorted((root / "resources").rglob("*")):
         if source.is_file() and not (internal / "resources" / source.relative_to(root / "resources")).is_file():

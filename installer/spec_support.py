@@ -22,6 +22,18 @@ BARE_BUNDLE_NAME = "bare-qwizard"
 BARE_GUI_EXE = "bare-qwizard"
 BARE_CLI_EXE = "bare-qwizard-cli"
 
+# Left out of every bundle on purpose (issue 14; the numbers are in the README's benchmark table):
+# - `cryptography` (14.4 MB on Linux, a quarter of the bundle's size above a bare QWizard's) and SecretStorage and
+#   jeepney, which only need it for keyring's Secret Service back end. The Windows build, the one that ships, asks
+#   the OS chain engine about revocation and keeps secrets in Credential Manager, so it never uses them (pip does
+#   not even install cryptography there; a build machine may have it from the test extras). The Linux bundle is
+#   for rehearsal and always runs the simulated device, whose secrets stay in memory. Without them the revocation
+#   probe reports "not checked: this build has no certificate parser" and a Linux keyring lookup says this build
+#   has no Secret Service support (wizard/host/netprobe.py, wizard/host/credentials.py).
+# - `multiprocessing`: nothing here starts Python processes, and PyInstaller's runtime hook for it imports it on
+#   every start (concurrent.futures only names it for ProcessPoolExecutor).
+BUNDLE_LEAVES_OUT = ("cryptography", "secretstorage", "jeepney", "multiprocessing")
+
 # Never needed at run time. `keyrings` is the keyrings.alt namespace: its plaintext/encrypted-file
 # back ends must never be picked over the platform's credential store.
 EXCLUDED_MODULES = (
@@ -35,6 +47,7 @@ EXCLUDED_MODULES = (
     "hypothesis",
     "pytest",
     "_pytest",
+    *BUNDLE_LEAVES_OUT,
 )
 
 # Qt plugin folders kept, and which plugins in them (file-name substrings; empty = all).
@@ -71,6 +84,12 @@ def read_version(repo_root: Path = REPO_ROOT) -> str:
             if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip():
                 return value.value.strip()
     raise ValueError(f"{init}: no `__version__ = \"X.Y.Z\"` string found; add one (it names the build).")
+
+
+def separate_cli_executable(system: str | None = None) -> bool:
+    """Whether the CLI is an executable of its own. Only Windows tells a console program from a windowed one;
+    elsewhere `ccmsetup-wizard-cli` is a link to `ccmsetup-wizard` (one ~3 MB archive instead of two)."""
+    return (system or platform.system()).lower() == "windows"
 
 
 def platform_tag(system: str | None = None, machine: str | None = None) -> str:

@@ -57,6 +57,21 @@ def test_without_a_backend_it_says_so_and_keeps_the_secret_in_memory(no_keyring)
     assert store.get("regtoken") is None
 
 
+def test_a_linux_bundle_says_it_has_no_secret_service_support(no_keyring, monkeypatch):
+    import sys
+
+    # build.spec leaves SecretStorage (and the cryptography it needs) out of every bundle: a Secret Service may
+    # well be running, this build just cannot talk to it.
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setitem(sys.modules, "secretstorage", None)
+    store = KeyringStore()
+    assert not store.secure
+    assert "this build has no Secret Service support" in store.problem
+    assert "no system keyring is available on this machine" not in store.problem
+    assert "memory only" in store.description
+
+
 class PlaintextLookalike(KeyringBackend):
     priority = 1
 

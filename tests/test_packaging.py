@@ -229,6 +229,51 @@ def test_excluded_modules_cover_the_required_ones():
     assert {"tkinter", "unittest", "pydoc", "keyrings"} <= set(spec_support.EXCLUDED_MODULES)
 
 
+def test_bundles_leave_out_cryptography_and_what_only_needs_it():
+    # issue 14: the Windows build uses the OS chain engine and Credential Manager; a build machine may still have
+    # cryptography from the test extras (trustme), so the spec must leave it out explicitly.
+    assert {"cryptography", "secretstorage", "jeepney", "multiprocessing"} <= set(spec_support.BUNDLE_LEAVES_OUT)
+    assert set(spec_support.BUNDLE_LEAVES_OUT) <= set(spec_support.EXCLUDED_MODULES)
+    assert set(spec_support.BUNDLE_LEAVES_OUT) <= set(check_bundle.FORBIDDEN_MODULE_PREFIXES)
+    assert "keyring" not in spec_support.EXCLUDED_MODULES  # Credential Manager on Windows
+
+
+@pytest.mark.parametrize(("system", "separate"), [("Windows", True), ("Linux", False), ("Darwin", False)])
+def test_only_windows_gets_a_console_executable_of_its_own(system, separate):
+    assert spec_support.separate_cli_executable(system) is separate
+
+
+def test_spec_links_the_cli_name_to_the_executable_off_windows():
+    source = (ROOT / "build.spec").read_text(encoding="utf-8")
+    assert "spec_support.separate_cli_executable()" in source
+    assert "symlink_to(gui_name)" in source
+
+
+def _bare_folder(tmp_path) -> Path:
+    bundle = tmp_path / spec_support.BUNDLE_NAME
+    (bundle / "_internal").mkdir(parents=True)
+    return bundle
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="on Windows the CLI is an executable of its own")
+def test_check_bundle_wants_the_cli_as_a_link_to_the_one_executable(tmp_path):
+    bundle = _bare_folder(tmp_path)
+    cli = bundle / spec_support.CLI_EXE
+    cli.write_bytes(b"")  # a copy, not a link
+    assert any("must be a relative link" in problem for problem in check_bundle.check_bundle(bundle))
+    cli.unlink()
+    cli.symlink_to(spec_support.GUI_EXE)
+    assert not any("must be a relative link" in problem for problem in check_bundle.check_bundle(bundle))
+
+
+def test_check_bundle_finds_a_package_the_bundle_leaves_out(tmp_path):
+    bundle = _bare_folder(tmp_path)
+    assert not any("leaves out" in problem for problem in check_bundle.check_bundle(bundle))
+    (bundle / "_internal" / "cryptography").mkdir()
+    assert any("leaves out got bundled anyway: cryptography" in problem
+               for problem in check_bundle.check_bundle(bundle))
+
+
 # -- Windows resources ------------------------------------------------------------------------------------
 
 

@@ -70,6 +70,36 @@ def test_without_cryptography_nothing_is_claimed():
     assert result.status == "not-checked" and "cryptography" in result.detail
 
 
+@pytest.fixture
+def bundle_without_certificate_parser(monkeypatch):
+    """A PyInstaller bundle (sys.frozen) that leaves the cryptography package out, as build.spec does."""
+    import sys
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    for name in [name for name in sys.modules if name == "cryptography" or name.startswith("cryptography.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cryptography", None)  # every `from cryptography ...` raises ImportError
+
+
+def test_a_bundle_without_the_certificate_parser_says_revocation_was_not_checked(bundle_without_certificate_parser):
+    certificate = netprobe.server_certificate(b"0\x03\x02\x01\x00")
+    assert not certificate.parsed
+    result = fetch_revocation(NetProbe(), certificate)
+    assert result.status == "not-checked"
+    assert result.detail.startswith("Not checked:") and "this build has no certificate parser" in result.detail
+
+
+def test_a_bundle_without_the_certificate_parser_does_not_claim_it_read_the_demo_crl(bundle_without_certificate_parser,
+                                                                                     tmp_path):
+    from wizard.host.demo_pki import DEMO_SERVER_CERTIFICATE
+
+    host = DemoHost("entra-joined", base_dir=tmp_path / "host", latency=0.0)
+    result = host.network().revocation(DEMO_SERVER_CERTIFICATE, timeout=2)
+    (crl,) = [endpoint for endpoint in result.endpoints if endpoint.kind == "crl"]
+    assert "content not checked: this build has no certificate parser" in crl.detail
+    assert "CRL received" not in crl.detail and "CRL received" not in result.detail
+
+
 class LocalNetHost(DemoHost):
     def __init__(self, prober, **kwargs):
         super().__init__(**kwargs)

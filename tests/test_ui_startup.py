@@ -228,6 +228,31 @@ def test_first_window_imports_no_plan_models_host_or_keyring(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_first_paint_of_a_real_start_loads_nothing_heavy(tmp_path):
+    # The start a user makes (`run()` with its event loop), reported at the first-paint hook. Each name costs the
+    # first window milliseconds (issue 14): PySide's `Qt` namespace alone ~35 ms of CPU (wizard/ui/lazy_qt.py).
+    code = """if True:
+        import os, sys
+        import PySide6.QtCore as QtCore
+        from wizard.ui import app
+        heavy = ("pydantic", "wizard.core.plan", "wizard.core.explain", "wizard.core.catalog", "wizard.host",
+                 "keyring", "cryptography", "yaml", "json", "html", "PySide6.QtSvg", "wizard.ui.pages.scenario",
+                 "wizard.ui.dialogs")
+        def report():
+            loaded = [name for name in heavy if name in sys.modules]
+            if "Qt" in vars(QtCore):
+                loaded.append("PySide6.QtCore.Qt namespace")
+            print("loaded at first paint:", sorted(loaded), flush=True)
+        app._report_first_paint = report
+        os.environ[app.FIRST_PAINT_ENV] = "1"
+        sys.exit(app.run(demo="entra-joined"))
+    """
+    done = subprocess.run([sys.executable, "-c", code], env=_child_env(tmp_path), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "loaded at first paint: []" in done.stdout.splitlines(), done.stdout
+
+
 def test_unknown_preset_found_after_the_first_paint_exits_2_with_the_choices(tmp_path):
     done = subprocess.run([sys.executable, "-m", "wizard.cli.main", "--demo=no-such-preset"],
                           env=_child_env(tmp_path), capture_output=True, text=True, timeout=120)

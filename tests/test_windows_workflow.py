@@ -91,3 +91,25 @@ def test_artifacts_are_uploaded_even_after_a_failure(steps):
 def test_linux_ci_is_unchanged():
     ci = (WORKFLOW.parents[2] / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/python -m pytest" in ci and "installer/ci_smoke.sh" in ci
+
+
+def test_benchmarks_report_the_windows_bundle_size_and_start_up(steps):
+    build = index_of(steps, "installer/build.py")
+    startup = index_of(steps, "tests/benchmarks/bench_startup.py")
+    bundle = index_of(steps, "tests/benchmarks/bench_bundle.py")
+    summary = index_of(steps, "tests/benchmarks/bench_summary.py")
+    upload = index_of(steps, "actions/upload-artifact")
+    assert build < bundle < summary < upload and startup < summary
+    for needle, report in (("bench_startup.py", "bench-startup.json"), ("bench_bundle.py", "bench-bundle.json")):
+        script = steps[index_of(steps, needle)]["run"]
+        # the JSON is kept and printed; a benchmark that crashes fails the job
+        assert report in script and "$code = $LASTEXITCODE" in script and "exit $code" in script
+        assert report in steps[summary]["run"]
+    assert "GITHUB_STEP_SUMMARY" in steps[summary]["run"]
+    assert "bench-*.json" in steps[upload]["with"]["path"]
+
+
+def test_benchmark_scripts_the_workflow_runs_exist():
+    root = WORKFLOW.parents[2]
+    for name in ("bench_startup.py", "bench_bundle.py", "bench_summary.py"):
+        assert (root / "tests" / "benchmarks" / name).is_file()

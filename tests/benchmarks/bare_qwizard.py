@@ -7,6 +7,8 @@ It honours the same start-up contract as the real wizard so the two are timed th
 - ``CCMSETUP_WIZARD_FIRST_PAINT=1``: show the wizard normally and, after its first paint event, print the
   marker and exit 0.
 
+The marker line ends with ``cpu=<seconds>``, the CPU time the process has used so far, as the wizard's does.
+
 build.spec bundles it with ``-- --bare-qwizard`` using exactly the trimming of the real bundle.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWizard, QWizardPage
@@ -38,8 +41,12 @@ class _FirstPaintWatcher(QObject):
         return False
 
     def _finish(self) -> None:
-        print(FIRST_PAINT_MARKER, flush=True)
+        report_first_paint()
         self._app.quit()
+
+
+def report_first_paint() -> None:
+    print(f"{FIRST_PAINT_MARKER} cpu={time.process_time():.4f}", flush=True)
 
 
 def build_wizard() -> QWizard:
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if painted.isNull():
             print("bare-qwizard: the first page did not paint", file=sys.stderr)
             return 1
-        print(FIRST_PAINT_MARKER, flush=True)
+        report_first_paint()
         return 0
     if os.environ.get(FIRST_PAINT_ENV) == "1":
         watcher = _FirstPaintWatcher(app)

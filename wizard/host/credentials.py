@@ -89,7 +89,7 @@ class KeyringStore(CredentialStore):
         if module.startswith("keyrings.alt"):
             self._fall_back(f"the only keyring available ({name}) stores secrets as plain text, so it is not used")
         elif module.startswith(("keyring.backends.fail", "keyring.backends.null")) or _priority(backend) <= 0:
-            self._fall_back("no system keyring is available on this machine (NoKeyringError)")
+            self._fall_back(_no_keyring_reason())
         else:
             self.secure = True
             self.description = f"stored in the system keyring ({name}, service '{service}')"
@@ -151,6 +151,22 @@ def describe_backend_error(exc: BaseException) -> str:
         words = f"{function} error {code}".strip() + (f": {text}" if text else "") + (f"; {hint}" if hint else "")
         return words
     return str(exc).strip() or type(exc).__name__
+
+
+def _no_keyring_reason() -> str:
+    """Why no keyring back end is usable. On Linux that is normally the Secret Service, which the bundles leave out
+    on purpose (installer/spec_support.py): "none on this machine" would send a technician after a keyring daemon
+    that runs fine."""
+    if sys.platform.startswith("linux"):
+        try:
+            import secretstorage  # noqa: F401 (what keyring's Secret Service back end needs)
+        except ImportError:
+            if getattr(sys, "frozen", False):
+                return ("this build has no Secret Service support (the bundle leaves out SecretStorage and "
+                        "cryptography), so the system keyring is not used (NoKeyringError)")
+            return ("keyring's Secret Service back end cannot load (the SecretStorage package is missing), so the "
+                    "system keyring is not used (NoKeyringError)")
+    return "no system keyring is available on this machine (NoKeyringError)"
 
 
 def _priority(backend: object) -> float:

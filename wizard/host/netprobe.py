@@ -21,6 +21,7 @@ import http.client
 import os
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -526,8 +527,8 @@ def fetch_revocation(prober: Prober, certificate: ServerCertificate, *, timeout:
     """
     who = certificate.subject or "the server"
     if not certificate.parsed:
-        return RevocationResult("not-checked", f"The revocation addresses in the certificate of {who} could not be "
-                                               "read here (the cryptography package is not installed).")
+        return RevocationResult("not-checked", f"Not checked: the revocation addresses in the certificate of {who} "
+                                               f"could not be read here ({no_certificate_parser()}).")
     fetchable = [u for u in certificate.crl_urls if u.lower().startswith(("http://", "https://"))]
     others = [u for u in certificate.crl_urls if u not in fetchable]
     if not fetchable and not certificate.ocsp_urls:
@@ -568,7 +569,7 @@ def _check_endpoint(prober: Prober, kind: str, url: str, certificate: ServerCert
         crl = _load_crl(result.body)
     except ImportError:
         return EndpointCheck(url, "crl", True, f"answered HTTP {result.status} ({len(result.body)} bytes; content "
-                                               "not checked: the cryptography package is not installed)"), False
+                                               f"not checked: {no_certificate_parser()})"), False
     if crl is None:
         return EndpointCheck(url, "crl", False, f"answered HTTP {result.status}, but not with a CRL (a proxy or "
                                                 "captive portal answered?)"), False
@@ -580,6 +581,14 @@ def _check_endpoint(prober: Prober, kind: str, url: str, certificate: ServerCert
         return EndpointCheck(url, "crl", True, "the CRL lists this certificate as revoked"), True
     until = f", valid until {next_update:%Y-%m-%d %H:%M} UTC" if next_update else ""
     return EndpointCheck(url, "crl", True, f"CRL received{until}"), False
+
+
+def no_certificate_parser() -> str:
+    """Why certificates and CRLs cannot be read here. The bundles leave the `cryptography` package out on purpose
+    (installer/spec_support.py: Windows asks the OS chain engine instead); a pip install off Windows has it."""
+    if getattr(sys, "frozen", False):
+        return "this build has no certificate parser; the bundle leaves out the cryptography package"
+    return "the cryptography package is not installed"
 
 
 def _next_update(crl) -> datetime.datetime | None:

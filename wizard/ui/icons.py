@@ -11,9 +11,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QIcon, QPixmap
 
 # Canonical icon names -> file stem in resources/icons/.
 ICON_NAMES = (
@@ -83,6 +82,8 @@ def icon_path(name: str) -> Path:
 
 def missing_icons() -> list[str]:
     """Icon names whose SVG is absent or does not parse (used by the self-test)."""
+    from PySide6.QtSvg import QSvgRenderer
+
     missing = []
     for name in ICON_NAMES:
         path = icon_path(name)
@@ -102,15 +103,13 @@ def icon(name: str) -> QIcon:
 
 
 def pixmap(name: str, size: int, device_pixel_ratio: float = 1.0) -> QPixmap:
-    """Render the SVG at `size` logical pixels for the given device pixel ratio (crisp on high-DPI)."""
+    """Render the SVG at `size` logical pixels for the given device pixel ratio (crisp on high-DPI), a transparent
+    square when the file is missing. Drawn by the icon's SVG engine, the Qt plugin the window icon loads anyway:
+    the first window needs no PySide6.QtSvg import (issue 14)."""
     ratio = max(1.0, float(device_pixel_ratio))
-    physical = QSize(round(size * ratio), round(size * ratio))
-    image = QPixmap(physical)
-    image.fill(Qt.GlobalColor.transparent)
-    renderer = QSvgRenderer(str(icon_path(name)))
-    if renderer.isValid():
-        painter = QPainter(image)
-        renderer.render(painter)
-        painter.end()
-    image.setDevicePixelRatio(ratio)
+    image = icon(name).pixmap(QSize(size, size), ratio)
+    if image.isNull():
+        image = QPixmap(QSize(round(size * ratio), round(size * ratio)))
+        image.fill(QColor(0, 0, 0, 0))  # transparent (the `Qt` namespace is not loaded yet at first paint)
+        image.setDevicePixelRatio(ratio)
     return image

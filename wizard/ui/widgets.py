@@ -4,7 +4,6 @@ background-call helper that keeps slow host calls off the UI thread."""
 
 from __future__ import annotations
 
-import html
 import itertools
 import threading
 import time
@@ -12,8 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPalette, QPen
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -21,8 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSizePolicy,
@@ -32,12 +28,18 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.ui import icons
+from wizard.ui.lazy_qt import Qt, set_enum_property
+
+# QUrl, QLineEdit, QProgressBar and the QtGui classes are imported where they are used: PySide builds a class's
+# enums when it is first named, ~5 ms the first window (Welcome page) does not need (issue 14).
 
 # Severity order used wherever findings are summarised.
 _SEVERITY_ICON = {"error": "fail", "warning": "warn", "info": "info"}
 
 
 def monospace_font():
+    from PySide6.QtGui import QFontDatabase
+
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     return font
 
@@ -180,12 +182,13 @@ class WrappingLabel(QLabel):
 def wrapped_label(text: str = "", *, rich: bool = False, selectable: bool = False) -> QLabel:
     label = WrappingLabel(text)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    # Enums by name: the first window is built without the Python `Qt` namespace (see wizard/ui/lazy_qt.py).
+    set_enum_property(label, "textFormat", "RichText" if rich else "PlainText")
     if rich:
         label.setOpenExternalLinks(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        set_enum_property(label, "textInteractionFlags", "TextBrowserInteraction")
     elif selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(label, "textInteractionFlags", "TextSelectableByMouse")
     policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     policy.setHeightForWidth(True)  # what word wrap sets; replacing the policy must not lose it
     label.setSizePolicy(policy)
@@ -193,6 +196,8 @@ def wrapped_label(text: str = "", *, rich: bool = False, selectable: bool = Fals
 
 
 def link_html(url: str, text: str) -> str:
+    import html  # here, not at the top: html.entities costs the first window ~3 ms
+
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
 
 
@@ -235,6 +240,8 @@ class DemoBanner(QFrame):
 
 def findings_html(findings: Iterable[Any], *, empty_text: str, fix_label: str, doc_label: str) -> str:
     """HTML list of findings: severity icon, message, the fix, and the doc link when there is one."""
+    import html
+
     rows = []
     for finding in findings:
         icon_file = icons.icon_path(_SEVERITY_ICON.get(finding.severity, "info")).as_uri()
@@ -371,6 +378,8 @@ class PageErrors(QFrame):
             self.message.clear()
             self.setVisible(False)
             return
+        import html
+
         labels = labels or {}
         fields: list[str] = []
         for finding in errors:
@@ -415,6 +424,8 @@ class FieldWithMessage(QWidget):
 
     def __init__(self, label: str, *, placeholder: str = "", accessible_name: str = "",
                  parent: QWidget | None = None):
+        from PySide6.QtWidgets import QLineEdit
+
         super().__init__(parent)
         self.label = QLabel(label)
         self.edit = QLineEdit()
@@ -495,6 +506,8 @@ class FieldWithMessage(QWidget):
         self._message_host.setVisible(True)
 
     def set_locked(self, locked: bool, reason: str = "") -> None:
+        from PySide6.QtGui import QPalette
+
         self.edit.setReadOnly(locked)
         self.lock_icon.setVisible(locked)
         # A read-only QLineEdit looks editable: give it the window background so the lock is seen at a glance.
@@ -521,6 +534,8 @@ class SecretEdit(QWidget):
     """A masked line edit with a Show toggle (for the bulk registration token)."""
 
     def __init__(self, accessible_name: str, parent: QWidget | None = None):
+        from PySide6.QtWidgets import QLineEdit
+
         super().__init__(parent)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -534,9 +549,13 @@ class SecretEdit(QWidget):
         layout.addWidget(self.show_box)
 
     def _toggle(self, shown: bool) -> None:
+        from PySide6.QtWidgets import QLineEdit
+
         self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
 
     def is_masked(self) -> bool:
+        from PySide6.QtWidgets import QLineEdit
+
         return self.edit.echoMode() != QLineEdit.EchoMode.Normal
 
 
@@ -547,6 +566,8 @@ class ScenarioCard(QFrame):
 
     def __init__(self, scenario_id: str, title: str, when: str, doc_url: str, doc_text: str,
                  group: QButtonGroup, parent: QWidget | None = None):
+        from PySide6.QtCore import QUrl
+
         super().__init__(parent)
         self.scenario_id = scenario_id
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -585,6 +606,8 @@ class ScenarioCard(QFrame):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().paintEvent(event)
         if self.radio.isChecked():
+            from PySide6.QtGui import QPainter, QPalette, QPen
+
             # The chosen card gets a border in the palette's highlight colour (light and dark alike).
             painter = QPainter(self)
             pen = QPen(self.palette().color(QPalette.ColorRole.Highlight))
@@ -609,6 +632,8 @@ class LengthGauge(QWidget):
     """Shows how long a command is against a hard limit (Intune's 1024 characters)."""
 
     def __init__(self, limit: int, caption: str, parent: QWidget | None = None):
+        from PySide6.QtWidgets import QProgressBar
+
         super().__init__(parent)
         self.limit = limit
         self.caption = QLabel(caption)
@@ -634,6 +659,8 @@ class LengthGauge(QWidget):
         return self._length > self.limit
 
     def set_length(self, length: int) -> None:
+        from PySide6.QtGui import QColor, QPalette
+
         self._length = length
         self.bar.setValue(min(length, self.limit))
         self.bar.setFormat(self.tr("%1 / %2 characters").replace("%1", str(length)).replace("%2", str(self.limit)))

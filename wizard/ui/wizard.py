@@ -14,10 +14,11 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard, QWizardPage
 
 from wizard.ui.icons import icon
+from wizard.ui.lazy_qt import Qt
 from wizard.ui.widgets import DemoBanner
 
 if TYPE_CHECKING:
@@ -245,6 +246,7 @@ class SetupWizard(QWizard):
             self.load_profile_file(profile)
         self._ready = True
         self.ready.emit()
+        self._focus_current_page(self.currentId())
         for path in self._diagnose_waiting:
             self.open_diagnose(path)
         self._diagnose_waiting.clear()
@@ -338,7 +340,9 @@ class SetupWizard(QWizard):
         """Keyboard users land in the new page's first control (a page may name it with `first_focus()`),
         not on a widget of the page they just left."""
         page = self.currentPage()
-        if page is None:
+        if page is None or not self._ready:
+            # Focusing "by Tab" builds the Python `Qt` namespace (wizard/ui/lazy_qt.py): the first window is
+            # painted without it, and finish_loading() focuses the page right after.
             return
         focus = QApplication.focusWidget()
         if focus is not None and focus.isVisible() and page.isAncestorOf(focus):

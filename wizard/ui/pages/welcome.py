@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.ui.icons import pixmap
+from wizard.ui.lazy_qt import Qt, set_enum_property
 from wizard.ui.pages import PlanPage
 from wizard.ui.widgets import FindingsView, run_in_background, wrapped_label
 
@@ -41,7 +41,8 @@ class WelcomePage(PlanPage):
         self.mode_label = wrapped_label()
         self.mode_label.setAccessibleName(self.tr("Mode"))
         mode_row = QHBoxLayout()
-        mode_row.addWidget(self.mode_icon, 0, Qt.AlignmentFlag.AlignTop)
+        set_enum_property(self.mode_icon, "alignment", "AlignTop|AlignLeft")  # the icon by the first line
+        mode_row.addWidget(self.mode_icon, 0)
         mode_row.addWidget(self.mode_label, 1)
 
         start_box = QGroupBox(self.tr("Start from"))
