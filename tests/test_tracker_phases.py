@@ -138,6 +138,16 @@ def test_cmg_run_passes_through_entra_and_locate_before_the_download():
     assert visited(seen) == ["bootstrap", "service", "entra", "locate", "download"]
 
 
+def test_an_mp_that_does_not_answer_fails_in_the_locate_phase():
+    url = "HTTP://mp01.contoso.com/ccm_system/request"
+    seen = walk(InstallTracker(), launcher() + service_start() + [
+        line("ccm-post", url=url),
+        line("ccmhttp-error", url=url, port=80, code=12007, text="ERROR_WINHTTP_NAME_NOT_RESOLVED"),
+        line("ccmhttp-error-info", status="<unknown>", text=""), line("no-valid-source"),
+        line("failed", SERVICE_MAIN, code="0x80072ee7")])
+    assert visited(seen) == ["bootstrap", "service", "locate", "done"]
+
+
 # ---- 2. manifest lines are not the prerequisites ----------------------------------------------------------
 
 

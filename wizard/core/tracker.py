@@ -83,7 +83,7 @@ _PHASE_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("download", ("to bits job", "bits download", "through bits", "by bits")),
     ("locate", ("location request", "found a valid online mp", "searching for dp locations", "checking the url",
                 "found remote location", "siteinforeply", "contentlocationrequest", "is on azure",
-                "local dp locations")),
+                "local dp locations", "ccm_post '", "mp_locationmanager", "no valid source or mp locations")),
     ("entra", ("aad info", "aad (device) token", "aad (user) token", "aad token", "ccm token",
                "cached encrypted token", "wam token")),
     ("service", ("in servicemain", "started the ccmsetup service", "created the ccmsetup service")),
