@@ -10,6 +10,8 @@ real lines, wizard/core/simulator/shapes.py, whose order follows the real public
 
 from __future__ import annotations
 
+import pytest
+
 from wizard.core.logparse import LogRecord
 from wizard.core.simulator.shapes import shape
 from wizard.core.tracker import PHASES, InstallTracker, RunSplitter
@@ -284,6 +286,25 @@ def test_a_404_for_the_tenants_entra_details_blames_the_tenant_not_the_content()
     assert exp.code == "0x87d0027e"
     assert "tenant" in exp.cause.lower() and "AADTENANTID" in exp.action
     assert "distribut" not in (exp.cause + exp.action).lower()  # not "distribute the client package"
+
+
+@pytest.mark.parametrize(("details", "code", "words"), [
+    ("AADSTS135011: Device used during the authentication is disabled.", "AADSTS135011", "disabled"),
+    ("AADSTS700016: Application with identifier 'aa28e7f1-b88a-43cd-a2e3-f88b257c863b' was not found in the "
+     "directory 'Fabrikam'.", "AADSTS700016", "tenant"),
+])
+def test_entras_answer_explains_a_token_failure_not_the_transient_code(details, code, words):
+    command = f"ccmsetup.exe /mp:https://{CMG} CCMHOSTNAME={CMG} SMSSITECODE=P01"
+    client, resource = "aa28e7f1-b88a-43cd-a2e3-f88b257c863b", "https://ConfigMgrService"
+    t = InstallTracker(scenario="cmg")
+    t.feed(launcher(command) + service_start(command) + [
+        line("aad-info", cmg="cmg.contoso.com"), line("connection-port"),
+        line("aad-device-token", client_id=client, resource=resource),
+        line("wam-failed", details=details), line("aad-token-failed"),
+        line("failed", SERVICE_MAIN, code="0x87d00231")])
+    o = t.outcome
+    assert o.error_code == "0x87d00231" and o.explanation.code == code
+    assert words in o.explanation.cause and "retries on its own" not in o.explanation.action
 
 
 def test_nearby_lines_are_a_bounded_window():
