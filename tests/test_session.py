@@ -529,3 +529,22 @@ def test_join_state_of_a_dsregcmd_status():
     assert join_state_of(DsregStatus(azure_ad_joined=False, domain_joined=False)) == "workgroup"
     assert join_state_of(DsregStatus()) is None
     assert join_state_of(DsregStatus(azure_ad_joined=True, error="dsregcmd.exe was not found")) is None
+
+
+def test_keep_waiting_after_a_retrying_failure_follows_until_ccmsetup_ends(tmp_path):
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0,
+                             result_grace=0)
+    assert session.start().started
+    host.process.code = 0
+    write(host, *SERVICE_FAILED, thread=20)
+    session.poll()
+    assert session.finished and session.outcome.retry is not None and not session.outcome.final
+    session.keep_waiting()
+    for _ in range(5):
+        session.poll()
+    assert not session.finished  # not cut off again by the grace period: ccmsetup may still retry
+    host.alive = False
+    for _ in range(3):
+        session.poll()
+    assert session.finished and session.outcome.final and session.outcome.state == "failed"

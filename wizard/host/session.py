@@ -105,6 +105,7 @@ class InstallSession:
         self._result_alive_since: float | None = None  # a result is logged but ccmsetup is still running
         self._ticks = 0
         self._join_state_asked = False
+        self._waiting_past_result = False  # "Keep waiting" after a logged failure: only a stall or the end stops
 
     @property
     def tracker(self) -> InstallTracker:
@@ -228,7 +229,8 @@ class InstallSession:
             now = time.monotonic()
             if self._result_alive_since is None:
                 self._result_alive_since = now
-            if self.tracker.outcome.state == "failed" and now - self._result_alive_since >= self.result_grace:
+            if (self.tracker.outcome.state == "failed" and not self._waiting_past_result
+                    and now - self._result_alive_since >= self.result_grace):
                 self._final_override = self._still_running(self.tracker.outcome)
                 self._finish(final=False)
                 return
@@ -302,9 +304,13 @@ class InstallSession:
 
     def keep_waiting(self) -> None:
         """After a stall (or a result while ccmsetup still runs): follow on (the technician knows the download
-        is slow). The launched process's handle was kept, so its exit code still counts."""
+        is slow, or waits for ccmsetup's own retry). The launched process's handle was kept, so its exit code still
+        counts. After a logged failure the session then follows until ccmsetup ends or the log stalls (a retry
+        comes every /retry minutes, far beyond the grace period)."""
         with self._lock:
             if self._final_override is not None:
+                if self.tracker.result_logged:
+                    self._waiting_past_result = True
                 self._final_override = None
                 self._finished = False
                 self._result_alive_since = None
