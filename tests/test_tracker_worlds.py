@@ -54,7 +54,7 @@ CAUSE_WORDS = {
     "not-entra-joined": "not Entra joined",
     "token-rejected": "token",
     "device-disabled": "disabled",
-    "device-in-other-tenant": "tenant",
+    "device-in-other-tenant": "bulk registration token",
     "cmg-root-untrusted": "root",
 }
 
