@@ -585,10 +585,8 @@ class InstallTracker:
         ccmsetup copies a file with "Downloading file <source>", "Downloading <source> to <target>", "File download
         N% complete (x of y bytes).", "Download complete." (real log). The launcher writes the same lines when it
         copies itself to %WinDir%\\ccmsetup before creating the service: that copy is not the client download."""
-        if "% complete" in low:
-            m = _PERCENT.search(message)
-            if m is None:
-                return False
+        m = _PERCENT.search(message) if "% complete" in low else None
+        if m is not None:
             if not (self._copying_self or self._is_launcher(proc)):
                 value = min(100, int(m.group(1)))
                 if self.percent is None or value >= self.percent or self.percent == 100:
