@@ -179,6 +179,20 @@ def test_collect_demo_after_install(tmp_path, capsys):
     assert main(["collect", "--demo", "--output", str(tmp_path / "bundle.txt")]) == 2
 
 
+def test_collect_demo_describes_the_device_the_last_run_used(tmp_path, capsys):
+    assert main(["install", "--demo=client-installed", "--speed", "80", "--yes", "--json"]) in (0, 7)
+    capsys.readouterr()
+    assert main(["collect", "--demo", "--output", str(tmp_path / "bundle.zip")]) == 0
+    from wizard.core.world import load_world
+
+    ran = load_world("client-installed").world.device.computer_name
+    default = load_world("entra-joined").world.device.computer_name
+    assert ran != default
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
+        device = archive.read("device.json").decode()
+    assert ran in device and default not in device
+
+
 def test_a_broken_demo_preset_file_does_not_break_other_subcommands(monkeypatch, capsys):
     from wizard.host import demo
 

@@ -1,7 +1,8 @@
 """`ccmsetup-wizard collect [--output FILE.zip] [--demo[=PRESET]]`: one evidence zip for a ticket (logs, dsregcmd,
 check results, the redacted command line, summary.md). Secrets and the token are masked.
 
-In demo mode the newest earlier demo run (from `install --demo`) is collected when there is one."""
+In demo mode the newest earlier demo run (from `install --demo`) is collected when there is one, described
+with the simulated device that run used."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import sys
 
 from wizard.cli.check_cmd import UsageError, add_demo_option, add_plan_options, load_plan, make_host
+from wizard.cli.main import DEFAULT_DEMO_ARG
 from wizard.host.collect import collect_evidence
 
 
@@ -39,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
             previous = latest_run_dir()
             if previous is not None:
                 demo_options["run_dir"] = previous
+                if args.demo in (None, DEFAULT_DEMO_ARG):  # no other device named: describe the one that ran
+                    world = _world_of_run(previous)
+                    if world is not None:
+                        demo_options["world"] = world
         host = make_host(args, **demo_options)
         plan = None
         if args.profile or args.from_command:
@@ -57,3 +63,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {warning}", file=sys.stderr)
     print(f"Evidence written to {result.path} ({len(result.files)} files).")
     return 0
+
+
+def _world_of_run(run_dir):
+    """The simulated world an earlier demo run used (its run folder keeps a copy), or None when it has none or
+    the copy cannot be read (then the named preset describes the device)."""
+    from wizard.core.world import NamedWorld, WorldFileError, load_world
+    from wizard.host.demo import WORLD_FILE
+
+    path = run_dir / WORLD_FILE
+    if not path.is_file():
+        return None
+    try:
+        return NamedWorld("the last demo run's", load_world(path).world, path)
+    except (WorldFileError, OSError):
+        return None
