@@ -301,8 +301,9 @@ class DiagnosePage(QWizardPage):
         self._conventions = dict(diagnosis.conventions)
         self.progress_box.setVisible(False)
         records = sum(len(s.records) for s in diagnosis.sources)
-        self.input_label.setText(self.tr("%1 — %2 logs, %3 records, %4 ccmsetup runs.")
-                                 .replace("%1", diagnosis.input).replace("%2", str(len(diagnosis.sources)))
+        text = (self.tr("%1 — %2 log(s), %3 records, one ccmsetup run.") if len(diagnosis.runs) == 1 else
+                self.tr("%1 — %2 log(s), %3 records, %4 ccmsetup runs."))
+        self.input_label.setText(text.replace("%1", diagnosis.input).replace("%2", str(len(diagnosis.sources)))
                                  .replace("%3", f"{records:,}").replace("%4", str(len(diagnosis.runs))))
         self.tabs.setEnabled(True)
         self.export_button.setEnabled(True)
