@@ -56,6 +56,9 @@ ENTRA_USER_ID = "e8838041-db7a-42d5-b9ae-78813910e4cc"
 MICROSOFT_ROOT_THUMBPRINT = "CDD4EEAE6000AC7F40C3802C171E30148030C072"  # as in the real log
 DEFAULT_RETRY_MINUTES = 10  # what real logs print when /retry is not given
 DEFAULT_DOWNLOAD_TIMEOUT = 1440
+# The documented minimum free space for the client (facts §6.1; the disk-space check's minimum too): below it
+# client.msi runs out of space, and its 1601 message names this as the space it needs.
+MIN_FREE_DISK_MB = 500
 # GetProductInfo values for the editions the worlds use; SuiteMask 256 = single-user terminal services
 # (workstations), 272 adds VER_SUITE_TERMINAL as the real log of a server shows.
 _PRODUCT_TYPES = {"enterprise": 4, "pro": 48, "education": 121, "datacenter": 8, "standard": 7}
@@ -837,7 +840,7 @@ class CcmsetupRun:
         self._sink.msi([f"=== Verbose logging started: {start:%m/%d/%Y  %H:%M:%S}  Build type: SHIP UNICODE "
                         f"5.00.9135.00  Calling process: {SERVICE_EXE} ===",
                         f"MSI (s) (7C:10) [{start:%H:%M:%S}:010]: Original package ==> {package}"])
-        low_disk = self.device.free_disk_mb < 500
+        low_disk = self.device.free_disk_mb < MIN_FREE_DISK_MB
         for action, description in _MSI_ACTIONS:
             stamp = f"{datetime.now():%H:%M:%S}"  # MSI prints the wall clock of each action
             self._sink.msi([f"Action start {stamp}: {action}."])
@@ -846,8 +849,8 @@ class CcmsetupRun:
             forced_fails = action == "CcmRegisterComponents" and self._fails(False, "msi-1603")
             if disk_fails or forced_fails:
                 if disk_fails:
-                    message = (f"Out of disk space -- Volume: 'C:'; required space: 418304 KB; available space: "
-                               f"{self.device.free_disk_mb * 1024} KB. Free some disk space and retry.")
+                    message = (f"Out of disk space -- Volume: 'C:'; required space: {MIN_FREE_DISK_MB * 1024} KB; "
+                               f"available space: {self.device.free_disk_mb * 1024} KB. Free some disk space and retry.")
                 else:
                     message = "Setup failed due to unexpected circumstances\nThe error code is 80070643"
                 self._sink.msi([f"MSI (s) (7C:10) [{stamp}:417]: Product: Configuration Manager Client -- "
