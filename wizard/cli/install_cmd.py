@@ -16,7 +16,7 @@ import json
 import sys
 from datetime import timedelta
 
-from wizard.cli.check_cmd import (
+from wizard.cli.shared import (
     UsageError,
     add_demo_option,
     add_lab_option,

@@ -262,7 +262,7 @@ def _relative(name: str, lab_path: Path) -> str:
 
 def _profile_command(lab_path: Path, profile: str) -> str:
     from wizard.core.profiles import ProfileError, load_profile
-    from wizard.core.render import command_line
+    from wizard.core.render import build_argv, command_line
 
     target = Path(profile)
     if not target.is_absolute():
@@ -271,8 +271,6 @@ def _profile_command(lab_path: Path, profile: str) -> str:
         plan = load_profile(target).plan
     except (ProfileError, OSError) as exc:
         raise WorldFileError(lab_path, f"the profile cannot be used: {exc}", field="start.profile") from None
-    from wizard.core.render import build_argv
-
     return "ccmsetup.exe " + command_line(build_argv(plan, show_secrets=True))
 
 
