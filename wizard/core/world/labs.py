@@ -35,7 +35,7 @@ from wizard.core.world.files import (
 )
 from wizard.core.world.findings import finding_ids
 from wizard.core.world.model import FrozenModel, SchemaVersion, World
-from wizard.core.world.worlds import NamedWorld, resolve_world_data, world_from_data
+from wizard.core.world.worlds import NamedWorld, relative_to_file, resolve_world_data, world_from_data
 
 __all__ = ["Debrief", "DebriefItem", "Lab", "LabExpectation", "LoadedLab", "lab_names", "load_lab"]
 
@@ -222,7 +222,7 @@ def load_lab(name_or_path: str | Path, *, check_outcomes: bool = True) -> Loaded
         raise describe_validation_error(path, exc) from None
     if isinstance(lab.world, str):
         try:
-            base_path = find_named_file("worlds", _relative(lab.world, path))
+            base_path = find_named_file("worlds", relative_to_file(lab.world, path))
         except WorldFileError as exc:
             raise WorldFileError(path, exc.problem, field="world") from None
         base = resolve_world_data(read_json_object(base_path), base_path)
@@ -241,12 +241,6 @@ def load_lab(name_or_path: str | Path, *, check_outcomes: bool = True) -> Loaded
     if check_outcomes:
         _check_outcomes(loaded)
     return loaded
-
-
-def _relative(name: str, lab_path: Path) -> str:
-    if name.lower().endswith(".json") and not Path(name).is_absolute():
-        return str(lab_path.parent / name)
-    return name
 
 
 def _profile_command(lab_path: Path, profile: str) -> str:
