@@ -291,3 +291,17 @@ def test_out_of_disk_message_never_has_more_space_available_than_required(free_m
     required, available = map(int, re.search(r"required space: (\d+) KB; available space: (\d+) KB", line).groups())
     assert available == free_mb * 1024
     assert available < required
+
+
+def test_pki_note_gives_the_documented_advice_for_entra():
+    """A device with a PKI client certificate installs as PKI; for Entra authentication the docs say to leave
+    /UsePKICert out and give AADRESOURCEURI and AADCLIENTAPPID (ccmsetup-facts §1.2), as the pki-with-entra rule
+    says, never to add them to /UsePKICert."""
+    from wizard.core.rules import load_rule_texts
+
+    verdict, _ = messages([*CMG_ARGS, "AADTENANTID=aaaabbbb-0000-cccc-1111-dddd2222eeee"], "pki-cert")
+    note = next(n for n in verdict.notes if n.id == "pki-cert-used")
+    rule_fix = load_rule_texts()["pki-with-entra"]["texts"]["conflict"]["fix"]
+    for advice in (note.fix, rule_fix):
+        assert "leave out /UsePKICert" in advice, advice
+        assert "with /UsePKICert give" not in advice, advice
