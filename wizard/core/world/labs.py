@@ -33,7 +33,7 @@ from wizard.core.world.files import (
     list_names,
     read_json_object,
 )
-from wizard.core.world.findings import finding_ids
+from wizard.core.world.findings import finding, finding_ids
 from wizard.core.world.model import FrozenModel, SchemaVersion, World
 from wizard.core.world.worlds import NamedWorld, relative_to_file, resolve_world_data, world_from_data
 
@@ -147,9 +147,7 @@ class LoadedLab:
                 seen = fixed
                 how = "your command no longer runs into it" if fixed else ""
             else:
-                from wizard.core.world.findings import finding as make_finding
-
-                checks = make_finding(fault.finding).checks
+                checks = finding(fault.finding).checks
                 flagged = [r for r in check_results if r.id in checks and r.status in ("fail", "warn", "error")]
                 seen = bool(flagged) or ended_with == fault.finding
                 how = (f"the check '{flagged[0].title}' showed it" if flagged
