@@ -138,3 +138,17 @@ def test_help_shows_that_the_command_is_optional(capsys):
     with pytest.raises(SystemExit):
         cli_main.main(["lint", "--help"])
     assert capsys.readouterr().out.startswith("usage: ccmsetup-wizard lint [-h]")
+
+
+def test_usage_names_every_gui_option(capsys):
+    """The hand-written usage line lists each option the wizard takes without a command (--lab too)."""
+    with pytest.raises(SystemExit):
+        cli_main.main(["--help"])
+    out = capsys.readouterr().out
+    usage = out.split("\n\n")[0]
+    parser = cli_main.build_parser(with_commands=False)
+    for action in parser._actions:
+        if "-h" in action.option_strings:
+            continue  # shown as -h
+        for option in action.option_strings:
+            assert option in usage, option

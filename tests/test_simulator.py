@@ -276,3 +276,32 @@ def test_every_outcome_override_ends_that_way_even_where_the_world_disagrees(out
             assert verdict.finding.id == "forced-outcome"
     if outcome == "aad-resource-mismatch":
         assert any("AADSTS50001" in m for m in texts)
+
+
+@pytest.mark.parametrize("free_mb", [0, 350, 450, 499])
+def test_out_of_disk_message_never_has_more_space_available_than_required(free_mb):
+    """client.msi's 1601 line names the space it needs and the space there is: a device that fails for lack of
+    space never shows more available than required (450 MB free used to read 'required 418304 KB; available
+    460800 KB')."""
+    low = load_world("low-disk").world
+    device = low.device.model_copy(update={"free_disk_mb": free_mb})
+    verdict, sink = evaluate(CMG_ARGS, low.model_copy(update={"device": device}))
+    assert verdict.finding is not None and verdict.finding.id == "low-disk"
+    line = next(m for m in sink.messages("client.msi") if "Out of disk space" in m)
+    required, available = map(int, re.search(r"required space: (\d+) KB; available space: (\d+) KB", line).groups())
+    assert available == free_mb * 1024
+    assert available < required
+
+
+def test_pki_note_gives_the_documented_advice_for_entra():
+    """A device with a PKI client certificate installs as PKI; for Entra authentication the docs say to leave
+    /UsePKICert out and give AADRESOURCEURI and AADCLIENTAPPID (ccmsetup-facts §1.2), as the pki-with-entra rule
+    says, never to add them to /UsePKICert."""
+    from wizard.core.rules import load_rule_texts
+
+    verdict, _ = messages([*CMG_ARGS, "AADTENANTID=aaaabbbb-0000-cccc-1111-dddd2222eeee"], "pki-cert")
+    note = next(n for n in verdict.notes if n.id == "pki-cert-used")
+    rule_fix = load_rule_texts()["pki-with-entra"]["texts"]["conflict"]["fix"]
+    for advice in (note.fix, rule_fix):
+        assert "leave out /UsePKICert" in advice, advice
+        assert "with /UsePKICert give" not in advice, advice

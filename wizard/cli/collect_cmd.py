@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wizard.cli.check_cmd import UsageError, add_demo_option, add_plan_options, load_plan, make_host
-from wizard.cli.main import DEFAULT_DEMO_ARG
+from wizard.cli.shared import UsageError, add_demo_option, add_plan_options, load_plan, make_host
+from wizard.core.world import DEFAULT_WORLD
 from wizard.host.collect import collect_evidence
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             previous = latest_run_dir()
             if previous is not None:
                 demo_options["run_dir"] = previous
-                if args.demo in (None, DEFAULT_DEMO_ARG):  # no other device named: describe the one that ran
+                if args.demo in (None, DEFAULT_WORLD):  # no other device named: describe the one that ran
                     world = _world_of_run(previous)
                     if world is not None:
                         demo_options["world"] = world

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from wizard.cli.safe_output import OutputEncodingError, SafeOutput
+from wizard.cli.shared import UsageError, format_finding
 from wizard.core.catalog import load_catalog
 from wizard.core.export import UNSAFE_OUTPUT_RULES, UnsafeOutputError, export_text, save_export
 from wizard.core.findings import sort_findings
@@ -25,10 +26,6 @@ from wizard.core.token import describe_token
 _PLAN_FIELDS = ("scenario", "mp", "ccmhostname", "sitecode", "smsmp", "aadtenantid", "aadclientappid",
                 "aadresourceuri", "regtoken")
 _SCENARIO_IDS = tuple(s.id for s in SCENARIOS)
-
-
-class UsageError(ValueError):
-    pass
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -194,8 +191,7 @@ def run(args: argparse.Namespace) -> int:
     errors = [f for f in findings if f.severity == "error"]
     for finding in findings:
         if finding.severity != "info":
-            output.err(f"{finding.severity}: {finding.rule}"
-                       f"{f' [{finding.field}]' if finding.field else ''}: {finding.message} Fix: {finding.fix}")
+            output.err(format_finding(finding))
     try:
         if errors:
             raise UnsafeOutputError(errors)
@@ -208,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     except UnsafeOutputError as exc:
         if not errors:  # the ccmsetup.exe path: the only unsafe finding that is not a rule error printed above
             for finding in output.findings(exc.findings):
-                output.err(f"error: {finding.rule} [{finding.field}]: {finding.message} Fix: {finding.fix}")
+                output.err(format_finding(finding))
         unsafe = sorted({f.rule for f in exc.findings if f.rule in UNSAFE_OUTPUT_RULES})
         why = f" ({', '.join(unsafe)}: the output would not be safe to run)" if unsafe else ""
         output.err(f"ccmsetup-wizard command: {len(exc.findings)} error(s){why}; no command "

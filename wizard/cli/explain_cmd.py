@@ -12,7 +12,6 @@ import sys
 from wizard.core.explain import SCENARIO_KEYS, Explanation, explain_code, explain_return_code, normalise_code
 
 SCENARIOS = tuple(key for key in SCENARIO_KEYS if key != "default")
-_RETURN_CODES = {"0", "6", "7", "8", "9", "10"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -60,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"ccmsetup-wizard explain: {message}", file=sys.stderr)
         return 2
-    return_code = explain_return_code(int(key), args.scenario) if key in _RETURN_CODES else None
+    return_code = explain_return_code(int(key), args.scenario) if key.isdigit() else None
+    if return_code is not None and not return_code.in_table:  # not one of ccmsetup's documented return codes
+        return_code = None
     exp = explain_code(key, args.scenario)
     known = exp.in_table or return_code is not None
     if args.json:

@@ -16,7 +16,7 @@ import json
 import sys
 from datetime import timedelta
 
-from wizard.cli.check_cmd import (
+from wizard.cli.shared import (
     UsageError,
     add_demo_option,
     add_lab_option,
@@ -222,7 +222,7 @@ def _finish(args: argparse.Namespace, session: InstallSession, results, out, ove
         print(debrief.text(), file=out)
     print(f"Exit code {code}.", file=out)
     if args.json:
-        _print_json(code=code, session=session, results=results, overridden=overridden)
+        _print_json(code=code, session=session, results=results, overridden=overridden, debrief=debrief)
     return code
 
 
@@ -232,7 +232,8 @@ def _debrief(session: InstallSession, results):
                        launch_status=launch.status if launch else None)
 
 
-def _print_json(*, code: int, session: InstallSession, results, overridden: bool, refused: str | None = None) -> None:
+def _print_json(*, code: int, session: InstallSession, results, overridden: bool, refused: str | None = None,
+                debrief=None) -> None:
     launch = session.launch_result
     outcome = session.outcome if launch is not None else None
     document = {
@@ -246,7 +247,8 @@ def _print_json(*, code: int, session: InstallSession, results, overridden: bool
     }
     if session.host.is_demo:
         document["world"] = simulated_cause(session.host, results)
-        debrief = _debrief(session, results)
+        if debrief is None:  # not computed by the caller (computing it simulates the command once more)
+            debrief = _debrief(session, results)
         if debrief is not None:
             document["lab"] = debrief.to_dict()
     if refused:

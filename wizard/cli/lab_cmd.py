@@ -11,27 +11,6 @@ import sys
 from wizard.core.world import WorldFileError
 
 
-class LabUsageError(Exception):
-    pass
-
-
-def open_lab_host(name: str, *, solution: bool = False, **demo_options):
-    """A DemoHost on the lab's planted world (with `solution`, the world with the documented fix applied;
-    speed: the lab's unless given). Raises check_cmd.UsageError naming the file, the field and the reason
-    for a lab that cannot be used."""
-    from wizard.cli.check_cmd import UsageError
-    from wizard.core.world.labs import load_lab
-    from wizard.host.demo import DemoHost
-
-    try:
-        lab = load_lab(name)
-    except WorldFileError as exc:
-        raise UsageError(f"--lab: {exc}") from None
-    options = dict(demo_options)
-    options.setdefault("speed", lab.speed)
-    return DemoHost(world=lab.named_world(fixed=solution), lab=lab, **options)
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "lab", help="list, show and check lab exercises for trainers",

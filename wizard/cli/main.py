@@ -28,7 +28,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmsetup-wizard",
         # Two forms: argparse alone would print one line ending in a required-looking "COMMAND ...".
-        usage="%(prog)s [-h] [--version] [--demo [PRESET]] [--profile FILE] [--self-test]\n"
+        usage="%(prog)s [-h] [--version] [--demo [PRESET]] [--profile FILE] [--lab NAME|FILE] [--self-test]\n"
               "       %(prog)s COMMAND [ARGS ...]",
         description="Build, check, launch and follow a Configuration Manager client install (ccmsetup.exe). "
                     "Without a command the graphical wizard opens; a command runs the same engine headless.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wizard.cli.check_cmd import add_demo_option
+from wizard.cli.shared import add_demo_option
 
 _SYMBOL = {"pass": "ok", "fail": "FAIL", "skipped": "skip"}
 

@@ -1,5 +1,5 @@
 """What the CLI says about a simulated run: the cause the simulated world planted (with the check that
-predicted it, one shared finding id), and a lab's debrief. Shared by `install` and `lab`."""
+predicted it, one shared finding id), and a lab's debrief, for `install` (text and --json)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from typing import Any
 from wizard.host.base import Host
 
 
+def _last_verdict(host: Host):
+    """The demo host's verdict for its last launched run; None on a real device or before a launch."""
+    run = getattr(host, "simulated_run", None)
+    return run() if callable(run) else None
+
+
 def simulated_cause(host: Host, check_results) -> dict[str, Any] | None:
     """The demo's verdict for the last launched run, with the checks that predicted its finding; None
     outside demo mode or before a launch."""
-    run = getattr(host, "simulated_run", None)
-    verdict = run() if callable(run) else None
+    verdict = _last_verdict(host)
     if verdict is None:
         return None
     document = verdict.to_dict()
@@ -23,8 +28,7 @@ def simulated_cause(host: Host, check_results) -> dict[str, Any] | None:
 
 
 def cause_lines(host: Host, check_results) -> list[str]:
-    verdict_run = getattr(host, "simulated_run", None)
-    verdict = verdict_run() if callable(verdict_run) else None
+    verdict = _last_verdict(host)
     if verdict is None:
         return []
     lines = []
@@ -50,7 +54,5 @@ def lab_debrief(host: Host, *, plan_argv: list[str] | None, check_results, launc
     lab = getattr(host, "lab", None)
     if lab is None:
         return None
-    run = getattr(host, "simulated_run", None)
-    verdict = run() if callable(run) else None
-    return lab.debrief(plan_argv=plan_argv, check_results=list(check_results or ()), verdict=verdict,
+    return lab.debrief(plan_argv=plan_argv, check_results=list(check_results or ()), verdict=_last_verdict(host),
                        launch_status=launch_status, hints_used=hints_used)

@@ -6,13 +6,13 @@ Icons are vector so they stay sharp at any device pixel ratio. Status colours ar
 
 from __future__ import annotations
 
-import os
-import sys
 from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QIcon, QPixmap
+
+from wizard.core.paths import RESOURCES_ENV, resources_dir  # noqa: F401 - the GUI's names for the shared lookup
 
 # Canonical icon names -> file stem in resources/icons/.
 ICON_NAMES = (
@@ -47,25 +47,6 @@ _ALIASES = {
     "internet-mp": "scenario-internet-mp",
     "cmg-token": "scenario-cmg-token",
 }
-
-RESOURCES_ENV = "CCMSETUP_WIZARD_RESOURCES"
-
-
-def resources_dir() -> Path:
-    """The `resources/` folder: `$CCMSETUP_WIZARD_RESOURCES`, else the PyInstaller bundle
-    (`sys._MEIPASS/resources`), else `wizard/resources` of an installed wheel, else the repository root next to
-    the `wizard` package (source checkout, editable install)."""
-    override = os.environ.get(RESOURCES_ENV)
-    if override:
-        return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    installed = Path(__file__).resolve().parents[1] / "resources"  # a wheel ships resources/ as wizard/resources
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[2] / "resources"
-
 
 def canonical_name(name: str) -> str:
     """Map an alias (`"warning"`, `"cmg"`) to its icon name; raises `KeyError` naming the unknown icon."""

@@ -134,18 +134,10 @@ class MessageRedactor:
     switch or property name, the start of any JWT, or one of the plan's secret values."""
 
     def __init__(self, plan: Any = None) -> None:
-        from wizard.core.catalog import load_catalog
-        from wizard.core.redact import plan_secrets
+        from wizard.core.redact import secret_markers
 
         self.plan = plan
-        markers = {"eyj"}  # every JWT starts with "eyJ"
-        for entry in load_catalog():
-            if entry.secret:
-                bare = entry.name.lstrip("/").lower()
-                markers.add(bare)  # redact() masks `/regtoken T`, `/regtoken=T` too, not only `/regtoken:T`
-        markers.update(value.lower() for value in plan_secrets(plan))
-        # A marker that contains another one adds nothing (a token value contains "eyj"); each costs a pass.
-        self.markers = tuple(sorted(m for m in markers if not any(o != m and o in m for o in markers)))
+        self.markers = secret_markers(plan)
 
     def may_hold_secret(self, lowered: str) -> bool:
         return any(marker in lowered for marker in self.markers)

@@ -25,6 +25,7 @@ from wizard.core.parse import CommandParseError, parse_command
 from wizard.core.plan import InstallPlan
 from wizard.core.redact import redact
 from wizard.core.render import command_line
+from wizard.core.simulator.shapes import REGISTRATION_SHAPES, SHAPES
 from wizard.core.token import decode_token_expiry
 from wizard.core.world import network
 from wizard.core.world.findings import WorldFinding, finding
@@ -52,10 +53,12 @@ CLIENT_PRODUCT_CODE = "{6B4B3F8B-43F8-4D1B-8E5C-2A1D4F6A9E21}"
 PACKAGE_GUID = "{E6F27809-FF66-4BAA-B0FB-E4A154A6A388}"
 CLIENT_ID = "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139"
 USER_SID = "S-1-5-21-1527250992-855612568-2252598708-1604"
-ENTRA_USER_ID = "e8838041-db7a-42d5-b9ae-78813910e4cc"
 MICROSOFT_ROOT_THUMBPRINT = "CDD4EEAE6000AC7F40C3802C171E30148030C072"  # as in the real log
 DEFAULT_RETRY_MINUTES = 10  # what real logs print when /retry is not given
 DEFAULT_DOWNLOAD_TIMEOUT = 1440
+# The documented minimum free space for the client (facts §6.1; the disk-space check's minimum too): below it
+# client.msi runs out of space, and its 1601 message names this as the space it needs.
+MIN_FREE_DISK_MB = 500
 # GetProductInfo values for the editions the worlds use; SuiteMask 256 = single-user terminal services
 # (workstations), 272 adds VER_SUITE_TERMINAL as the real log of a server shows.
 _PRODUCT_TYPES = {"enterprise": 4, "pro": 48, "education": 121, "datacenter": 8, "standard": 7}
@@ -124,11 +127,9 @@ class RecordingSink:
     """Records what a run writes, without files or waiting."""
 
     records: list[Emitted] = field(default_factory=list)
-    simulated_seconds: float = 0.0
 
     def log(self, key, message, *, type_, thread, file, component, pause):
         self.records.append(Emitted(key, message, "ccmsetup", type_, thread))
-        self.simulated_seconds += pause
 
     def msi(self, lines):
         self.records.extend(Emitted("msi", line, "client.msi", 1, 0) for line in lines)
@@ -137,7 +138,7 @@ class RecordingSink:
         self.records.append(Emitted(key, message, "registration", 1, 0))
 
     def wait(self, seconds):
-        self.simulated_seconds += seconds
+        pass
 
     def messages(self, log: str = "ccmsetup") -> list[str]:
         return [r.message for r in self.records if r.log == log]
@@ -207,10 +208,8 @@ class CcmsetupRun:
         self.internet_mp = internet_mp.strip() if internet_mp else None
         cert = self.device.pki_client_cert
         self.pki = bool(cert and cert.usable)
-        if self.forced in ("aad-resource-mismatch",) and not self.cmg_host and self.site.cmg:
-            self.cmg_host, self.cmg_id = self.site.cmg.host, self.site.cmg.id
-        if self.forced == "regtoken-with-mp" and not self.cmg_host and self.site.cmg:
-            self.cmg_host, self.cmg_id = self.site.cmg.host, self.site.cmg.id
+        if self.forced in ("aad-resource-mismatch", "regtoken-with-mp") and not self.cmg_host and self.site.cmg:
+            self.cmg_host, self.cmg_id = self.site.cmg.host, self.site.cmg.id  # these endings need the CMG path
         if self.cmg_host:
             if self.forced == "aad-resource-mismatch":
                 self.auth = "entra"
@@ -237,8 +236,6 @@ class CcmsetupRun:
 
     def _emit(self, key: str, *, thread: int | None = None, pause: float = 0.15, type_: int | None = None,
               **values: object) -> None:
-        from wizard.core.simulator.shapes import SHAPES
-
         spec = SHAPES[key]
         message = redact(spec.render(**values), self.plan)
         assert self._sink is not None
@@ -246,8 +243,6 @@ class CcmsetupRun:
                        thread=thread or self.worker_thread, file=spec.file, component=spec.component, pause=pause)
 
     def _register(self, key: str, **values: object) -> None:
-        from wizard.core.simulator.shapes import REGISTRATION_SHAPES
-
         spec = REGISTRATION_SHAPES[key]
         assert self._sink is not None
         self._sink.registration(key, spec.render(**values), component=spec.component, file=spec.file)
@@ -579,7 +574,7 @@ class CcmsetupRun:
         typed_tenant = network.normal_guid(plan.aadtenantid)
         device_tenant = network.normal_guid(join.tenant_id)
         info = network.auth_info(self.world, tenant)
-        if self._fails(info is None and self.forced is None):
+        if self._fails(info is None):
             self._http_error(f"https://{host}{info_path}", 404)
             values = dict(typed_tenant=typed_tenant or "(not given)", device_tenant=device_tenant or "(none)",
                           site_tenant=site.tenant_id, site_tenant_name=site.tenant_name, used_tenant=tenant)
@@ -803,7 +798,7 @@ class CcmsetupRun:
         self._emit("bits-start", pause=0.5)
         mp_host = base.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
         mp = self.site.management_point(mp_host) if self._mp_fallback else None
-        if self._fails(self.device.network.proxy_stalls_downloads and self.forced is None):
+        if self._fails(self.device.network.proxy_stalls_downloads):
             assert self._sink is not None
             self._sink.wait(self.download_timeout * 60)
             self._emit("bits-failed", code="0x80072ee2", description="The operation timed out", pause=0.1)
@@ -822,7 +817,7 @@ class CcmsetupRun:
 
     def _prerequisites(self) -> None:
         broken = self.device.prerequisite_failure
-        if self._fails(bool(broken) and self.forced is None, "prereq-failed"):
+        if self._fails(bool(broken), "prereq-failed"):
             name = broken or "vcredist_x64.exe"
             self._emit("prerequisite-failed", path=WINDOWS_CCMSETUP + "\\" + name, code=1603, pause=0.2)
             self._fail("0x80070643", "prerequisite-failed", prerequisite=name)
@@ -837,17 +832,17 @@ class CcmsetupRun:
         self._sink.msi([f"=== Verbose logging started: {start:%m/%d/%Y  %H:%M:%S}  Build type: SHIP UNICODE "
                         f"5.00.9135.00  Calling process: {SERVICE_EXE} ===",
                         f"MSI (s) (7C:10) [{start:%H:%M:%S}:010]: Original package ==> {package}"])
-        low_disk = self.device.free_disk_mb < 500
+        low_disk = self.device.free_disk_mb < MIN_FREE_DISK_MB
         for action, description in _MSI_ACTIONS:
             stamp = f"{datetime.now():%H:%M:%S}"  # MSI prints the wall clock of each action
             self._sink.msi([f"Action start {stamp}: {action}."])
             self._emit("msi-action", time=stamp, action=action, description=description, pause=0.9)
-            disk_fails = action == "InstallFiles" and self._fails(low_disk and self.forced is None)
+            disk_fails = action == "InstallFiles" and self._fails(low_disk)
             forced_fails = action == "CcmRegisterComponents" and self._fails(False, "msi-1603")
             if disk_fails or forced_fails:
                 if disk_fails:
-                    message = (f"Out of disk space -- Volume: 'C:'; required space: 418304 KB; available space: "
-                               f"{self.device.free_disk_mb * 1024} KB. Free some disk space and retry.")
+                    message = (f"Out of disk space -- Volume: 'C:'; required space: {MIN_FREE_DISK_MB * 1024} KB; "
+                               f"available space: {self.device.free_disk_mb * 1024} KB. Free some disk space and retry.")
                 else:
                     message = "Setup failed due to unexpected circumstances\nThe error code is 80070643"
                 self._sink.msi([f"MSI (s) (7C:10) [{stamp}:417]: Product: Configuration Manager Client -- "
@@ -864,7 +859,7 @@ class CcmsetupRun:
                            pause=0.3)
                 self._fail("0x80070643", "low-disk", free_mb=self.device.free_disk_mb)
             self._sink.msi([f"Action ended {stamp}: {action}. Return value 1."])
-        reboot = self._fails(bool(self.device.pending_restart) and self.forced is None, "reboot")
+        reboot = self._fails(bool(self.device.pending_restart), "reboot")
         self._sink.msi([f"MSI (s) (7C:10) [{start:%H:%M:%S}:612]: Windows Installer installed the product. Product "
                         f"Name: Configuration Manager Client. Product Version: {self.site.version}. Product Language: "
                         "1033. Manufacturer: Microsoft Corporation. Installation success or error status: "
@@ -942,9 +937,6 @@ def evaluate(argv: list[str], world: World, *, outcome: str | None = None,
     verdict = run.service(sink, 7812, own_process=not run.noservice)
     if verdict.state == "succeeded":
         run.registration(sink)
-    if run.noservice and verdict.return_code is None:
-        verdict = Verdict(verdict.state, 6, verdict.error_code, verdict.finding, verdict.notes, verdict.auth,
-                          verdict.stalls)
     return verdict, sink
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["WorldFileError", "deep_merge", "describe_validation_error", "find_named_file", "list_names",
-           "read_json_object", "resources_dir"]
+from wizard.core.paths import RESOURCES_ENV, resources_dir
 
-RESOURCES_ENV = "CCMSETUP_WIZARD_RESOURCES"
+__all__ = ["RESOURCES_ENV", "WorldFileError", "deep_merge", "describe_validation_error", "find_named_file",
+           "list_names", "read_json_object", "resources_dir"]
+
 MAX_FILE_BYTES = 1 << 20
 MAX_EXTENDS_DEPTH = 8
 
@@ -32,22 +32,6 @@ class WorldFileError(ValueError):
         self.problem = problem
         where = f"{self.path}: {field}: " if field else f"{self.path}: "
         super().__init__(where + problem)
-
-
-def resources_dir() -> Path:
-    """The `resources/` folder: `$CCMSETUP_WIZARD_RESOURCES`, else a PyInstaller bundle's, else
-    `wizard/resources` of an installed wheel, else the repository root (same rule as the GUI's icons)."""
-    override = os.environ.get(RESOURCES_ENV)
-    if override:
-        return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    package = Path(__file__).resolve().parents[2]  # wizard/
-    installed = package / "resources"
-    if installed.is_dir():
-        return installed
-    return package.parent / "resources"
 
 
 def list_names(kind: str) -> list[str]:

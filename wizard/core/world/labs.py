@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from wizard.core.world.files import (
     WorldFileError,
@@ -33,20 +33,16 @@ from wizard.core.world.files import (
     list_names,
     read_json_object,
 )
-from wizard.core.world.findings import finding_ids
-from wizard.core.world.model import World
-from wizard.core.world.worlds import NamedWorld, resolve_world_data, world_from_data
+from wizard.core.world.findings import finding, finding_ids
+from wizard.core.world.model import FrozenModel, SchemaVersion, World
+from wizard.core.world.worlds import NamedWorld, relative_to_file, resolve_world_data, world_from_data
 
 __all__ = ["Debrief", "DebriefItem", "Lab", "LabExpectation", "LoadedLab", "lab_names", "load_lab"]
 
 LabState = Literal["succeeded", "reboot-required", "failed", "already-running", "uac-cancelled", "stalled"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PlantedFault(_Model):
+class PlantedFault(FrozenModel):
     finding: str = Field(description="the world finding id the fault produces (wizard/core/data/world_findings.json)")
     description: str = Field(min_length=1)
     fixed_in: Literal["command", "world"] = "world"  # where the trainee's fix goes
@@ -59,26 +55,26 @@ class PlantedFault(_Model):
         return value
 
 
-class LabExpectation(_Model):
+class LabExpectation(FrozenModel):
     state: LabState
     finding: str | None = None
     error_code: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{8}$")
     return_code: int | None = None
 
 
-class LabStart(_Model):
+class LabStart(FrozenModel):
     command: str | None = None  # the ccmsetup command line the trainee starts from
     profile: str | None = None  # or a profile file, relative to the lab file
 
 
-class LabFix(_Model):
+class LabFix(FrozenModel):
     description: str = Field(min_length=1)
     command: str | None = None  # the corrected command
     world: dict[str, Any] | None = None  # the world changes that fix a fault outside the command
 
 
-class Lab(_Model):
-    schema_version: Literal[1] = 1
+class Lab(FrozenModel):
+    schema_version: SchemaVersion = 1
     title: str = Field(min_length=1)
     briefing: str = Field(min_length=1)
     world: str | dict[str, Any] = "entra-joined"
@@ -90,13 +86,6 @@ class Lab(_Model):
     expected_after_fix: LabExpectation = LabExpectation(state="succeeded")
     hints: tuple[str, ...] = ()
     speed: float = Field(10.0, gt=0, le=1000)
-
-    @field_validator("schema_version", mode="before")
-    @classmethod
-    def _integer_version(cls, value):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("schema_version must be the integer 1")
-        return value
 
 
 @dataclass(frozen=True)
@@ -158,9 +147,7 @@ class LoadedLab:
                 seen = fixed
                 how = "your command no longer runs into it" if fixed else ""
             else:
-                from wizard.core.world.findings import finding as make_finding
-
-                checks = make_finding(fault.finding).checks
+                checks = finding(fault.finding).checks
                 flagged = [r for r in check_results if r.id in checks and r.status in ("fail", "warn", "error")]
                 seen = bool(flagged) or ended_with == fault.finding
                 how = (f"the check '{flagged[0].title}' showed it" if flagged
@@ -233,7 +220,7 @@ def load_lab(name_or_path: str | Path, *, check_outcomes: bool = True) -> Loaded
         raise describe_validation_error(path, exc) from None
     if isinstance(lab.world, str):
         try:
-            base_path = find_named_file("worlds", _relative(lab.world, path))
+            base_path = find_named_file("worlds", relative_to_file(lab.world, path))
         except WorldFileError as exc:
             raise WorldFileError(path, exc.problem, field="world") from None
         base = resolve_world_data(read_json_object(base_path), base_path)
@@ -254,15 +241,9 @@ def load_lab(name_or_path: str | Path, *, check_outcomes: bool = True) -> Loaded
     return loaded
 
 
-def _relative(name: str, lab_path: Path) -> str:
-    if name.lower().endswith(".json") and not Path(name).is_absolute():
-        return str(lab_path.parent / name)
-    return name
-
-
 def _profile_command(lab_path: Path, profile: str) -> str:
     from wizard.core.profiles import ProfileError, load_profile
-    from wizard.core.render import command_line
+    from wizard.core.render import build_argv, command_line
 
     target = Path(profile)
     if not target.is_absolute():
@@ -271,8 +252,6 @@ def _profile_command(lab_path: Path, profile: str) -> str:
         plan = load_profile(target).plan
     except (ProfileError, OSError) as exc:
         raise WorldFileError(lab_path, f"the profile cannot be used: {exc}", field="start.profile") from None
-    from wizard.core.render import build_argv
-
     return "ccmsetup.exe " + command_line(build_argv(plan, show_secrets=True))
 
 

@@ -9,22 +9,34 @@ and the simulator (wizard.core.simulator) derives the ccmsetup run from plan x d
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Cmg", "Device", "DistributionPoint", "ExistingClient", "Join", "ManagementPoint", "Network",
-           "OsSpec", "PkiClientCert", "Site", "World"]
+__all__ = ["Cmg", "Device", "DistributionPoint", "ExistingClient", "FrozenModel", "Join", "ManagementPoint",
+           "Network", "OsSpec", "PkiClientCert", "SchemaVersion", "Site", "World"]
 
 DEVICE_AUTH_OK = "SUCCESS"
 DEVICE_AUTH_DISABLED = "FAILED. Device is either disabled or deleted"  # dsregcmd's own words (facts §0)
 
 
-class _Model(BaseModel):
+class FrozenModel(BaseModel):
+    """Every object of a world or lab file: frozen, and a field it doesn't know is an error (a typo in a
+    trainer's file is reported, not ignored)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class OsSpec(_Model):
+def _integer_version(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("schema_version must be the integer 1")
+    return value
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_integer_version)]  # 1, not true, 1.0 or "1"
+
+
+class OsSpec(FrozenModel):
     product: str = "Windows 11 Enterprise"  # as Windows names the edition, without "Microsoft"
     build: int = Field(26100, ge=0)
     ubr: int = Field(0, ge=0)
@@ -36,7 +48,7 @@ class OsSpec(_Model):
         return "server" in self.product.lower()
 
 
-class Join(_Model):
+class Join(FrozenModel):
     """What `dsregcmd /status` says (facts §6.2)."""
 
     azure_ad_joined: bool = False
@@ -60,7 +72,7 @@ class Join(_Model):
         return self.device_auth_status.strip().upper().startswith("FAILED")
 
 
-class ExistingClient(_Model):
+class ExistingClient(FrozenModel):
     version: str = "5.00.9132.1011"
     site_code: str | None = None
     ccmexec: Literal["running", "stopped"] = "running"
@@ -68,7 +80,7 @@ class ExistingClient(_Model):
     last_valid_mp: str | None = None
 
 
-class PkiClientCert(_Model):
+class PkiClientCert(FrozenModel):
     """A client-authentication certificate in LocalMachine\\My: ccmsetup prefers it over Entra ID (facts §0)."""
 
     subject: str = "CN=DEVICE"
@@ -84,7 +96,7 @@ class PkiClientCert(_Model):
         return not self.expired and self.chain_trusted
 
 
-class Network(_Model):
+class Network(FrozenModel):
     online: bool = True
     intranet: bool = True  # on the company network (or VPN): intranet MPs/DPs resolve and answer
     proxy: str | None = None  # the WinHTTP proxy, shown in explanations
@@ -92,7 +104,7 @@ class Network(_Model):
     unresolvable_hosts: tuple[str, ...] = ()  # extra names the device's DNS cannot resolve
 
 
-class Device(_Model):
+class Device(FrozenModel):
     computer_name: str = "DEMO-PC"
     os: OsSpec = OsSpec()
     join: Join = Join()
@@ -120,7 +132,7 @@ class Device(_Model):
         return tuple(d.upper() for d in value)
 
 
-class ManagementPoint(_Model):
+class ManagementPoint(FrozenModel):
     host: str
     https_only: bool = False  # answers HTTPS only: plain http gets 403.4 (SSL required)
     intranet: bool = True  # reachable only from the company network (or VPN)
@@ -128,13 +140,13 @@ class ManagementPoint(_Model):
     cert_root: str = "Contoso Root CA"
 
 
-class DistributionPoint(_Model):
+class DistributionPoint(FrozenModel):
     host: str = "dp01.contoso.com"
     client_package: bool = True  # the client package is distributed to it
     intranet: bool = True
 
 
-class Cmg(_Model):
+class Cmg(FrozenModel):
     host: str = "cmg.contoso.com"  # the CMG service name (CN of its server certificate)
     id: str = Field("72057594037927975", pattern=r"^\d+$")
     client_package: bool = True  # content-enabled CMG holds the client package
@@ -150,7 +162,7 @@ class Cmg(_Model):
         return f"{self.host}/CCM_Proxy_MutualAuth/{self.id}"
 
 
-class Site(_Model):
+class Site(FrozenModel):
     code: str = Field("P01", pattern=r"^[A-Za-z0-9]{3}$")
     version: str = Field("5.00.9135.1000", pattern=r"^\d+\.\d+\.\d+\.\d+$")  # site (and client package) version
     management_points: tuple[ManagementPoint, ...] = Field((ManagementPoint(host="mp01.contoso.com"),), min_length=1)
@@ -191,16 +203,9 @@ class Site(_Model):
         return next((mp for mp in self.management_points if mp.host.lower() == wanted), None)
 
 
-class World(_Model):
-    schema_version: Literal[1] = 1
+class World(FrozenModel):
+    schema_version: SchemaVersion = 1
     title: str
     description: str
     device: Device = Device()
     site: Site = Site()
-
-    @field_validator("schema_version", mode="before")
-    @classmethod
-    def _integer_version(cls, value):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("schema_version must be the integer 1")
-        return value

@@ -55,7 +55,7 @@ def resolve_world_data(data: dict[str, Any], where: Path | str, *, _depth: int =
         raise WorldFileError(where, "must name a world (a shipped name or a .json path)", field="extends")
     if _depth >= MAX_EXTENDS_DEPTH:
         raise WorldFileError(where, f"more than {MAX_EXTENDS_DEPTH} levels of extends (a loop?)", field="extends")
-    base_path = _relative(base_name, where)
+    base_path = relative_to_file(base_name, where)
     try:
         path = find_named_file("worlds", base_path)
     except WorldFileError as exc:
@@ -65,7 +65,8 @@ def resolve_world_data(data: dict[str, Any], where: Path | str, *, _depth: int =
     return deep_merge(base, changes)
 
 
-def _relative(name: str, where: Path | str) -> str:
+def relative_to_file(name: str, where: Path | str) -> str:
+    """A world named in a file: a relative `.json` path is relative to that file's folder; a shipped name stays."""
     if name.lower().endswith(".json") and isinstance(where, Path) and not Path(name).is_absolute():
         return str(where.parent / name)
     return name
