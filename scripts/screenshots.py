@@ -333,7 +333,7 @@ def diagnose_flow(shots: Shooter) -> None:
     device = Path(tempfile.mkdtemp(prefix="ccmsetup-wizard-shots-device-"))
     simulate(device / "Windows" / "ccmsetup" / "Logs", ["/mp:https://" + CMG_HOST, f"CCMHOSTNAME={CMG_HOST}",
                                                           "SMSSITECODE=P01"],
-             outcome="msi-1603", speed=25, detach=False, ccm_log_dir=device / "Windows" / "CCM" / "Logs", seed=5)
+             outcome="msi-1603", speed=25, detach=False, ccm_log_dir=device / "Windows" / "CCM" / "Logs")
     wizard = shots.wizard("entra-joined")
     wizard.page(int(PageId.WELCOME)).diagnose_button.click()
     page = wizard.currentPage()

@@ -183,6 +183,7 @@ def test_collect_demo_describes_the_device_the_last_run_used(tmp_path, capsys):
     assert main(["install", "--demo=client-installed", "--speed", "80", "--yes", "--json"]) in (0, 7)
     capsys.readouterr()
     assert main(["collect", "--demo", "--output", str(tmp_path / "bundle.zip")]) == 0
+    assert "preset 'client-installed'" in capsys.readouterr().err  # the banner names the device that ran
     from wizard.core.world import load_world
 
     ran = load_world("client-installed").world.device.computer_name

@@ -198,7 +198,7 @@ def test_simulated_runs_are_judged(outcome, tmp_path):
     logs = tmp_path / "Windows" / "ccmsetup" / "Logs"
     ccm_dir = tmp_path / "Windows" / "CCM" / "Logs"
     args = TOKEN_ARGS if outcome == "regtoken-with-mp" else CMG_ARGS
-    simulate(logs, args, outcome=outcome, speed=1000, detach=False, ccm_log_dir=ccm_dir, seed=1)
+    simulate(logs, args, outcome=outcome, speed=1000, detach=False, ccm_log_dir=ccm_dir)
     state, error_code, return_code, root_id, text = SIMULATED[outcome]
     result = diagnose(tmp_path)
     assert len(result.runs) == 1

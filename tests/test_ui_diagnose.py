@@ -89,7 +89,7 @@ def test_two_zone_folder_shows_runs_findings_and_timeline(qtbot, wizard, tmp_pat
 
 
 def test_failed_install_root_cause_and_evidence_link(qtbot, wizard, tmp_path):
-    simulate(tmp_path / "logs", CMG_ARGS, outcome="download-404", speed=1000, detach=False, seed=2)
+    simulate(tmp_path / "logs", CMG_ARGS, outcome="download-404", speed=1000, detach=False)
     wizard.open_diagnose()
     page = wizard.page(int(SidePage.DIAGNOSE))
     d = diagnosed(qtbot, page, tmp_path / "logs")

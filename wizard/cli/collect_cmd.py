@@ -66,15 +66,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _world_of_run(run_dir):
-    """The simulated world an earlier demo run used (its run folder keeps a copy), or None when it has none or
-    the copy cannot be read (then the named preset describes the device)."""
+    """The simulated world an earlier demo run used (its run folder keeps a copy, with the preset's name), or None
+    when it has none or the copy cannot be read (then the named preset describes the device)."""
     from wizard.core.world import NamedWorld, WorldFileError, load_world
-    from wizard.host.demo import WORLD_FILE
+    from wizard.host.demo import WORLD_FILE, WORLD_NAME_FILE
 
     path = run_dir / WORLD_FILE
     if not path.is_file():
         return None
     try:
-        return NamedWorld("the last demo run's", load_world(path).world, path)
+        name = (run_dir / WORLD_NAME_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        name = ""
+    try:
+        return NamedWorld(name or "last demo run", load_world(path).world, path)
     except (WorldFileError, OSError):
         return None

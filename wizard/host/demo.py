@@ -51,6 +51,7 @@ from wizard.host.netprobe import DNS, HTTP_STATUS, TLS_EXPIRED, TLS_UNTRUSTED, P
 DEFAULT_PRESET = DEFAULT_WORLD
 SERVICE_PID_FILE = ".ccmsetup-service.pid"  # written by the simulator while its "service" part runs
 WORLD_FILE = "world.json"  # the run folder's copy of the world, read by the simulator process
+WORLD_NAME_FILE = "world.name"  # beside it: the preset (or lab) name that world had, for `collect --demo`
 DEMO_EXE_MARKER = b"MZ ccmsetup-wizard DEMO: simulated ccmsetup.exe, not a program\r\n"
 DEMO_SIGNER = "Microsoft Corporation"
 KEEP_DEMO_RUNS = 20  # older demo run folders are removed when a new one starts
@@ -531,6 +532,7 @@ class DemoHost(Host):
         tmp = path.with_name(f"{WORLD_FILE}.{os.getpid()}.tmp")
         tmp.write_text(self.world.model_dump_json(indent=1), encoding="utf-8")
         os.replace(tmp, path)
+        (self._root / WORLD_NAME_FILE).write_text(self.preset, encoding="utf-8")
         return path
 
     def simulator_command(self, argv: list[str]) -> list[str]:

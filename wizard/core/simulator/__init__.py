@@ -79,16 +79,15 @@ def _world(world: World | str | Path | None) -> World:
 
 
 def simulate(log_dir, argv, *, outcome: str | None = None, speed: float = 1.0, ccm_log_dir=None,
-             detach: bool = True, seed: int | None = None, world: World | str | Path | None = None) -> int:
+             detach: bool = True, world: World | str | Path | None = None) -> int:
     """Behave like `ccmsetup.exe <argv>` on `world` (a World, a shipped world's name or a world file; default
     entra-joined): write the logs over time and return the launched process's exit code.
 
     In service mode (no /noservice) the returned code is the bootstrap's (0, or 8 when setup already runs)
     and the rest is written by a detached child process (`detach=True`) or in this thread before returning
     (`detach=False`, handy in tests). With /noservice the returned code is the ccmsetup result.
-    `seed` is accepted for old callers; runs are deterministic. Raises SimulatorError for bad input.
+    Runs are deterministic. Raises SimulatorError for bad input.
     """
-    del seed
     log_dir = _check(log_dir, outcome, speed)
     the_world = _world(world)
     ccm_dir = os.fspath(ccm_log_dir) if ccm_log_dir else default_ccm_log_dir(log_dir)
