@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from wizard.core import logparse
 from wizard.core.logparse import LogRecord, RecordParser, detect_encoding, errors_for
-from wizard.core.redact import redact
 from wizard.core.tail import DEFAULT_HINT_INTERVAL, DEFAULT_POLL_INTERVAL, LogTailer, file_size
 from wizard.core.tracker import NOTHING_SEEN, InstallTracker, Outcome, RunSplitter
 
@@ -185,6 +184,8 @@ def _print_explanation(outcome: Outcome, out) -> None:
 
 
 def format_record(record: LogRecord, colour: bool) -> str:
+    from wizard.core.redact import redact  # loads the plan model: only `log follow` prints records
+
     when = record.time_text.split("+")[0].split("-")[0] if record.fmt == "ccm" else ""
     prefix = f"{when:<12} " if when else ""
     # ccmsetup echoes its command line, /regtoken included, into the log: mask it before it reaches a terminal.
