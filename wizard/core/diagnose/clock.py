@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from itertools import compress, count, repeat
+from operator import add, attrgetter, getitem, is_, lt, ne
 
 from wizard.core.logparse import BIAS_CONVENTIONS, MAX_BIAS, MIN_BIAS
 
 __all__ = ["CONVENTIONS", "DAY_MS", "effective_bias", "key_to_datetime", "key_to_iso", "msi_local_keys",
-           "record_key"]
+           "record_key", "record_keys"]
 
 CONVENTIONS = BIAS_CONVENTIONS  # ("windows", "offset"): Windows bias (ConfigMgr) | UTC offset (script logs)
 DAY_MS = 86_400_000
@@ -78,7 +80,8 @@ def record_key(record) -> tuple[int | None, int | None]:
                 second = _second_cache[hms] = _second_ms(hms)
             frac = t[9:12]
             rest = t[12:]
-            if day is not None and second is not None and frac.isdigit() and (not rest or rest[0] in "+-"):
+            if day is not None and second is not None and frac.isascii() and frac.isdigit() and \
+                    (not rest or rest[0] in "+-"):
                 bias = None
                 if rest:
                     bias = _bias_cache.get(rest, -1)
@@ -89,6 +92,76 @@ def record_key(record) -> tuple[int | None, int | None]:
                     return day + second + int(frac), bias
     local_time = record.time
     return (None if local_time is None else datetime_key(local_time)), record.bias
+
+
+class _Memo(dict):
+    """A value per text, computed on first sight: `map(memo.__getitem__, texts)` runs at C speed for the texts
+    seen before. Cleared when it grows past `limit` entries (odd logs can hold many distinct texts)."""
+
+    def __init__(self, compute, limit: int = 200_000) -> None:
+        super().__init__()
+        self._compute = compute
+        self._limit = limit
+
+    def __missing__(self, text: str):
+        if len(self) >= self._limit:
+            self.clear()
+        value = self[text] = self._compute(text)
+        return value
+
+
+_ODD = -(1 << 62)  # a part that is not canonical: the sum of the parts is then below _ODD // 2
+_ODD_BIAS = object()
+
+
+def _day_part(date_text: str) -> int:
+    day = _day_ms(date_text) if len(date_text) == 10 else None
+    return _ODD if day is None else day
+
+
+def _second_part(hms: str) -> int:
+    second = _second_ms(hms) if len(hms) == 8 else None
+    return _ODD if second is None else second
+
+
+def _fraction_part(text: str) -> int:
+    """`.mmm` (the dot and three digits after the seconds)."""
+    if len(text) == 4 and text[0] == "." and text.isascii() and text[1:].isdigit():
+        return int(text[1:])
+    return _ODD
+
+
+def _bias_part(rest: str):
+    """The bias after `.mmm`: None when nothing is written, _ODD_BIAS for what only the parser reads."""
+    if not rest:
+        return None
+    if rest[0] not in "+-":
+        return _ODD_BIAS
+    bias = _bias(rest)
+    return _ODD_BIAS if bias is None else bias
+
+
+_DAYS = _Memo(_day_part)
+_SECONDS = _Memo(_second_part)
+_FRACTIONS = _Memo(_fraction_part)
+_BIASES = _Memo(_bias_part)
+_HMS, _FRACTION, _REST = slice(0, 8), slice(8, 12), slice(12, None)
+
+
+def record_keys(records: list) -> tuple[list, list]:
+    """`record_key` of every record, column-wise: canonical CCM times (`HH:MM:SS.mmm+BBB`, `MM-DD-YYYY`) go
+    through C-level maps over memos of their parts; anything else through `record_key` one by one."""
+    times = list(map(attrgetter("time_text"), records))
+    locals_ = list(map(add, map(add, map(_DAYS.__getitem__, map(attrgetter("date_text"), records)),
+                                map(_SECONDS.__getitem__, map(getitem, times, repeat(_HMS)))),
+                       map(_FRACTIONS.__getitem__, map(getitem, times, repeat(_FRACTION)))))
+    biases = list(map(_BIASES.__getitem__, map(getitem, times, repeat(_REST))))
+    odd = set(compress(count(), map(lt, locals_, repeat(_ODD // 2))))
+    odd.update(compress(count(), map(is_, biases, repeat(_ODD_BIAS))))
+    odd.update(compress(count(), map(ne, map(attrgetter("fmt"), records), repeat("ccm"))))
+    for i in odd:
+        locals_[i], biases[i] = record_key(records[i])
+    return locals_, biases
 
 
 def datetime_key(value: datetime) -> int:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, count, repeat
 
 __all__ = ["LinePattern", "PatternTableError", "find_matches", "load_patterns"]
 
@@ -87,7 +88,7 @@ def find_matches(messages: list[str], kind: str, table: PatternTable | None = No
     table = table or load_patterns()
     found: list[tuple[int, LinePattern, re.Match]] = []
     for needle, patterns in table.for_kind(kind).items():
-        for at in [i for i, message in enumerate(messages) if needle in message]:
+        for at in compress(count(), map(str.__contains__, messages, repeat(needle))):
             for pattern in patterns:
                 m = pattern.regex.search(messages[at])
                 if m:

@@ -153,9 +153,11 @@ def find_runs(timeline: list[TimelineEntry], matches: list[LineMatch], has_regis
                 outcome = tracker.outcome
             runs.append(Run(family, run_entries, outcome, tracker, scenario, command, last_of_family=last))
     runs.sort(key=lambda r: r.start.key)
+    keys = [m.key for m in matches]
     for run in runs:
         following = [r.start.key for r in runs if r.family == run.family and r.start.key > run.start.key]
-        run.after = _after(matches, run.start.key, min(following) if following else None, has_registration_log)
+        run.after = _after(matches, run.start.key, min(following) if following else None, has_registration_log,
+                           keys)
     return runs
 
 
@@ -172,8 +174,9 @@ def _family_name(entries: list[TimelineEntry], folder: str, kind: str) -> str:
     return names[0] if names else f"{folder}/{kind}.log"
 
 
-def _after(matches: list[LineMatch], start: int, end: int | None, has_registration_log: bool) -> After:
-    keys = [m.key for m in matches]
+def _after(matches: list[LineMatch], start: int, end: int | None, has_registration_log: bool,
+           keys: list[int]) -> After:
+    """What the client's logs say between `start` and `end`; `keys` are the matches' keys (sorted)."""
     lo = bisect_left(keys, start)
     hi = bisect_left(keys, end) if end is not None else len(matches)
     after = After(registration_log=has_registration_log)
