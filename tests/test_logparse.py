@@ -18,6 +18,7 @@ from wizard.core.logparse import (
     RecordParser,
     decode_bytes,
     detect_encoding,
+    iter_file_batches,
     iter_file_records,
     parse_bytes,
     parse_file,
@@ -279,6 +280,8 @@ def test_iter_file_records_equals_parse_bytes_and_parse_file(tmp_path_factory, p
     assert got == expected
     assert [r.offset for r in got] == [r.offset for r in expected]
     assert parse_file(path, since_offset=since) == expected
+    batches = list(iter_file_batches(path, since_offset=since, chunk_size=chunk_size))
+    assert all(batches) and [r for batch in batches for r in batch] == expected
 
 
 def test_iter_file_records_is_lazy_and_reads_in_chunks(tmp_path, monkeypatch):

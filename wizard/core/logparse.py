@@ -78,6 +78,7 @@ __all__ = [
     "decode_bytes",
     "detect_encoding",
     "errors_for",
+    "iter_file_batches",
     "iter_file_records",
     "parse_bytes",
     "parse_file",
@@ -641,6 +642,13 @@ def iter_file_records(path, *, since_offset: int = 0, chunk_size: int = 1 << 20)
     byte offsets, as `parse_file(path, since_offset=...)`. Reads `chunk_size` bytes at a time, so memory stays
     bounded by the chunk size plus one held-back incomplete record (at most about 2 x MAX_RECORD_CHARS characters,
     only for a corrupt file), not by the file size. Raises OSError if the file cannot be opened or read."""
+    for batch in iter_file_batches(path, since_offset=since_offset, chunk_size=chunk_size):
+        yield from batch
+
+
+def iter_file_batches(path, *, since_offset: int = 0, chunk_size: int = 1 << 20) -> Iterator[list]:
+    """`iter_file_records` one non-empty list of records per chunk read: for callers that work on whole batches
+    (counting levels with C-level list operations) rather than paying a generator step per record."""
     chunk_size = max(1, int(chunk_size))
     with open(path, "rb") as fh:
         head = fh.read(65536)  # what parse_bytes sniffs the encoding from
@@ -653,15 +661,18 @@ def iter_file_records(path, *, since_offset: int = 0, chunk_size: int = 1 << 20)
             text = decoder.decode(data, final=False)
             records = parser.feed(text, start) if start is not None else parser.feed(text)
             start = None
-            yield from _since(records, since_offset)
+            records = _since(records, since_offset)
+            if records:
+                yield records
             data = fh.read(chunk_size)
             if not data:
                 break
         rest, _ = decoder.getstate()
-        if rest:
-            # Same as a whole-file decode: a cut sequence or odd UTF-16 byte at the end stays visible.
-            yield from _since(parser.feed(rest.decode("latin-1")), since_offset)
-        yield from _since(parser.flush(), since_offset)
+        records = parser.feed(rest.decode("latin-1")) if rest else []
+        # Same as a whole-file decode: a cut sequence or odd UTF-16 byte at the end stays visible.
+        records = _since(records + parser.flush(), since_offset)
+        if records:
+            yield records
 
 
 def _since(records: list, since_offset: int) -> list:

@@ -1,0 +1,138 @@
+"""`ccmsetup-wizard log summary FILE --json` end to end, as a user runs it, against reading the same file. Prints JSON.
+
+Run: python tests/benchmarks/bench_log_summary.py [--mb 50] [--repeat 7]
+
+The file is the generated ~50 MB ccmsetup-style log of bench_logparse.py. Measured alternately in one run, best of
+`--repeat` (one warm-up run first, which also writes our bytecode as an installed copy has it):
+- the installed console script (`ccmsetup-wizard`, else `python -m wizard.cli.main`) as a whole process: wall
+  seconds from start to exit and its CPU seconds (os.wait4); its peak RSS in one more run, from the kernel's
+  high-water mark (/proc/PID/status VmHWM, read until it exits: the wait4 figure of a child forked from this
+  process starts at this process's own peak);
+- the baseline, in this process: read the file, `bytes.decode` and `str.splitlines` (wall and CPU);
+- the same baseline as a whole process (`python -c ...`, interpreter start-up included), for scale.
+Goals (issue 14): the process <= 4x the in-process baseline and >= 80 MB/s; peak RSS <= 3x the file size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_startup import installed_console_script, load_average, machine_info  # noqa: E402
+
+GOAL_RATIO = 4
+GOAL_MB_PER_S = 80
+GOAL_RSS_RATIO = 3
+
+
+def _child_usage(command: list[str]) -> dict:
+    """One run with wait4: wall, cpu (user+sys), peak RSS in bytes, stdout."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed copy starts from compiled bytecode
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        stdout = out.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command} exited {proc.returncode}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss * 1024, "stdout": stdout}
+
+
+def peak_rss(command: list[str]) -> int | None:
+    """Peak resident set size of one run (bytes), None where /proc is missing."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    status = Path(f"/proc/{proc.pid}/status")
+    peak = None
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak or 0, int(line.split()[1]) * 1024)
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.005)
+    return peak
+
+
+def baseline(path: str) -> dict:
+    started, cpu = time.perf_counter(), time.process_time()
+    with open(path, "rb") as fh:
+        fh.read().decode("utf-8-sig").splitlines()
+    return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    load_before = load_average()
+    command = installed_console_script()
+    with tempfile.TemporaryDirectory(prefix="bench-summary-") as folder:
+        path = os.path.join(folder, "ccmsetup.log")
+        subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from bench_logparse import "
+                        "generate; open(sys.argv[2], 'wb').write(generate(int(sys.argv[3])))",
+                        str(Path(__file__).resolve().parent), path, str(int(args.mb * 1_000_000))], check=True)
+        size = os.path.getsize(path)
+        summary_cmd = command + ["log", "summary", path, "--json"]
+        baseline_cmd = [sys.executable, "-c", "import sys; open(sys.argv[1], 'rb').read().decode('utf-8-sig')"
+                        ".splitlines()", path]
+        _child_usage(summary_cmd)  # warm-up (bytecode, page cache)
+        ours, base, base_process = [], [], []
+        for _ in range(args.repeat):
+            base.append(baseline(path))
+            ours.append(_child_usage(summary_cmd))
+            base_process.append(_child_usage(baseline_cmd))
+        peak = peak_rss(summary_cmd)
+        summary = json.loads(ours[-1]["stdout"])
+    best_wall = min(r["wall"] for r in ours)
+    best_cpu = min(r["cpu"] for r in ours)
+    base_wall = min(r["wall"] for r in base)
+    base_cpu = min(r["cpu"] for r in base)
+    paired = [o["wall"] / b["wall"] for o, b in zip(ours, base, strict=True)]
+    ratio = best_wall / base_wall
+    mb_per_s = size / 1e6 / best_wall
+    print(json.dumps({
+        "benchmark": "log summary end to end (console script, whole process)",
+        "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(command + ["log", "summary", "FILE",
+                                                                                         "--json"])),
+        "file_bytes": size,
+        "records": summary["records"],
+        "outcome": summary["outcome"]["state"],
+        "repeat": args.repeat,
+        "process_wall_s": {"best": round(best_wall, 3), "median": round(statistics.median(r["wall"] for r in ours), 3)},
+        "process_cpu_s_best": round(best_cpu, 3),
+        "baseline_decode_splitlines_s": {"wall_best": round(base_wall, 3), "cpu_best": round(base_cpu, 3)},
+        "baseline_as_a_process_wall_s_best": round(min(r["wall"] for r in base_process), 3),
+        "ratio": {"best_wall": round(ratio, 2), "best_cpu": round(best_cpu / base_cpu, 2),
+                  "paired_wall_median": round(statistics.median(paired), 2),
+                  "to_baseline_process": round(best_wall / min(r["wall"] for r in base_process), 2)},
+        "mb_per_s": round(mb_per_s, 1),
+        "peak_rss_bytes": peak,
+        "peak_rss_to_file_size": round(peak / size, 3) if peak else None,
+        "goals": {"ratio": f"<= {GOAL_RATIO}", "mb_per_s": f">= {GOAL_MB_PER_S}", "rss": f"<= {GOAL_RSS_RATIO}x file"},
+        "meets_goals": {"ratio": ratio <= GOAL_RATIO, "mb_per_s": mb_per_s >= GOAL_MB_PER_S,
+                        "rss": peak is not None and peak / size <= GOAL_RSS_RATIO},
+        "machine": machine_info(),
+        "load_average": {"before": load_before, "after": load_average()},
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
