@@ -666,11 +666,18 @@ def test_bulk_path_gives_the_records_of_the_record_by_record_path(text, encoding
         mp.setattr(RecordParser, "max_record_chars", limit)
         fast = parse_bytes(data)
         fast_pieces = _feed_in_pieces(text, cuts, encoding)
+        lean_parser = RecordParser(encoding, lean=True)
+        lean = lean_parser.feed(text) + lean_parser.flush()
         mp.setattr(RecordParser, "_emit_canonical", lambda self, text, base, out: (0, 0))
         slow = parse_bytes(data)
         slow_pieces = _feed_in_pieces(text, cuts, encoding)
     assert fast == slow
     assert fast_pieces == slow_pieces
+    judged = ("message", "component", "type", "thread", "fmt", "time_text", "date_text")
+    assert [tuple(getattr(r, f) for f in judged) for r in lean] == [tuple(getattr(r, f) for f in judged)
+                                                                   for r in slow_pieces]
+    assert all(r.offset == s.offset or (r.offset == -1 and not r.file and not r.context)
+               for r, s in zip(lean, slow_pieces, strict=True))
 
 
 def test_bulk_path_is_taken_for_canonical_records_and_stops_at_the_first_odd_one():

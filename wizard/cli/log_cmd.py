@@ -85,8 +85,10 @@ class LogSummary:
         self.splitter.feed(batch)
 
     def feed_file(self, path, since_offset: int = 0) -> None:
-        """Stream a log file through (raises OSError when it cannot be read)."""
-        for batch in logparse.iter_file_batches(path, since_offset=since_offset, chunk_size=_CHUNK):
+        """Stream a log file through (raises OSError when it cannot be read). Records are read lean (no offsets,
+        files or contexts, which judging does not use) unless an offset is given."""
+        for batch in logparse.iter_file_batches(path, since_offset=since_offset, chunk_size=_CHUNK,
+                                                lean=not since_offset):
             self.feed(batch)
 
     def finish(self) -> InstallTracker:

@@ -41,6 +41,12 @@ GROUPS = 10
 # block, line break) and its 7 values.
 JOINT = re.compile(r"(\]LOG\]!><" + _CANONICAL + r">(?:\r?\n)?)<!\[LOG\[")
 JOINT_GROUPS = 8
+# The same joint capturing only what judging a record needs: time, date, component, type, thread (see
+# `RecordParser(lean=True)`).
+_SKIPPED = r'"[^"\r\n]{0,512}"'
+LEAN_JOINT = re.compile(r"\]LOG\]!><" + f"time={_VALUE} date={_VALUE} component={_VALUE} context={_SKIPPED} "
+                        f"type={_VALUE} thread={_VALUE} file={_SKIPPED}" + r">(?:\r?\n)?<!\[LOG\[")
+LEAN_JOINT_GROUPS = 5
 # The end of a record at a known `]LOG]!>`. Groups: 7 canonical values, generic block.
 HEAD = re.compile(r"\]LOG\]!>" + _HEAD_REST)
 # Text after `]LOG]!>` that more text could still turn into a valid block (used only at the end of unfinished text).
