@@ -689,3 +689,25 @@ def test_bulk_path_is_taken_for_canonical_records_and_stops_at_the_first_odd_one
     assert [r.message for r in out] == [f"record {i}" for i in range(20)]
     assert chars == nbytes == len(body)
     assert parse_bytes((body + odd + body).encode())[20].message == "odd "
+
+
+_SEVERITY_WORDS = st.sampled_from(["error", "Errors", "ERROR_SUCCESS", "fail", "FAILED", "failover", "Fatal",
+                                   "IOException", "exceptions", "warn", "Warnings", "warned", "prewarn", "x", " ",
+                                   "_", "1", "Return value 3", "Error 1603.", "returned actual error code",
+                                   "Product: client -- Error", "\u0130", "FA\u0131L", "\u017f", "caf\u00e9", ":"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SEVERITY_WORDS, max_size=8))
+def test_severity_shortcuts_agree_with_the_patterns(words):
+    """The substring shortcut in front of the severity patterns never changes a verdict."""
+    from wizard.core import logparse
+
+    line = "".join(words)
+    plain = 3 if logparse._ERROR_WORD.search(line) else 2 if logparse._WARNING_WORD.search(line) else 1
+    assert logparse._text_severity(line) == plain
+    low = line.lower()
+    product = low.find("product: ")
+    msi = (3 if logparse._MSI_ERROR.search(line) or (product >= 0 and low.find(" -- error", product + 9) >= 0)
+           else 2 if logparse._WARNING_WORD.search(line) else 1)
+    assert logparse._msi_severity(line) == msi

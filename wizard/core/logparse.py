@@ -108,6 +108,7 @@ _MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error
 _ERROR_WORD = re.compile(
     r"(?:(?<![A-Za-z])(?:errors?(?!_success)|fail(?:s|ed|ing|ures?)?|fatal)|exceptions?)(?![A-Za-z])", re.I)
 _WARNING_WORD = re.compile(r"(?<![A-Za-z])warn(?:s|ed|ings?)?(?![A-Za-z])", re.I)
+_ERROR_STEMS = ("error", "fail", "fatal", "exception")  # what every match of _ERROR_WORD holds
 _ATTRIBUTE = re.compile(r'([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"')
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
 
@@ -260,6 +261,12 @@ def _bias_number(text: str | None) -> int | None:
 
 def _text_severity(text: str) -> int:
     """CMTrace's red/yellow rule for text without a type, on whole words: errors 3, warnings 2, else 1."""
+    if text.isascii():
+        # Every word the rule knows holds one of these (ASCII text: lower() folds as the patterns' IGNORECASE
+        # does), so most lines are settled without a regex.
+        low = text.lower()
+        if "warn" not in low and not any(word in low for word in _ERROR_STEMS):
+            return 1
     if _ERROR_WORD.search(text):
         return 3
     if _WARNING_WORD.search(text):
@@ -268,9 +275,11 @@ def _text_severity(text: str) -> int:
 
 
 def _msi_severity(line: str) -> int:
+    low = line.lower()
+    if line.isascii() and "warn" not in low and "error" not in low and "return value 3" not in low:
+        return 1  # no pattern below can match (see _text_severity)
     if _MSI_ERROR.search(line):
         return 3
-    low = line.lower()
     product = low.find("product: ")
     if product >= 0 and low.find(" -- error", product + 9) >= 0:  # "Product: <name> -- Error 1603. ..."
         return 3
