@@ -668,11 +668,13 @@ def test_bulk_path_gives_the_records_of_the_record_by_record_path(text, encoding
         fast_pieces = _feed_in_pieces(text, cuts, encoding)
         lean_parser = RecordParser(encoding, lean=True)
         lean = lean_parser.feed(text) + lean_parser.flush()
+        sharing = RecordParser(encoding, share=True)
+        shared = sharing.feed(text) + sharing.flush()
         mp.setattr(RecordParser, "_emit_canonical", lambda self, text, base, out: (0, 0))
         slow = parse_bytes(data)
         slow_pieces = _feed_in_pieces(text, cuts, encoding)
     assert fast == slow
-    assert fast_pieces == slow_pieces
+    assert fast_pieces == slow_pieces == shared
     judged = ("message", "component", "type", "thread", "fmt", "time_text", "date_text")
     assert [tuple(getattr(r, f) for f in judged) for r in lean] == [tuple(getattr(r, f) for f in judged)
                                                                    for r in slow_pieces]

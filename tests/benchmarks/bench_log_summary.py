@@ -34,13 +34,14 @@ GOAL_MB_PER_S = 80
 GOAL_RSS_RATIO = 3
 
 
-def _child_usage(command: list[str]) -> dict:
-    """One run with wait4: wall, cpu (user+sys), peak RSS in bytes, stdout."""
+def child_usage(command: list[str], *, keep_output: bool = True) -> dict:
+    """One run with wait4: wall, cpu (user+sys), stdout (b"" unless kept; else it goes to /dev/null)."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed copy starts from compiled bytecode
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(command, stdout=out if keep_output else subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -48,7 +49,7 @@ def _child_usage(command: list[str]) -> dict:
         stdout = out.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{command} exited {proc.returncode}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss * 1024, "stdout": stdout}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "stdout": stdout}
 
 
 def peak_rss(command: list[str]) -> int | None:
@@ -92,12 +93,12 @@ def main() -> int:
         summary_cmd = command + ["log", "summary", path, "--json"]
         baseline_cmd = [sys.executable, "-c", "import sys; open(sys.argv[1], 'rb').read().decode('utf-8-sig')"
                         ".splitlines()", path]
-        _child_usage(summary_cmd)  # warm-up (bytecode, page cache)
+        child_usage(summary_cmd)  # warm-up (bytecode, page cache)
         ours, base, base_process = [], [], []
         for _ in range(args.repeat):
             base.append(baseline(path))
-            ours.append(_child_usage(summary_cmd))
-            base_process.append(_child_usage(baseline_cmd))
+            ours.append(child_usage(summary_cmd))
+            base_process.append(child_usage(baseline_cmd))
         peak = peak_rss(summary_cmd)
         summary = json.loads(ours[-1]["stdout"])
     best_wall = min(r["wall"] for r in ours)

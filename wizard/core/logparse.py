@@ -111,6 +111,7 @@ _WARNING_WORD = re.compile(r"(?<![A-Za-z])warn(?:s|ed|ings?)?(?![A-Za-z])", re.I
 _ERROR_STEMS = ("error", "fail", "fatal", "exception")  # what every match of _ERROR_WORD holds
 _ATTRIBUTE = re.compile(r'([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"')
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
+_MAX_SHARED = 100_000
 
 # Windows time-zone biases (TIME_ZONE_INFORMATION.Bias, UTC = local + bias) lie within UTC+14 (-840) ... UTC-12 (+720).
 MIN_BIAS = -840
@@ -364,8 +365,12 @@ class RecordParser:
     max_record_chars = MAX_RECORD_CHARS
     window_chars = 1 << 18
 
-    def __init__(self, encoding: str = "utf-8", *, lean: bool = False):
+    def __init__(self, encoding: str = "utf-8", *, lean: bool = False, share: bool = False):
         self.encoding = _body_codec(encoding)
+        # Share: equal messages, components, contexts, dates, threads and files of canonical records are one
+        # string (a log repeats most of them: about 250 bytes less per record, more for a repeated message), for
+        # callers that keep every record (Diagnose).
+        self._shared: dict[str, str] | None = {} if share else None
         # Lean: canonical records are built without context, file and offset (-1, "not kept"), about a third
         # fewer strings; for callers that only judge records (`log summary` without --since-offset).
         self._bulk = self._emit_lean if lean else self._emit_canonical
@@ -519,9 +524,17 @@ class RecordParser:
             offsets = list(map(base.__add__, chars))
         end = offsets.pop()
         types, threads = _columns(messages, parts[6:stop:step], parts[7:stop:step])
-        out.extend(map(_new_record, zip(messages, parts[4:stop:step], parts[5:stop:step], types, threads,
-                                        parts[8:stop:step], repeat("ccm"), offsets, parts[2:stop:step],
-                                        parts[3:stop:step])))
+        components, contexts, files, dates = (parts[4:stop:step], parts[5:stop:step], parts[8:stop:step],
+                                              parts[3:stop:step])
+        if self._shared is not None:
+            shared = self._shared
+            if len(shared) > _MAX_SHARED:
+                shared.clear()
+            messages, components, contexts, files, dates, threads = (
+                list(map(shared.setdefault, column, column))
+                for column in (messages, components, contexts, files, dates, threads))
+        out.extend(map(_new_record, zip(messages, components, contexts, types, threads, files, repeat("ccm"), offsets,
+                                        parts[2:stop:step], dates)))
         return chars[-1], end - base
 
     def _emit_lean(self, text: str, base: int, out: list) -> tuple[int, int]:

@@ -179,7 +179,7 @@ def _match_lines(timeline: list[TimelineEntry]) -> list[LineMatch]:
         entries = list(compress(timeline, map(eq, kinds, repeat(kind))))
         messages = list(map(_MESSAGE, entries))
         for at, pattern, m in find_matches(messages, kind, table):
-            matches.append(LineMatch(entries[at], pattern, m.groupdict()))
+            matches.append(LineMatch(entries[at], pattern, m))
     matches.sort(key=lambda m: m.entry.key)  # stable: lines of one log keep their order
     return matches
 

@@ -34,13 +34,18 @@ def evidence_of(entry: TimelineEntry | None) -> dict | None:
     return {"path": entry.source.path, "line": entry.line, "utc": entry.utc_iso()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineMatch:
-    """A client-log line that a pattern recognised."""
+    """A client-log line that a pattern recognised (slots and the match object rather than a dict of its groups:
+    a big folder has 100k+ of them)."""
 
     entry: TimelineEntry
     pattern: LinePattern
-    groups: dict
+    found: re.Match
+
+    @property
+    def groups(self) -> dict:
+        return self.found.groupdict()
 
     @property
     def key(self) -> int:

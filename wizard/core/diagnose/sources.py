@@ -418,7 +418,7 @@ def _stream(source: Source, fh: BinaryIO, step: Callable[[int], None], limit: in
         source.problems.append(f"only the last {_size(limit)} of {_size(source.size)} were read (the end holds "
                                "the latest runs)")
     decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
-    parser = RecordParser(codec)
+    parser = RecordParser(codec, share=True)  # every record is kept: equal attribute texts are one string
     counter = _LineCounter(newline, start_line, start)
     records = source.records
     lines = source.lines
