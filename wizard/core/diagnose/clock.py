@@ -148,20 +148,33 @@ _BIASES = _Memo(_bias_part)
 _HMS, _FRACTION, _REST = slice(0, 8), slice(8, 12), slice(12, None)
 
 
-def record_keys(records: list) -> tuple[list, list]:
+def record_keys(records: list, block: int = 16_384) -> tuple[list, list]:
     """`record_key` of every record, column-wise: canonical CCM times (`HH:MM:SS.mmm+BBB`, `MM-DD-YYYY`) go
-    through C-level maps over memos of their parts; anything else through `record_key` one by one."""
-    times = list(map(attrgetter("time_text"), records))
-    locals_ = list(map(add, map(add, map(_DAYS.__getitem__, map(attrgetter("date_text"), records)),
+    through C-level maps over memos of their parts, `block` records at a time (the GIL is released between
+    blocks); anything else through `record_key` one by one."""
+    locals_: list = []
+    biases: list = []
+    for at in range(0, len(records), block):
+        part = records[at:at + block]
+        times = list(map(_TIME_TEXT, part))
+        locals_ += map(add, map(add, map(_DAYS.__getitem__, map(_DATE_TEXT, part)),
                                 map(_SECONDS.__getitem__, map(getitem, times, repeat(_HMS)))),
-                       map(_FRACTIONS.__getitem__, map(getitem, times, repeat(_FRACTION)))))
-    biases = list(map(_BIASES.__getitem__, map(getitem, times, repeat(_REST))))
-    odd = set(compress(count(), map(lt, locals_, repeat(_ODD // 2))))
-    odd.update(compress(count(), map(is_, biases, repeat(_ODD_BIAS))))
-    odd.update(compress(count(), map(ne, map(attrgetter("fmt"), records), repeat("ccm"))))
+                       map(_FRACTIONS.__getitem__, map(getitem, times, repeat(_FRACTION))))
+        biases += map(_BIASES.__getitem__, map(getitem, times, repeat(_REST)))
+    odd: set[int] = set()
+    for at in range(0, len(records), block):
+        part = slice(at, at + block)
+        odd.update(compress(count(at), map(lt, locals_[part], repeat(_ODD // 2))))
+        odd.update(compress(count(at), map(is_, biases[part], repeat(_ODD_BIAS))))
+        odd.update(compress(count(at), map(ne, map(_FMT, records[part]), repeat("ccm"))))
     for i in odd:
         locals_[i], biases[i] = record_key(records[i])
     return locals_, biases
+
+
+_TIME_TEXT = attrgetter("time_text")
+_DATE_TEXT = attrgetter("date_text")
+_FMT = attrgetter("fmt")
 
 
 def datetime_key(value: datetime) -> int:
