@@ -12,6 +12,8 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, eq
 from typing import Any
 
 from wizard.core.diagnose.patterns import LinePattern
@@ -23,6 +25,9 @@ from wizard.core.tracker import Outcome, track_runs
 __all__ = ["After", "LineMatch", "Run", "find_runs", "evidence_of"]
 
 SETUP_KINDS = ("ccmsetup", "ccmsetup-ccmeval")
+_SETUP = frozenset(SETUP_KINDS)
+_KIND = attrgetter("source.kind")
+_FOLDER = attrgetter("source.folder")
 OUTCOME_KEYS = ("state", "return_code", "return_code_source", "error_code", "final", "explanation")  # as log summary
 _COMMAND_LINE = re.compile(r"ccmsetup command line:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _AADSTS = re.compile(r"AADSTS\d+", re.IGNORECASE)
@@ -106,12 +111,10 @@ class Run:
 
 
 def _families(timeline: list[TimelineEntry]) -> dict[tuple[str, str], list[TimelineEntry]]:
-    families: dict[tuple[str, str], list[TimelineEntry]] = {}
-    for entry in timeline:
-        kind = entry.source.kind
-        if kind in SETUP_KINDS:
-            families.setdefault((entry.source.folder, kind), []).append(entry)
-    return families
+    """(folder, kind) -> its ccmsetup entries in timeline order, picked with C-level filters."""
+    setup = list(compress(timeline, map(_SETUP.__contains__, map(_KIND, timeline))))
+    names = list(zip(map(_FOLDER, setup), map(_KIND, setup), strict=True))
+    return {name: list(compress(setup, map(eq, names, repeat(name)))) for name in dict.fromkeys(names)}
 
 
 def _scenario_of(entries: list[TimelineEntry]) -> tuple[str | None, str | None]:
