@@ -164,6 +164,40 @@ def test_87d0027e_points_at_the_http_status_around_it(line, words):
     assert exp.code == "0x87d0027e" and words in exp.cause + exp.action and not exp.generic
 
 
+CCMHTTP_ERROR = "[CCMHTTP] ERROR: URL={url}, Port=443, Options=224, Code=0, Text=CCM_E_BAD_HTTP_STATUS_CODE"
+
+
+def test_87d0027e_for_the_tenants_entra_details_blames_the_tenant_not_the_content():
+    tenant = "daf4a1c2-3a0c-401b-966f-0b855d3abd1a"
+    url = f"https://cmg.contoso.com/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID={tenant}"
+    nearby = (CCMHTTP_ERROR.format(url=url), "[CCMHTTP] ERROR INFO: StatusCode=404 StatusText=Not Found")
+    exp = explain_code("0x87d0027e", context=ExplainContext("cmg", frozenset({"/mp"}), "entra-joined", nearby))
+    assert tenant in exp.cause and "onboarded" in exp.cause and "AADTENANTID" in exp.action
+    assert "distribut" not in (exp.cause + exp.action).lower() and not exp.generic
+    no_tenant = url.replace(tenant, "")
+    exp = explain_code("0x87d0027e", context=ExplainContext(nearby=(CCMHTTP_ERROR.format(url=no_tenant),
+                                                                     nearby[1])))
+    assert "isn't Entra joined" in exp.cause and "token" in exp.action
+
+
+def test_87d0027e_404_on_a_cmg_management_point_path_is_the_cmg_id_not_the_content():
+    url = "https://cmg.contoso.com/CCM_Proxy_ServerAuth/72057594037927999/ccm_system_tokenauth/request"
+    nearby = (CCMHTTP_ERROR.format(url=url), "[CCMHTTP] ERROR INFO: StatusCode=404 StatusText=Not Found")
+    exp = explain_code("0x87d0027e", context=ExplainContext(nearby=nearby))
+    assert "CMG's ID" in exp.cause and "distribut" not in (exp.cause + exp.action).lower()
+    content = ("[CCMHTTP] ERROR: URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1/CCM_Client/x64/client.msi, "
+               "Port=443", nearby[1])
+    assert "Distribute" in explain_code("0x87d0027e", context=ExplainContext(nearby=content)).action
+
+
+def test_87d0027e_403_on_a_device_without_entra_join_says_so():
+    nearby = ("[CCMHTTP] ERROR INFO: StatusCode=403 StatusText=Forbidden",)
+    exp = explain_code("0x87d0027e", context=ExplainContext("cmg", frozenset({"/mp"}), "workgroup", nearby))
+    assert "not Entra joined" in exp.cause
+    joined = explain_code("0x87d0027e", context=ExplainContext("cmg", frozenset({"/mp"}), "entra-joined", nearby))
+    assert "not Entra joined" not in joined.cause
+
+
 def test_context_from_a_plan():
     from wizard.core.plan import InstallPlan
 

@@ -497,3 +497,54 @@ def test_locked_log_is_retried_and_a_denied_stat_never_escapes_poll(tmp_path, mo
     monkeypatch.setattr(os, "stat", real_stat)
     write(host, "==========[ ccmsetup started in process 10 ]==========")
     assert [r.message for r in session.poll()] == ["==========[ ccmsetup started in process 10 ]=========="]
+
+
+def test_a_failed_run_is_explained_with_the_devices_join_state(tmp_path):
+    """The session asks dsregcmd once a failure is logged: /regtoken with /mp on a workgroup device gets
+    Microsoft's tip (remove /mp) as the action, not only as a possibility."""
+    from wizard.core.world.labs import load_lab
+
+    lab = load_lab("token-with-mp")
+    host = DemoHost(world=lab.named_world(), lab=lab, base_dir=tmp_path, latency=0, speed=400.0)
+    asked = []
+    original = host.dsregcmd
+    host.dsregcmd = lambda: asked.append(1) or original()
+    session = InstallSession(host, plan_of(lab.start_command), host.demo_exe, poll_interval=0.05,
+                             settle_seconds=0.2)
+    assert session.start().started
+    follow(session)
+    outcome = session.outcome
+    assert outcome.state == "failed" and outcome.error_code == "0x87d0027e"
+    assert "without /mp" in outcome.explanation.action
+    assert asked == [1]  # once, not per poll
+
+
+def test_join_state_of_a_dsregcmd_status():
+    from wizard.host.base import DsregStatus
+    from wizard.host.session import join_state_of
+
+    assert join_state_of(DsregStatus(azure_ad_joined=True, domain_joined=True)) == "hybrid-joined"
+    assert join_state_of(DsregStatus(azure_ad_joined=True, domain_joined=False)) == "entra-joined"
+    assert join_state_of(DsregStatus(azure_ad_joined=False, domain_joined=True)) == "domain-joined"
+    assert join_state_of(DsregStatus(azure_ad_joined=False, domain_joined=False)) == "workgroup"
+    assert join_state_of(DsregStatus()) is None
+    assert join_state_of(DsregStatus(azure_ad_joined=True, error="dsregcmd.exe was not found")) is None
+
+
+def test_keep_waiting_after_a_retrying_failure_follows_until_ccmsetup_ends(tmp_path):
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0,
+                             result_grace=0)
+    assert session.start().started
+    host.process.code = 0
+    write(host, *SERVICE_FAILED, thread=20)
+    session.poll()
+    assert session.finished and session.outcome.retry is not None and not session.outcome.final
+    session.keep_waiting()
+    for _ in range(5):
+        session.poll()
+    assert not session.finished  # not cut off again by the grace period: ccmsetup may still retry
+    host.alive = False
+    for _ in range(3):
+        session.poll()
+    assert session.finished and session.outcome.final and session.outcome.state == "failed"

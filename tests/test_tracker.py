@@ -115,11 +115,12 @@ def test_note_no_setup_left_keeps_a_result():
 
 def test_percent_and_phases_move_forward_only():
     t = InstallTracker()
-    t.feed(BOOTSTRAP + [rec("Getting AAD info from CMG 'X'")])
+    t.feed(BOOTSTRAP + [rec("==========[ ccmsetup started in process 11 ]==========", thread="200"),
+                        rec("Getting AAD info from CMG 'X'", thread="200")])
     assert t.phase == "entra"
-    t.feed([rec("Found a valid online MP 'https://x'")])
+    t.feed([rec("Found a valid online MP 'https://x'", thread="200")])
     assert t.phase == "locate"
-    t.feed([rec("File download 42% complete (1 of 2 bytes).")])
+    t.feed([rec("File download 42% complete (1 of 2 bytes).", thread="200")])  # the service's, not the launcher's
     assert (t.phase, t.percent) == ("download", 42)
     t.feed([rec("Installing version 5.00.1 of the client with product code {X}"),
             rec("Getting CCM Token from STS server 'x'")])  # an Entra line later does not move back

@@ -655,6 +655,33 @@ def test_silent_log_warns_then_offers_keep_waiting(make_wizard, qtbot, monkeypat
     assert not page.keep_waiting_button.isVisible()
 
 
+def test_a_failed_download_that_ccmsetup_retries_offers_keep_waiting(make_wizard, qtbot, monkeypatch):
+    """After a failed download the ccmsetup service stays to retry it (Outcome.retry, not final): the technician
+    can keep following, as after a silent log."""
+    import wizard.host.session as host_session
+    from wizard.host.demo import DemoHost
+    from wizard.ui.wizard import PageId
+
+    class NoGrace(host_session.InstallSession):
+        def __init__(self, host, plan, exe, **kwargs):
+            super().__init__(host, plan, exe, **{**kwargs, "result_grace": 0})
+
+    monkeypatch.setattr(host_session, "InstallSession", NoGrace)
+    monkeypatch.setattr(DemoHost, "setup_running", lambda self: True)  # the service stays, to retry
+    wizard = make_wizard(cmg_plan(), PageId.REVIEW, outcome="download-404")
+    page = go_to_install(wizard, qtbot)
+    with qtbot.waitSignal(page.outcomeReady, timeout=60_000) as blocker:
+        pass
+    outcome = blocker.args[0]
+    assert (outcome.state, outcome.error_code, outcome.final) == ("failed", "0x80190194", False)
+    assert outcome.retry is not None
+    assert page.keep_waiting_button.isVisible()
+    assert "every 10 minutes" in page.keep_waiting_button.toolTip()
+    qtbot.mouseClick(page.keep_waiting_button, Qt.MouseButton.LeftButton)
+    assert page.running and not page.isComplete()
+    assert not page.keep_waiting_button.isVisible()
+
+
 def test_retired_worker_is_deleted_only_after_its_thread_ends(qtbot):
     """A launch stuck in a prompt: retiring its worker must not wait for it nor delete it under the thread."""
     release = threading.Event()

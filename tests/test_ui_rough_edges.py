@@ -518,6 +518,21 @@ def test_a_failed_download_shows_a_failed_bar_not_100_percent(demo_wizard, qtbot
     assert "failed" in bar.accessibleDescription().lower()
 
 
+def test_the_download_bar_is_busy_between_files_not_stuck_at_the_last_files_100(demo_wizard, qtbot):
+    """The tracker's percent is the current file's; between files (and during a BITS transfer, which logs no
+    progress) it is None, and the bar says "busy" instead of keeping the last file's 100 %."""
+    wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW, speed=0.05)
+    press_next(qtbot, wizard, PageId.INSTALL)
+    page = wizard.currentPage()
+    bar = page.progress_bar
+    page.worker.progress.emit("download", 100, False, 5.0)  # the first file is complete
+    assert bar.isVisibleTo(page) and (bar.maximum(), bar.value()) == (100, 100)
+    page.worker.progress.emit("download", None, False, 6.0)  # the next file has not reported yet
+    assert bar.maximum() == 0 and "100" not in page.phase_label.text()
+    page.worker.progress.emit("download", 20, False, 7.0)
+    assert (bar.maximum(), bar.value()) == (100, 20)
+
+
 def test_a_successful_install_says_the_download_completed(demo_wizard, qtbot):
     wizard = demo_wizard(plan=demo_site_plan(), start=PageId.REVIEW)
     press_next(qtbot, wizard, PageId.INSTALL)

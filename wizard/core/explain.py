@@ -55,6 +55,12 @@ _HTTP_STATUS = re.compile(
     r"(?:http code|statuscode|http status|https status|status code)\s*[=:]?\s*([1-5]\d\d)\b"
     r"|\b([1-5]\d\d)[ ,]+(?:status )?'?(?:bad request|unauthorized|forbidden|not found|method not allowed|"
     r"proxy authentication required|internal server error|bad gateway|service unavailable|gateway timeout)")
+# The URL of a request in a log line: "[CCMHTTP] ERROR: URL=https://...,", "Checking the URL '...'",
+# "Failed to check url http://.... Error ...".
+_REQUEST_URL = re.compile(r"(?:\burl=|checking the url '|failed to check url )([^\s',]+)")
+_TENANT_IN_URL = re.compile(r"tenantid=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+# Paths that serve content (a 404 there is content that isn't where the client was sent).
+_CONTENT_PATHS = ("/ccm_client/", "sms_dp_", "downloadrestservice", "getcontentxml", "/nocert_sms_dp_")
 
 
 class ExplanationTableError(ValueError):
@@ -467,8 +473,22 @@ def _in_context(exp: Explanation, context: ExplainContext | None) -> Explanation
     return exp
 
 
+def request_url_in(lines) -> str | None:
+    """The URL of the last request named in these log lines (lower case), or None."""
+    found = None
+    for line in lines:
+        for m in _REQUEST_URL.finditer(line.lower()):
+            found = m.group(1)
+    return found
+
+
+_MP_TIP = (" If this device is neither Entra joined nor holds a PKI certificate, Microsoft's tip for /regtoken with "
+           "/mp is to try again without /mp.")
+
+
 def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
     status = http_status_in(context.nearby)
+    url = request_url_in(context.nearby) or ""
     token_with_mp = context.has("/regtoken") and context.has("/mp")
     reason = load_error_table().http_status.get(status or 0)
     seen = f" The lines around it show HTTP {status}" + (f" ({reason})." if reason else ".") if status else ""
@@ -479,13 +499,51 @@ def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
                              "to remove /mp." + seen,
                        action="Run ccmsetup again without /mp, keeping CCMHOSTNAME, SMSSITECODE and /regtoken. If "
                               "the token has expired (3 days by default, 7 at most) create a new one.")
+    if "/aadauthinfo" in url:
+        return replace(exp, generic=False, **_tenant_unknown(url, status, context))
+    if status == 404 and "ccm_proxy" in url and not any(p in url for p in _CONTENT_PATHS):
+        return replace(exp, generic=False,
+                       cause="The CMG answered HTTP 404 for the management point path it was asked for: no "
+                             "management point of the site is behind that CMG path, most likely because the number "
+                             "after CCM_Proxy_MutualAuth/ (the CMG's ID) is not this CMG's.",
+                       action="Use the CMG address exactly as a working client reports it (host/CCM_Proxy_MutualAuth/"
+                              "<ID>, from SMS_ActiveMPCandidate) in CCMHOSTNAME and /mp, then retry.")
     if status in _STATUS_CAUSES:
         cause, action = _STATUS_CAUSES[status]
+        if status in (401, 403):
+            if token_with_mp and context.join_state is None:
+                cause += _MP_TIP
+            elif context.join_state in _NOT_ENTRA_JOINED and not context.has("/regtoken"):
+                cause += (" This device is not Entra joined, so it has no Entra device token to offer; without a "
+                          "PKI client certificate or a bulk registration token the CMG refuses it.")
         return replace(exp, generic=False, cause=cause, action=action)
     if status:
         return replace(exp, cause=f"The server answered HTTP {status}" + (f" ({reason})." if reason else "."),
                        action="Check the server named in the lines above for why it answered that status.")
     if token_with_mp and context.join_state is None:
-        return replace(exp, cause=exp.cause + " If this device is neither Entra joined nor holds a PKI certificate, "
-                                              "Microsoft's tip for /regtoken with /mp is to try again without /mp.")
+        return replace(exp, cause=exp.cause + _MP_TIP)
     return exp
+
+
+def _tenant_unknown(url: str, status: int | None, context: ExplainContext) -> dict[str, str]:
+    """ccmsetup's first CMG request (AADAuthInfo?TenantID=<tenant>) got no Entra details: the CMG knows only the
+    tenants onboarded to the site ("If the tenant isn't onboarded, the CMG returns nothing", deploy-clients-cmg-azure)."""
+    tenant = _TENANT_IN_URL.search(url)
+    answer = f"HTTP {status}" if status else "an error"
+    if tenant is None:
+        cause = (f"ccmsetup asked the CMG for the Microsoft Entra details of its tenant (AADAuthInfo) without a tenant "
+                 f"ID and got {answer}: the device reports no Entra tenant (it isn't Entra joined) and the command "
+                 "has no AADTENANTID.")
+        action = ("Join the device to Microsoft Entra ID (dsregcmd /status: AzureAdJoined : YES), or install it with "
+                  "a bulk registration token (the CMG + token scenario).")
+        return {"cause": cause, "action": action}
+    cause = (f"ccmsetup asked the CMG for the Microsoft Entra details of tenant {tenant.group(1)} (AADAuthInfo) and got "
+             f"{answer}: that tenant isn't onboarded to the site's cloud management, so no Entra token can be "
+             "requested. Either AADTENANTID names another tenant than the device's, or the device belongs to a "
+             "tenant the site doesn't know.")
+    if context.join_state in _NOT_ENTRA_JOINED:
+        cause += " This device is not Entra joined either."
+    action = ("Compare that tenant with the TenantId 'dsregcmd /status' shows and with the tenant onboarded to the "
+              "site (Administration > Cloud Services). Correct AADTENANTID or leave it out (with a CMG, ccmsetup uses "
+              "the device's own tenant); a device of another tenant needs a bulk registration token.")
+    return {"cause": cause, "action": action}

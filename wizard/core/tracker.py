@@ -10,10 +10,17 @@ With /noservice the single process's exit line is the result.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from wizard.core.explain import Explanation, explain_code, explain_message, explain_return_code
+from wizard.core.explain import (
+    ExplainContext,
+    Explanation,
+    explain_code,
+    explain_message,
+    explain_return_code,
+)
 
 __all__ = ["DEFAULT_DOWNLOAD_TIMEOUT_MINUTES", "DEFAULT_RETRY_MINUTES", "NOTHING_SEEN", "PHASES", "PHASE_TITLES",
            "InstallTracker", "Outcome", "Registration", "RetryInfo", "RunSplitter", "STATES", "TrackedRun",
@@ -57,18 +64,26 @@ _DOWNLOAD_TIMEOUT = re.compile(r"\s*download\s*time\s*-?\s*out\s*:\s*(\d{1,9})\s
 _DOWNLOAD_CODE_PREFIXES = ("0x8019", "0x8020", "0x800c")
 _MAX_REGISTRATION_MESSAGES = 200
 
-# Ordered (phase, lower-case substrings). The phase only moves forward.
+# The log lines around a failure kept for its explanation (an HTTP status, the URL that got it).
+_NEARBY_LINES = 32
+
+# Ordered (phase, lower-case substrings). The phase only moves forward, so a marker must only match lines of its
+# own phase: the manifest lists the prerequisites by name ("Item 'x64/vcredist_x64.exe' is applicable", "File
+# '...\vcredist_x64.exe' doesn't exist.") and the BITS job adds them ("Adding file '.../vcredist_x64.exe' to BITS
+# job") before anything installs, so only a prerequisite being installed is the prerequisites phase ("File '...'
+# returned failure exit code 1603. Fail the installation.", "InstallFromManifest failed 0x8007064c" in Microsoft's
+# release notes). The client download is the BITS job ("Adding file ... to BITS job", "Starting BITS download for
+# client deployment files."); "Downloading ..."/"File download N% complete" lines are handled before these markers
+# because the launcher writes the same lines when it copies itself (_download_line).
 _PHASE_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("finishing", ("installation succeeded", "removing ccmsetup service", "deleting ccmsetup service",
                    "stateid='400'", "stateid='500'")),
     ("msi", ("installing version", "running installation package", "msi: action", "msi: ")),
-    ("prereqs", ("prerequisite", "vcredist", "microsoftpolicyplatformsetup", "windowsfirewallconfigurationprovider",
-                 "installing file ")),
-    ("download", ("% complete", "starting bits download", "downloading file", "download started",
-                  "bits job")),
+    ("prereqs", ("returned failure exit code", "installfrommanifest", "installing file '")),
+    ("download", ("to bits job", "bits download", "through bits", "by bits")),
     ("locate", ("location request", "found a valid online mp", "searching for dp locations", "checking the url",
                 "found remote location", "siteinforeply", "contentlocationrequest", "is on azure",
-                "local dp locations")),
+                "local dp locations", "ccm_post '", "mp_locationmanager", "no valid source or mp locations")),
     ("entra", ("aad info", "aad (device) token", "aad (user) token", "aad token", "ccm token",
                "cached encrypted token", "wam token")),
     ("service", ("in servicemain", "started the ccmsetup service", "created the ccmsetup service")),
@@ -204,18 +219,25 @@ class InstallTracker:
     mode), the ccmsetup service (`/runservice` in its logged command line, or "In ServiceMain"), or a `/noservice`
     process. Lines are given to the process whose banner thread wrote them; lines of other threads belong to the
     newest process still running. `scenario` (onprem-mp / cmg / internet-mp / cmg-token) picks the
-    scenario-specific cause in explanations; `retry_minutes`/`download_timeout_minutes` are the plan's values,
-    used for the retry note when the log does not print them.
+    scenario-specific cause in explanations; `join_state` (one of explain.JOIN_STATES, None when unknown) is the
+    device's, for callers that know it (the install session asks dsregcmd); `retry_minutes`/
+    `download_timeout_minutes` are the plan's values, used for the retry note when the log does not print them.
+
+    `percent` is the progress of the file being downloaded now, as its "File download N% complete" lines say: 0
+    when a file starts, None between files, during a BITS transfer (ccmsetup logs no progress for it), after a
+    failed download and while the launcher copies itself (that copy is not the client download).
     """
 
     def __init__(self, *, noservice: bool = False, stall_after: timedelta = timedelta(minutes=10),
                  scenario: str | None = None, retry_minutes: int | None = None,
-                 download_timeout_minutes: int | None = None):
+                 download_timeout_minutes: int | None = None, join_state: str | None = None):
         self.noservice = noservice
         self.stall_after = stall_after
         self.scenario = scenario
+        self.join_state = join_state
         self._phase = "bootstrap"
         self.percent: int | None = None
+        self._copying_self = False  # the launcher's copy of ccmsetup.exe is in progress
         self.created_at = _utcnow()
         self.last_activity: datetime | None = None
         self._first_record = None  # timestamps are parsed only when asked for (they cost more than the rest)
@@ -252,6 +274,9 @@ class InstallTracker:
         self._plan_timeout = _minutes(download_timeout_minutes)
         self._log_retry: int | None = None
         self._log_timeout: int | None = None
+        self._switches: set[str] = set()  # of every logged command line of the run
+        self._recent: deque[str] = deque(maxlen=_NEARBY_LINES)
+        self._nearby: tuple[str, ...] = ()  # the lines before the failure line that decided the run
 
     # -- public API ----------------------------------------------------------------------------------------------
 
@@ -267,6 +292,15 @@ class InstallTracker:
     def service_mode(self) -> bool:
         """True once the log shows the run handing over to the ccmsetup service."""
         return self._service_started or any(p.kind == "service" for p in self._procs)
+
+    @property
+    def command_switches(self) -> frozenset[str]:
+        """The switches (`/mp`, `/regtoken`, ... lower case) of the command lines the run logged."""
+        return frozenset(self._switches)
+
+    def explain_context(self) -> ExplainContext:
+        """What the run's log says around its failure, for explaining its code in context."""
+        return ExplainContext(self.scenario, frozenset(self._switches), self.join_state, self._nearby)
 
     @property
     def launcher_exit_code(self) -> int | None:
@@ -324,7 +358,8 @@ class InstallTracker:
                           + (" after starting the ccmsetup service" if self.service_mode else "")
                           + ", but no ccmsetup service wrote a result.")
             return Outcome("unknown", None, self._error_code, True,
-                           explain_code(self._error_code, self.scenario) if self._error_code else None,
+                           explain_code(self._error_code, self.scenario, context=self.explain_context())
+                           if self._error_code else None,
                            "ccmsetup is no longer running and did not log a result." + detail
                            + " Read the end of ccmsetup.log.")
         if not self._terminal_seen:
@@ -336,10 +371,14 @@ class InstallTracker:
             return Outcome("running", None, None, False, None, f"{self.phase_title}{waiting}.")
         rc, err = self._return_code, self._error_code
         if err is not None or (rc is not None and rc not in (0, 7)):
-            explanation = (explain_code(err, self.scenario) if err else explain_return_code(rc, self.scenario))
+            explanation = (explain_code(err, self.scenario, context=self.explain_context()) if err
+                           else explain_return_code(rc, self.scenario))
             specific = self._specific if self._specific_phase == self._failed_phase else None
-            if specific is not None and (explanation.generic or (err is None and rc in (6, 9))):
-                # "0x80004005" or a bare "return code 6" says little; the error text that caused it says more.
+            if specific is not None and (explanation.generic or (err is None and rc in (6, 9))
+                                         or (self._failed_phase == "entra" and specific.code.startswith("AADSTS"))):
+                # "0x80004005" or a bare "return code 6" says little; the error text that caused it says more. In
+                # the Entra step ccmsetup's own code ("0x87d00231", transient error) only says no token came;
+                # Entra ID's AADSTS answer says why.
                 explanation = specific
             what = f"error {err}" if err else f"return code {rc}"
             title = explanation.title if explanation else ""
@@ -460,6 +499,7 @@ class InstallTracker:
         if "regtask" in low or "aadjoinstatustask" in low or "registering client" in low:
             self._registration_line(message, low)
             return
+        self._recent.append(message)
         thread = record.thread or ""
         m = _PROCESS_START.search(message)
         if m:
@@ -527,11 +567,10 @@ class InstallTracker:
         if tm:
             self._log_timeout = _minutes(tm.group(1)) or self._log_timeout
             return
-        m = _PERCENT.search(message)
-        if m:
-            self.percent = min(100, int(m.group(1)))
-            self._set_phase("download")
+        if "download" in low and self._download_line(proc, message, low):
             return
+        if "bits" in low and ("to bits job" in low or "bits download" in low):
+            self.percent = None  # BITS transfers the client files without progress lines
         for phase, markers in _PHASE_MARKERS:
             if _PHASE_INDEX[phase] <= _PHASE_INDEX[self._phase]:
                 continue
@@ -548,7 +587,42 @@ class InstallTracker:
             if ("download" in low or "bits" in low) and ("fail" in low or "error" in low or record.type == 3):
                 self._download_trouble = True
 
+    def _download_line(self, proc: _Process, message: str, low: str) -> bool:
+        """A line about copying one file; True when it needs no more handling.
+
+        ccmsetup copies a file with "Downloading file <source>", "Downloading <source> to <target>", "File download
+        N% complete (x of y bytes).", "Download complete." (real log). The launcher writes the same lines when it
+        copies itself to %WinDir%\\ccmsetup before creating the service: that copy is not the client download."""
+        m = _PERCENT.search(message) if "% complete" in low else None
+        if m is not None:
+            if not (self._copying_self or self._is_launcher(proc)):
+                value = min(100, int(m.group(1)))
+                if self.percent is None or value >= self.percent or self.percent == 100:
+                    self.percent = value  # never backwards within a file; after 100 % a new file began
+                self._set_phase("download")
+            return True
+        if low.startswith("downloading "):
+            self._copying_self = low.rstrip(" .'").endswith("ccmsetup.exe") or self._is_launcher(proc)
+            if not self._copying_self:
+                self.percent = 0
+                self._set_phase("download")
+            return True
+        if low.startswith("download complete"):
+            if self._copying_self:
+                self._copying_self = False
+            else:
+                self.percent = None  # nothing is being downloaded until the next file starts
+            return True
+        if "failed to download" in low:
+            self.percent = None  # a failed download never reads as progress (the line goes on as an error)
+        return False
+
+    def _is_launcher(self, proc: _Process) -> bool:
+        """The launched process in service mode: it copies itself and hands over, it never downloads the client."""
+        return proc.kind == "bootstrap" and not self.noservice
+
     def _command_line(self, proc: _Process, switches: dict[str, str | None]) -> None:
+        self._switches.update(switches)
         if proc.kind == "unknown":
             if "/runservice" in switches:
                 proc.kind = "service"
@@ -575,6 +649,7 @@ class InstallTracker:
             return
         self._error_code = code
         self._error_message = message
+        self._nearby = tuple(self._recent)
         self._result(proc, when)
 
     def _exit_line(self, proc: _Process, code: int, when) -> None:
@@ -686,9 +761,10 @@ class RunSplitter:
 
     def __init__(self, *, noservice: bool = False, scenario: str | None = None, keep_runs: bool = True,
                  stall_after: timedelta = timedelta(minutes=10), retry_minutes: int | None = None,
-                 download_timeout_minutes: int | None = None):
+                 download_timeout_minutes: int | None = None, join_state: str | None = None):
         self._options = {"noservice": noservice, "scenario": scenario, "stall_after": stall_after,
-                         "retry_minutes": retry_minutes, "download_timeout_minutes": download_timeout_minutes}
+                         "retry_minutes": retry_minutes, "download_timeout_minutes": download_timeout_minutes,
+                         "join_state": join_state}
         self.keep_runs = keep_runs
         self._runs: list[_Run] = []
         self._thread_run: dict[str, _Run] = {}
@@ -701,6 +777,17 @@ class RunSplitter:
     def runs(self) -> list[TrackedRun]:
         """The runs seen so far that hold a ccmsetup run (`run_seen`), in order of their first record."""
         return [run.tracked() for run in self._runs if run.tracker.run_seen]
+
+    @property
+    def join_state(self) -> str | None:
+        return self._options["join_state"]
+
+    @join_state.setter
+    def join_state(self, value: str | None) -> None:
+        """The device's join state, learnt after the runs began (explanations of every run use it)."""
+        self._options["join_state"] = value
+        for tracker in [run.tracker for run in self._runs] + ([self._spare] if self._spare else []):
+            tracker.join_state = value
 
     @property
     def current(self) -> InstallTracker:

@@ -104,6 +104,8 @@ class InstallSession:
         self._final_override: Outcome | None = None
         self._result_alive_since: float | None = None  # a result is logged but ccmsetup is still running
         self._ticks = 0
+        self._join_state_asked = False
+        self._waiting_past_result = False  # "Keep waiting" after a logged failure: only a stall or the end stops
 
     @property
     def tracker(self) -> InstallTracker:
@@ -182,11 +184,25 @@ class InstallSession:
                 self._check_log_readable()
             if self._process is not None and self._exit_code is None:
                 self._exit_code = self._process.poll()
+            self._learn_join_state()
             self._decide()
             new = [record for batch in batches.values() for record in batch]
             if self._finished:
                 new += self._drain()
+                self._learn_join_state()
             return new
+
+    def _learn_join_state(self) -> None:
+        """Once a failure is logged, ask the device's join state (dsregcmd, once): it decides how some codes are
+        explained (0x87d0027e with /regtoken and /mp on a device that is not Entra joined)."""
+        if self._join_state_asked or not self.tracker.result_logged or self.tracker.outcome.state != "failed":
+            return
+        self._join_state_asked = True
+        try:
+            status = self.host.dsregcmd()
+        except (OSError, ValueError, NotImplementedError):
+            return  # explained without it
+        self._runs.join_state = join_state_of(status)
 
     def _decide(self) -> None:
         process_done = self._process is None or self._exit_code is not None
@@ -213,7 +229,8 @@ class InstallSession:
             now = time.monotonic()
             if self._result_alive_since is None:
                 self._result_alive_since = now
-            if self.tracker.outcome.state == "failed" and now - self._result_alive_since >= self.result_grace:
+            if (self.tracker.outcome.state == "failed" and not self._waiting_past_result
+                    and now - self._result_alive_since >= self.result_grace):
                 self._final_override = self._still_running(self.tracker.outcome)
                 self._finish(final=False)
                 return
@@ -287,9 +304,13 @@ class InstallSession:
 
     def keep_waiting(self) -> None:
         """After a stall (or a result while ccmsetup still runs): follow on (the technician knows the download
-        is slow). The launched process's handle was kept, so its exit code still counts."""
+        is slow, or waits for ccmsetup's own retry). The launched process's handle was kept, so its exit code still
+        counts. After a logged failure the session then follows until ccmsetup ends or the log stalls (a retry
+        comes every /retry minutes, far beyond the grace period)."""
         with self._lock:
             if self._final_override is not None:
+                if self.tracker.result_logged:
+                    self._waiting_past_result = True
                 self._final_override = None
                 self._finished = False
                 self._result_alive_since = None
@@ -409,6 +430,18 @@ def _plan_minutes(plan: InstallPlan, name: str) -> int | None:
         return int(str(value).strip())
     except ValueError:
         return None
+
+
+def join_state_of(status) -> str | None:
+    """A dsregcmd status as one of explain.JOIN_STATES, None when dsregcmd could not tell."""
+    if status is None or getattr(status, "error", None):
+        return None
+    entra, domain = getattr(status, "azure_ad_joined", None), getattr(status, "domain_joined", None)
+    if entra is None:
+        return None
+    if entra:
+        return "hybrid-joined" if domain else "entra-joined"
+    return "domain-joined" if domain else "workgroup"
 
 
 def probe_readable(path: Path) -> None:

@@ -200,6 +200,7 @@ class InstallPage(QWizardPage):
         self._phase_titles: dict[str, str] = {}
         self._phase = ""
         self._last_work_phase = ""  # the phase setup was in before "done": where a failure happened
+        self._download_percent: Any = None  # the last percent of the download phase (None: not known)
         self._stalled = False
         self._quiet_seconds = 0.0
         self._log_problem = ""
@@ -306,7 +307,10 @@ class InstallPage(QWizardPage):
         self._stop_worker()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
-        return self.outcome is not None and bool(getattr(self.outcome, "final", False))
+        # Following ended with an outcome: a final one, or one that is not (a failure ccmsetup still retries, a
+        # logged result while ccmsetup lingers), which the Finish page states as such. A launch that did not
+        # start has none.
+        return self.outcome is not None
 
     def first_focus(self) -> QWidget:
         # The log lines, not the filter box above them (the first control in Tab order): a stray key typed
@@ -339,6 +343,7 @@ class InstallPage(QWizardPage):
         self.stepper.set_steps(steps)
         self._phase = ""
         self._last_work_phase = ""
+        self._download_percent = None
         self._stalled = False
         self._log_problem = ""
         self._set_failure_layout(False)
@@ -376,6 +381,7 @@ class InstallPage(QWizardPage):
         self._phase_titles = dict(steps)
         self.stepper.set_steps(steps)
         self._phase = self._last_work_phase = self._log_problem = ""
+        self._download_percent = None
         self._stalled = False
         self.stall_label.setVisible(False)
         self.progress_bar.setVisible(False)
@@ -603,13 +609,22 @@ class InstallPage(QWizardPage):
         elapsed_text = (self.tr("Following for %1") if self.following_other  # it started before we looked
                         else self.tr("Elapsed %1"))
         self.elapsed_label.setText(elapsed_text.replace("%1", format_elapsed(elapsed)))
-        if percent is not None:
+        if phase == "download":
+            self._download_percent = percent
             self.progress_bar.setVisible(True)
-            self.progress_bar.setValue(int(max(0.0, min(100.0, float(percent)))))
-        if self.progress_bar.isVisibleTo(self) and self._past_download(phase):
-            # Setup went on past the download: it is complete, whatever the last percent line said.
-            self.progress_bar.setValue(100)
+            if percent is not None:
+                self.progress_bar.setRange(0, 100)
+                self.progress_bar.setValue(int(max(0.0, min(100.0, float(percent)))))
+            else:
+                # A BITS transfer logs no progress, and between two files nothing is known: a busy bar, never
+                # the last file's 100 %.
+                self.progress_bar.setRange(0, 0)
+        if self._past_download(phase):
+            # Setup went on past the download: it is complete, whatever the last percent line said (and also when
+            # the page never saw the download phase between two polls).
             self._set_download_state("complete")
+            self.progress_bar.setValue(100)
+            self.progress_bar.setVisible(True)
         self._stalled = stalled
         self._update_warning()
 
@@ -627,8 +642,10 @@ class InstallPage(QWizardPage):
             "running": self.tr("Download %p%"),
             "complete": self.tr("Download complete"),
             "failed": self.tr("Download failed"),
-            "stalled": self.tr("Download stopped at %p% (no new log lines)"),
+            "stalled": (self.tr("Download stopped at %p% (no new log lines)") if self._download_percent is not None
+                        else self.tr("Download stopped (no new log lines)")),
         }
+        self.progress_bar.setRange(0, 100)
         self.progress_bar.setFormat(formats[state])
         palette = QPalette()  # the system palette; only a failure overrides the bar colour
         if state == "failed":
@@ -682,10 +699,21 @@ class InstallPage(QWizardPage):
             self._set_download_state("failed" if state == "failed" else "stalled")
         self._stalled = False
         self._update_warning()
-        # A silent log ends the session as "unknown"; the technician may know better and follow on.
-        self.keep_waiting_button.setVisible(
-            state == "unknown" and self._setup_still_running and hasattr(self.session, "keep_waiting")
-        )
+        # A silent log ends the session as "unknown", a failed download that ccmsetup retries by itself as a failure
+        # that is not final: the technician may know better, or wait for the retry, and follow on.
+        retry = getattr(outcome, "retry", None)
+        retrying = state == "failed" and retry is not None and not getattr(outcome, "final", True)
+        can_wait = (state == "unknown" or retrying) and self._setup_still_running
+        self.keep_waiting_button.setVisible(can_wait and hasattr(self.session, "keep_waiting"))
+        if retrying:
+            self.keep_waiting_button.setAccessibleName(self.tr("Keep following setup while ccmsetup retries"))
+            self.keep_waiting_button.setToolTip(self.tr(
+                "ccmsetup is still running and tries the download again by itself every %1 minutes. Follow on "
+                "until it ends.").replace("%1", str(getattr(retry, "every_minutes", "?"))))
+        else:
+            self.keep_waiting_button.setAccessibleName(self.tr("Keep following setup; the log was silent too long"))
+            self.keep_waiting_button.setToolTip(self.tr(
+                "The log was silent so long that the result was reported as unknown. Follow on anyway."))
         summary = getattr(outcome, "summary", "") or state
         self.phase_label.setText(self.tr("%1 Press Next for the details.").replace("%1", summary))
         self.completeChanged.emit()
