@@ -224,7 +224,7 @@ class _MessageFacts:
     __slots__ = ("low", "run_marker", "registration", "start", "banner", "failed", "exited", "switches",
                  "servicemain", "service_line", "started", "reboot", "retry_line", "retry", "timeout_line",
                  "timeout", "download", "bits_no_progress", "phase", "explain_text", "download_text",
-                 "fail_or_error", "classifying", "quiet", "rank", "after", "percent", "explained")
+                 "fail_or_error", "classifying", "quiet", "rank", "after", "percent", "progress", "explained")
 
     def __init__(self, message: str) -> None:
         low = self.low = message.lower()
@@ -263,6 +263,10 @@ class _MessageFacts:
         # the result, for any line at index 0. _BLOCKED: never.
         self.rank = (_BLOCKED if not self.quiet else 0 if self.phase is None else _PHASE_INDEX[self.phase])
         self.after = _BLOCKED if (self.registration or self.start or self.failed or self.exited) else 0
+        # A "File download N% complete" line and nothing else the tracker reads before it: _download_line alone.
+        self.progress = self.percent is not None and not (
+            self.registration or self.start or self.failed or self.exited or self.switches is not None
+            or self.servicemain or self.service_line or self.reboot or self.retry_line or self.timeout_line)
         self.explained: dict = {}  # scenario -> explain_message(message, scenario)
 
 
@@ -583,12 +587,15 @@ class InstallTracker:
         self._recent.append(message)
         if _FAST and self._procs and not (facts.start or facts.failed or facts.exited) and (
                 (self._final and self._terminal_seen) or (
-                    facts.quiet and typ < 2
+                    facts.quiet and (typ < 2 or (typ == 2 and self._explain_line(message, facts) is None))
                     and (facts.phase is None or _PHASE_INDEX[facts.phase] <= _PHASE_INDEX[self._phase]))):
             # Most lines of a long log: nothing in them changes anything but the recent lines (which process
             # wrote them needs no look-up: with a process known, finding it changes nothing).
             return
         thread = record.thread or ""
+        if _FAST and facts.progress and self._procs and not (self._final and self._terminal_seen):
+            self._download_line(self._owner(record, thread, terminal=False), facts)  # the commonest active line
+            return
         m = facts.start
         if m:
             pid = int(m.group(1)) if len(m.group(1)) < 12 else None
@@ -917,9 +924,10 @@ class RunSplitter:
                 if after:
                     if facts.after == 0 and thread_run.get(record.thread, run) is run:
                         continue
-                elif facts.rank <= limit and record.type < 2 and thread_run.get(record.thread, run) is run:
+                elif facts.rank <= limit and thread_run.get(record.thread, run) is run and (
+                        record.type < 2 or (record.type == 2 and tracker._explain_line(record.message, facts) is None)):
                     continue
-                self._skip(run, records, start, at, base)
+                _skip(run, records[start:at], base + at - 1)
                 run = None
             self._index = base + at
             pending = self._pending
@@ -945,26 +953,8 @@ class RunSplitter:
                     after = tracker._final and tracker._terminal_seen
                     limit = _PHASE_INDEX[tracker._phase]
         if run is not None:
-            self._skip(run, records, start, len(records), base)
+            _skip(run, records[start:], base + len(records) - 1)
         self._index = base + len(records)
-
-    @staticmethod
-    def _skip(run: _Run, records: list, start: int, end: int, base: int) -> None:
-        """Feed records[start:end] to the run's tracker: lines its shortcut takes (see feed)."""
-        if end <= start:
-            return
-        tracker = run.tracker
-        stretch = records[start:end]
-        tracker.records_seen += end - start
-        types = list(map(_TYPE, stretch))
-        tracker.errors += types.count(3)
-        tracker.warnings += types.count(2)
-        tracker._recent.extend(map(_MESSAGE, stretch[-_NEARBY_LINES:]))
-        tracker._last_record = stretch[-1]
-        tracker.last_activity = _FEED_TIME
-        tracker.stalled = False
-        if base + end - 1 > run.last_index:
-            run.last_index, run.last_record = base + end - 1, stretch[-1]
 
     def flush(self) -> None:
         """End of input: a banner still waiting is decided with what is known."""
@@ -1044,8 +1034,53 @@ class RunSplitter:
         else:
             run = newest
         self._claim(run, pending.thread)
-        for index, record in pending.records:
-            run.take(index, record)
+        if not _FAST:
+            for index, record in pending.records:
+                run.take(index, record)
+            return
+        # As feed does: the lines the tracker's shortcut takes, in stretches.
+        facts_of = self._facts.__getitem__
+        tracker = run.tracker
+        items = pending.records
+        start = None
+        after = False
+        limit = 0
+        for at, (index, record) in enumerate(items):
+            facts = facts_of(record.message)
+            if start is not None:
+                if after:
+                    if facts.after == 0:
+                        continue
+                elif facts.rank <= limit and (record.type < 2 or (
+                        record.type == 2 and tracker._explain_line(record.message, facts) is None)):
+                    continue
+                _skip(run, [r for _, r in items[start:at]], items[at - 1][0])
+                start = None
+            run.take(index, record, facts)
+            if tracker._procs and tracker.run_seen:
+                start = at + 1
+                after = tracker._final and tracker._terminal_seen
+                limit = _PHASE_INDEX[tracker._phase]
+        if start is not None and start < len(items):
+            _skip(run, [r for _, r in items[start:]], items[-1][0])
+
+
+def _skip(run: _Run, stretch: list, last_index: int) -> None:
+    """Give `stretch` (records in order, the last one at `last_index`) to the run's tracker: lines its shortcut
+    takes (InstallTracker._feed_one), all at once: counts, the recent lines, the last record."""
+    if not stretch:
+        return
+    tracker = run.tracker
+    tracker.records_seen += len(stretch)
+    types = list(map(_TYPE, stretch))
+    tracker.errors += types.count(3)
+    tracker.warnings += types.count(2)
+    tracker._recent.extend(map(_MESSAGE, stretch[-_NEARBY_LINES:]))
+    tracker._last_record = stretch[-1]
+    tracker.last_activity = _FEED_TIME
+    tracker.stalled = False
+    if last_index > run.last_index:
+        run.last_index, run.last_record = last_index, stretch[-1]
 
 
 def track_runs(records, *, noservice: bool = False, scenario: str | None = None) -> list[TrackedRun]:
