@@ -426,8 +426,8 @@ class RecordParser:
     def _byte_len(self, text: str) -> int:
         if not text:
             return 0
-        if self._ascii_compatible and text.isascii():
-            return len(text)
+        if text.isascii():
+            return len(text) * self._newline_bytes  # ASCII: one code unit a character (UTF-16's are 2 bytes)
         return len(text.encode(self.encoding, self._errors))
 
     def _parse(self, text: str, base: int, final: bool):
@@ -634,7 +634,7 @@ class RecordParser:
             return pos
         if gap.isspace():
             return pos + (len(gap) if fast else self._byte_len(gap))
-        encoding, errors, limit = self.encoding, self._errors, self.max_record_chars
+        limit = self.max_record_chars
         long = len(gap) > limit
         for line in gap.split("\n"):
             pieces = [line[i:i + limit] for i in range(0, len(line), limit)] if long and len(line) > limit \
@@ -643,7 +643,7 @@ class RecordParser:
                 text = piece.rstrip("\r")
                 if text and not text.isspace():
                     out.append(self._plain_record(text if fast else _clean(text), pos))
-                pos += len(piece) if fast else len(piece.encode(encoding, errors))
+                pos += len(piece) if fast else self._byte_len(piece)
             pos += self._newline_bytes
         return pos - self._newline_bytes  # no line break after the last line
 

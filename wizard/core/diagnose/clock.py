@@ -164,9 +164,13 @@ def record_keys(records: list, block: int = 16_384) -> tuple[list, list]:
     odd: set[int] = set()
     for at in range(0, len(records), block):
         part = slice(at, at + block)
-        odd.update(compress(count(at), map(lt, locals_[part], repeat(_ODD // 2))))
-        odd.update(compress(count(at), map(is_, biases[part], repeat(_ODD_BIAS))))
-        odd.update(compress(count(at), map(ne, map(_FMT, records[part]), repeat("ccm"))))
+        if min(locals_[part], default=0) < _ODD // 2:
+            odd.update(compress(count(at), map(lt, locals_[part], repeat(_ODD // 2))))
+        if _ODD_BIAS in biases[part]:
+            odd.update(compress(count(at), map(is_, biases[part], repeat(_ODD_BIAS))))
+        fmts = list(map(_FMT, records[part]))
+        if fmts.count("ccm") != len(fmts):
+            odd.update(compress(count(at), map(ne, fmts, repeat("ccm"))))
     for i in odd:
         locals_[i], biases[i] = record_key(records[i])
     return locals_, biases
