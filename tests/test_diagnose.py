@@ -642,5 +642,5 @@ def test_merge_equals_a_stable_sort_of_all_logs(logs, block):
     expected = [e.at for e in sorted((e for entries in per_source for e in entries), key=lambda e: e.key)]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(timeline_module, "BLOCK", block)
-        merged = timeline_module._merge(per_source)
+        merged = timeline_module.merge_by_key(per_source)
     assert [e.at for e in merged] == expected

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import compress, repeat
+from functools import partial
 from operator import attrgetter, eq
 
 from wizard.core.diagnose.clock import CONVENTIONS, datetime_key
@@ -18,7 +18,15 @@ from wizard.core.diagnose.findings import DiagnoseFinding, find_findings
 from wizard.core.diagnose.patterns import find_matches, load_patterns
 from wizard.core.diagnose.runs import SETUP_KINDS, LineMatch, Run, find_runs
 from wizard.core.diagnose.sources import Source, discover, read_sources
-from wizard.core.diagnose.timeline import CONFIGMGR_KINDS, SourceTimes, TimelineEntry, build_timeline
+from wizard.core.diagnose.timeline import (
+    CONFIGMGR_KINDS,
+    SourceTimes,
+    TimelineEntry,
+    build_timeline,
+    column,
+    merge_by_key,
+    select,
+)
 
 __all__ = ["Diagnosis", "diagnose", "match_conventions", "parse_utc"]
 
@@ -171,17 +179,15 @@ def _assemble(input_path: str, kind: str, sources: list[Source], times: list[Sou
 def _match_lines(timeline: list[TimelineEntry]) -> list[LineMatch]:
     """The lines the pattern table recognises, in timeline order (one substring scan per needle and log kind)."""
     table = load_patterns()
-    kinds = list(map(_KIND, timeline))
-    matches: list[LineMatch] = []
+    kinds = column(timeline, _KIND)
+    per_kind: list[list[LineMatch]] = []
     for kind in dict.fromkeys(kinds):  # in the order of first appearance, as the matches of equal times are
         if not table.for_kind(kind):
             continue
-        entries = list(compress(timeline, map(eq, kinds, repeat(kind))))
-        messages = list(map(_MESSAGE, entries))
-        for at, pattern, m in find_matches(messages, kind, table):
-            matches.append(LineMatch(entries[at], pattern, m))
-    matches.sort(key=lambda m: m.entry.key)  # stable: lines of one log keep their order
-    return matches
+        entries = select(timeline, column(kinds, partial(eq, kind)))
+        messages = column(entries, _MESSAGE)
+        per_kind.append([LineMatch(entries[at], pattern, m) for at, pattern, m in find_matches(messages, kind, table)])
+    return merge_by_key(per_kind)  # stable: lines of one log keep their order
 
 
 def _bias_hints(times: list[SourceTimes], conventions: dict[str, str], notes: dict[str, list[str]]) -> None:

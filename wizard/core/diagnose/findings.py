@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from functools import partial
 from operator import attrgetter, eq
 
 from wizard.core.diagnose.runs import SETUP_KINDS, LineMatch, Run, evidence_of, pattern_explanation
-from wizard.core.diagnose.timeline import TimelineEntry
+from wizard.core.diagnose.timeline import TimelineEntry, column, select
 from wizard.core.explain import Explanation, explain_message
 
 __all__ = ["DiagnoseFinding", "find_findings"]
@@ -391,7 +391,7 @@ def _known_errors(timeline: list[TimelineEntry], explain: _Explainer, used: set[
     """Error lines of the client's logs (not ccmsetup's own: its runs are judged above) that the error table
     explains specifically."""
     groups: OrderedDict[str, tuple[Explanation, list[TimelineEntry]]] = OrderedDict()
-    for entry in compress(timeline, map(eq, map(_TYPE, timeline), repeat(3))):  # error lines, at C speed
+    for entry in select(timeline, column(column(timeline, _TYPE), partial(eq, 3))):  # error lines, at C speed
         if entry.source.kind in SETUP_KINDS or entry.source.kind == "client.msi":
             continue
         if id(entry) in used:
@@ -415,7 +415,7 @@ def _msi_failures(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
     """client.msi.log lines that show the failing action: its 'returned actual error code' / 'Error NNNN.' line
     and its 'Action ended ...: X. Return value 3.' line (INSTALL itself is only the consequence)."""
     out: list[TimelineEntry] = []
-    for entry in compress(timeline, map(eq, map(_KIND, timeline), repeat("client.msi"))):
+    for entry in select(timeline, column(column(timeline, _KIND), partial(eq, "client.msi"))):
         message = entry.message
         # An ASCII line without "return value 3" cannot match (lower() folds ASCII as IGNORECASE does).
         m = None if message.isascii() and "return value 3" not in message.lower() else _MSI_RETURN_3.search(message)

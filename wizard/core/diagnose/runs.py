@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from itertools import compress, repeat
+from functools import lru_cache, partial
 from operator import attrgetter, eq
 from typing import Any
 
 from wizard.core.diagnose.patterns import LinePattern
-from wizard.core.diagnose.timeline import TimelineEntry
+from wizard.core.diagnose.timeline import TimelineEntry, column, select
 from wizard.core.explain import Explanation, explain_code, explain_message
 from wizard.core.redact import redact
 from wizard.core.tracker import Outcome, track_runs
@@ -112,9 +111,9 @@ class Run:
 
 def _families(timeline: list[TimelineEntry]) -> dict[tuple[str, str], list[TimelineEntry]]:
     """(folder, kind) -> its ccmsetup entries in timeline order, picked with C-level filters."""
-    setup = list(compress(timeline, map(_SETUP.__contains__, map(_KIND, timeline))))
-    names = list(zip(map(_FOLDER, setup), map(_KIND, setup), strict=True))
-    return {name: list(compress(setup, map(eq, names, repeat(name)))) for name in dict.fromkeys(names)}
+    setup = select(timeline, column(column(timeline, _KIND), _SETUP.__contains__))
+    names = list(zip(column(setup, _FOLDER), column(setup, _KIND), strict=True))
+    return {name: select(setup, column(names, partial(eq, name))) for name in dict.fromkeys(names)}
 
 
 def _scenario_of(entries: list[TimelineEntry]) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
 from operator import add, attrgetter, le, mul
 
 from wizard.core.diagnose.clock import (
@@ -23,7 +23,8 @@ from wizard.core.diagnose.clock import (
 )
 from wizard.core.diagnose.sources import Source
 
-__all__ = ["CONFIGMGR_KINDS", "SourceTimes", "TimelineEntry", "build_timeline"]
+__all__ = ["BLOCK", "CONFIGMGR_KINDS", "SourceTimes", "TimelineEntry", "build_timeline", "column", "merge_by_key",
+           "select"]
 
 # Logs ConfigMgr itself writes: their bias is the Windows bias, and they tell the device's time zone.
 CONFIGMGR_KINDS = frozenset({"ccmsetup", "ccmsetup-ccmeval", "ClientIDManagerStartup", "ClientLocation",
@@ -181,12 +182,28 @@ def build_timeline(times: list[SourceTimes], conventions: dict[str, str]) -> tup
                          f"in the merged timeline with {where}")
         if texts:
             notes[source.path] = texts
-    return _merge(per_source), notes
+    return merge_by_key(per_source), notes
 
 
 # Items per C-level pass over a column: the GIL is released between passes (a window reading in the background
 # stays responsive), and the temporaries stay in the CPU caches.
 BLOCK = 16_384
+
+
+def column(items: list, getter) -> list:
+    """`list(map(getter, items))`, BLOCK items per C-level pass (see BLOCK)."""
+    out: list = []
+    for at in range(0, len(items), BLOCK):
+        out += map(getter, items[at:at + BLOCK])
+    return out
+
+
+def select(items: list, flags: list) -> list:
+    """`list(compress(items, flags))`, BLOCK items per C-level pass."""
+    out: list = []
+    for at in range(0, len(items), BLOCK):
+        out += compress(items[at:at + BLOCK], flags[at:at + BLOCK])
+    return out
 
 
 def _timed_entries(st: SourceTimes, usable: dict, device_bias: dict[str, int]):
@@ -245,8 +262,8 @@ def _entries_one_by_one(st: SourceTimes, usable: dict, device_bias: dict[str, in
     return entries, placed, placed_bias, basis
 
 
-def _merge(per_source: list[list[TimelineEntry]]) -> list[TimelineEntry]:
-    """All entries by key; equal keys keep the input's order (the sources' order, then each source's own), as a
+def merge_by_key(per_source: list[list]) -> list:
+    """All entries (anything with a `key`) by key; equal keys keep the input's order (the sources' order, then each source's own), as a
     stable sort of everything would. Each log is nearly in time order already: a log found in order is not
     sorted again, and the merge takes key windows of about BLOCK entries, each a small C-level stable sort of
     the sources' slices in source order, so the GIL is never held for long."""
