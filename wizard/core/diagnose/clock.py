@@ -211,7 +211,11 @@ def key_to_iso(key: int | None, *, utc: bool) -> str | None:
         if len(_second_text) > 200_000:
             _second_text.clear()
         text = _second_text[second] = f"{day_text}T{hour:02d}:{minute:02d}:{sec:02d}"
-    return f"{text}.{millis:03d}Z" if utc else f"{text}.{millis:03d}"
+    return text + (_MILLIS_Z[millis] if utc else _MILLIS[millis])
+
+
+_MILLIS = [f".{millis:03d}" for millis in range(1000)]
+_MILLIS_Z = [f"{text}Z" for text in _MILLIS]
 
 
 # ---------------------------------------------------------------------------------------------------------------
