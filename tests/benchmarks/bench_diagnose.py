@@ -145,7 +145,10 @@ def core_numbers(root: Path, repeat: int) -> dict:
         result = diagnose(root)
         best = min(best, time.perf_counter() - started)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Where the time goes: reading+parsing, then times/merge/runs/findings.
+    # Where the time goes: reading+parsing, then times/merge/runs/findings (with the collector paused, as
+    # diagnose() pauses it).
+    gc.collect()
+    gc.disable()
     sources, kind = discover(root)
     started = time.perf_counter()
     read_sources(sources)
@@ -165,6 +168,7 @@ def core_numbers(root: Path, repeat: int) -> dict:
     started = time.perf_counter()
     write_json(result, _Discard())  # what `diagnose --json` writes
     t_json = time.perf_counter() - started
+    gc.enable()
     return {
         "records": len(result.timeline),
         "runs": len(result.runs),
