@@ -152,3 +152,25 @@ def test_usage_names_every_gui_option(capsys):
             continue  # shown as -h
         for option in action.option_strings:
             assert option in usage, option
+
+
+def test_a_subcommand_loads_only_its_own_module(tmp_path):
+    """`log summary` must not pay for the plan model, the simulator or the other commands (about 0.3 s)."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "ccmsetup.log"
+    log.write_text('<![LOG[Ccmsetup command line: ccmsetup.exe /mp:mp1 SMSSITECODE=PS1]LOG]!><time="10:00:00.000+480" '
+                   'date="01-13-2023" component="ccmsetup" context="" type="1" thread="1" file="x:1">\r\n')
+    probe = ("import sys; from wizard.cli.main import main; code = main(['log', 'summary', sys.argv[1], '--json']); "
+             "print(sorted(m for m in sys.modules if m.startswith(('wizard.cli.', 'wizard.core.plan', 'pydantic', "
+             "'wizard.host', 'wizard.core.simulator'))))")
+    out = subprocess.run([sys.executable, "-c", probe, str(log)], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "['wizard.cli.log_cmd', 'wizard.cli.main']"
+
+
+def test_help_after_a_subcommand_is_that_subcommands_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["log", "--help"])
+    assert exit_info.value.code == 0
+    assert "summary" in capsys.readouterr().out

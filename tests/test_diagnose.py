@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wizard.cli.main import main
 from wizard.core.diagnose import (
@@ -488,6 +490,23 @@ def test_small_chunks_give_the_same_records_and_lines(tmp_path, monkeypatch, enc
     assert source.lines == expected_lines
 
 
+_LINE_PIECES = [ccm("one", T0, 0), ccm("two\r\nlines", T0, 0), ccm("three\nlf", T0, 0), "plain line\r\n", "\r\n",
+                "\n", "  \r\n", ccm("no break", T0, 0).rstrip("\r\n"), ccm("caf\u00e9", T0, 0)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=40), st.sampled_from(["utf-8-sig", "utf-16"]),
+       st.sampled_from([2, 64, 100, 1 << 20]))
+def test_line_numbers_are_the_line_breaks_before_each_record(tmp_path, monkeypatch, pieces, encoding, chunk):
+    path = tmp_path / "ccmsetup.log"
+    data = "".join(pieces).encode(encoding)
+    path.write_bytes(data)
+    monkeypatch.setattr(sources_module, "CHUNK_BYTES", chunk)
+    source = diagnose(path).sources[0]
+    newline = "\n".encode(encoding)[-len("\n".encode("utf-16-le")):] if encoding == "utf-16" else b"\n"
+    assert source.lines == [data.count(newline, 0, r.offset) + 1 for r in source.records]
+
+
 def test_cancel_stops_reading(tmp_path):
     write(tmp_path / "ccmsetup.log", setup_run(T0, 0) * 50)
     cancel = threading.Event()
@@ -586,3 +605,42 @@ def test_a_huge_file_is_read_from_its_end_with_true_line_numbers(tmp_path, monke
     for record, number in zip(source.records, source.lines, strict=True):
         if record.fmt == "ccm":
             assert expected[record.message] == number
+
+
+_TIME_TEXTS = st.sampled_from(["10:00:00.000+480", "23:59:59.999-120", "10:00:00.000", "10:00:00.000+-480",
+                               "10:00:00.0+480", "1:00:00.000+480", "24:00:00.000+480", "10:00:00.12x+0",
+                               "10:00:00.000 +480", "10:00:00,000+480", "", "10:00", "10:00:00.0000000+060",
+                               "10:00:00.000+99999", "\u0661\u0660:00:00.000+0", "10:00:00.\u00b2\u00b2\u00b2+0"])
+_DATE_TEXTS = st.sampled_from(["01-13-2023", "1-13-2023", "13-01-2023", "02-29-2023", "02-29-2024", "", "2023-01-13"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_TIME_TEXTS, _DATE_TEXTS, st.sampled_from(["ccm", "ccm", "legacy", "plain"])),
+                max_size=30))
+def test_column_wise_record_keys_equal_record_key(rows):
+    from wizard.core.diagnose.clock import record_key, record_keys
+    from wizard.core.logparse import LogRecord
+
+    records = [LogRecord("2023-01-13 10:00:00 plain" if fmt == "plain" else "m", "c", "", 1, None, "", fmt, 0, t, d)
+               for t, d, fmt in rows]
+    expected = [record_key(r) for r in records]  # never raises, not even on Unicode digits
+    columns = ([key for key, _ in expected], [bias for _, bias in expected])
+    assert record_keys(records) == columns
+    assert record_keys(records, block=3) == columns
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), max_size=25), max_size=5), st.sampled_from([1, 2, 3, 7, 16384]))
+def test_merge_equals_a_stable_sort_of_all_logs(logs, block):
+    """The windowed merge gives exactly a stable sort of the logs' entries in input order (equal times keep
+    the logs' order, then each log's own), for logs in order or not, with many equal times."""
+    from types import SimpleNamespace
+
+    from wizard.core.diagnose import timeline as timeline_module
+
+    per_source = [[SimpleNamespace(key=k, at=(i, j)) for j, k in enumerate(keys)] for i, keys in enumerate(logs)]
+    expected = [e.at for e in sorted((e for entries in per_source for e in entries), key=lambda e: e.key)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(timeline_module, "BLOCK", block)
+        merged = timeline_module.merge_by_key(per_source)
+    assert [e.at for e in merged] == expected

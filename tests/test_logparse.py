@@ -18,6 +18,7 @@ from wizard.core.logparse import (
     RecordParser,
     decode_bytes,
     detect_encoding,
+    iter_file_batches,
     iter_file_records,
     parse_bytes,
     parse_file,
@@ -279,6 +280,8 @@ def test_iter_file_records_equals_parse_bytes_and_parse_file(tmp_path_factory, p
     assert got == expected
     assert [r.offset for r in got] == [r.offset for r in expected]
     assert parse_file(path, since_offset=since) == expected
+    batches = list(iter_file_batches(path, since_offset=since, chunk_size=chunk_size))
+    assert all(batches) and [r for batch in batches for r in batch] == expected
 
 
 def test_iter_file_records_is_lazy_and_reads_in_chunks(tmp_path, monkeypatch):
@@ -618,3 +621,95 @@ def test_iter_file_records_memory_is_bounded_by_the_chunk_not_the_file(tmp_path)
         tracemalloc.stop()
     assert count == size // len(record)
     assert peak < 2 << 20, peak  # the records of one 64 KiB chunk and the text held back, never the file
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The column-wise bulk path (canonical records back to back) against the record-by-record path
+
+
+_BULK_MESSAGES = st.sampled_from([
+    "plain", "", "two\r\nlines", "ends with LF\n", "caf\u00e9 \u20ac", "emoji \U0001f600", "holds <![LOG[ inside",
+    "stray ]LOG]!> marker", 'stray ]LOG]!><a="1"> generic block', "]LOG]!><time=\"1\">", "quote \" and > and <",
+    "x" * 50, "CcmSetup failed with error code 0x80004005",
+])
+_BULK_GAPS = st.sampled_from(["", "", "", "", "\r\n", " ", "plain line\r\n", "<![LOG[", "]LOG]!>", "\udcff"])
+
+
+def _bulk_record(draw) -> str:
+    msg = draw(_BULK_MESSAGES)
+    typ = draw(st.sampled_from(["0", "1", "2", "3", "", "7", "x"]))
+    thread = draw(st.sampled_from(["", "12", "4096"]))
+    end = draw(st.sampled_from(["\r\n", "\n", ""]))
+    return (f'<![LOG[{msg}]LOG]!><time="10:00:0{len(msg) % 10}.000+480" date="01-13-2023" component="ccmsetup" '
+            f'context="" type="{typ}" thread="{thread}" file="f.cpp:1">{end}')
+
+
+@st.composite
+def _bulk_texts(draw) -> str:
+    parts = [draw(st.sampled_from(["", "", " \r\n", "lead\r\n"]))]
+    for _ in range(draw(st.integers(0, 25))):
+        parts.append(_bulk_record(draw))
+        parts.append(draw(_BULK_GAPS))
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_bulk_texts(), st.sampled_from(["utf-8", "utf-16-le", "cp1252"]), st.sampled_from([12, 60, 1 << 22]),
+       st.lists(st.integers(0, 2000), max_size=6))
+def test_bulk_path_gives_the_records_of_the_record_by_record_path(text, encoding, limit, cuts):
+    """The canonical bulk path (`_emit_canonical`) is an optimisation only: with it switched off every text,
+    whole or fed in pieces, in every encoding and with a short record limit, gives the same records."""
+    if encoding == "cp1252":
+        text = text.replace("\u20ac", "E").replace("\U0001f600", ":)").replace("\udcff", "?")
+    data = text.encode(encoding, "surrogatepass" if encoding.startswith("utf-16") else "surrogateescape")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RecordParser, "max_record_chars", limit)
+        fast = parse_bytes(data)
+        fast_pieces = _feed_in_pieces(text, cuts, encoding)
+        lean_parser = RecordParser(encoding, lean=True)
+        lean = lean_parser.feed(text) + lean_parser.flush()
+        sharing = RecordParser(encoding, share=True)
+        shared = sharing.feed(text) + sharing.flush()
+        mp.setattr(RecordParser, "_emit_canonical", lambda self, text, base, out: (0, 0))
+        slow = parse_bytes(data)
+        slow_pieces = _feed_in_pieces(text, cuts, encoding)
+    assert fast == slow
+    assert fast_pieces == slow_pieces == shared
+    judged = ("message", "component", "type", "thread", "fmt", "time_text", "date_text")
+    assert [tuple(getattr(r, f) for f in judged) for r in lean] == [tuple(getattr(r, f) for f in judged)
+                                                                   for r in slow_pieces]
+    assert all(r.offset == s.offset or (r.offset == -1 and not r.file and not r.context)
+               for r, s in zip(lean, slow_pieces, strict=True))
+
+
+def test_bulk_path_is_taken_for_canonical_records_and_stops_at_the_first_odd_one():
+    body = "".join(ccm(f"record {i}", thread=str(i)) for i in range(20))
+    odd = ccm("odd ]LOG]!><a=\"1\"> rest")
+    parser = RecordParser("utf-8")
+    out: list = []
+    chars, nbytes = parser._emit_canonical(body + odd + body, 0, out)
+    assert [r.message for r in out] == [f"record {i}" for i in range(20)]
+    assert chars == nbytes == len(body)
+    assert parse_bytes((body + odd + body).encode())[20].message == "odd "
+
+
+_SEVERITY_WORDS = st.sampled_from(["error", "Errors", "ERROR_SUCCESS", "fail", "FAILED", "failover", "Fatal",
+                                   "IOException", "exceptions", "warn", "Warnings", "warned", "prewarn", "x", " ",
+                                   "_", "1", "Return value 3", "Error 1603.", "returned actual error code",
+                                   "Product: client -- Error", "\u0130", "FA\u0131L", "\u017f", "caf\u00e9", ":"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SEVERITY_WORDS, max_size=8))
+def test_severity_shortcuts_agree_with_the_patterns(words):
+    """The substring shortcut in front of the severity patterns never changes a verdict."""
+    from wizard.core import logparse
+
+    line = "".join(words)
+    plain = 3 if logparse._ERROR_WORD.search(line) else 2 if logparse._WARNING_WORD.search(line) else 1
+    assert logparse._text_severity(line) == plain
+    low = line.lower()
+    product = low.find("product: ")
+    msi = (3 if logparse._MSI_ERROR.search(line) or (product >= 0 and low.find(" -- error", product + 9) >= 0)
+           else 2 if logparse._WARNING_WORD.search(line) else 1)
+    assert logparse._msi_severity(line) == msi

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from operator import attrgetter
 
 from wizard.core import logparse
-from wizard.core.logparse import LogRecord, RecordParser, detect_encoding, errors_for
-from wizard.core.redact import redact
+from wizard.core.logparse import LogRecord
 from wizard.core.tail import DEFAULT_HINT_INTERVAL, DEFAULT_POLL_INTERVAL, LogTailer, file_size
 from wizard.core.tracker import NOTHING_SEEN, InstallTracker, Outcome, RunSplitter
 
@@ -25,6 +24,7 @@ _PHASE_COLOUR = "\x1b[1;36m"
 # 6 is ccmsetup's documented return code for a failed run (facts §4.3).
 _RETURN_CODE_FOR_STATE = {"succeeded": 0, "reboot-required": 7, "failed": 6, "unknown": 1}
 _CHUNK = 1 << 20
+_LEVEL = attrgetter("type")
 
 
 def add_parser(subparsers) -> None:
@@ -65,31 +65,7 @@ def outcome_dict(outcome: Outcome) -> dict:
 def iter_log_records(path, since_offset: int = 0) -> Iterator[LogRecord]:
     """The records of a log file, streamed (no record list, about constant memory whatever the file size);
     records starting before `since_offset` are skipped. Raises OSError when the file cannot be read."""
-    streaming = getattr(logparse, "iter_file_records", None)
-    if streaming is not None:
-        yield from streaming(path, since_offset=since_offset, chunk_size=_CHUNK)
-        return
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-        encoding, bom = detect_encoding(head)
-        codec = "utf-8" if encoding == "utf-8-sig" else encoding
-        decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
-        parser = RecordParser(codec)
-        data, start = head[bom:], bom
-        while True:
-            text = decoder.decode(data, final=False)
-            for record in parser.feed(text, start):
-                if record.offset >= since_offset:
-                    yield record
-            start = None
-            data = fh.read(_CHUNK)
-            if not data:
-                break
-        rest, _ = decoder.getstate()
-        tail = parser.feed(rest.decode("latin-1")) if rest else []
-        for record in tail + parser.flush():
-            if record.offset >= since_offset:
-                yield record
+    yield from logparse.iter_file_records(path, since_offset=since_offset, chunk_size=_CHUNK)
 
 
 class LogSummary:
@@ -100,16 +76,20 @@ class LogSummary:
         self.splitter = RunSplitter(noservice=noservice, keep_runs=False)
 
     def feed(self, records) -> None:
-        self.splitter.feed(self._count(records))
+        """Any iterable of records (one list at a time is fastest: the levels are counted at C speed)."""
+        batch = records if isinstance(records, list) else list(records)
+        levels = list(map(_LEVEL, batch))
+        self.records += len(levels)
+        self.errors += levels.count(3)
+        self.warnings += levels.count(2)
+        self.splitter.feed(batch)
 
-    def _count(self, records):
-        for record in records:
-            self.records += 1
-            if record.type == 3:
-                self.errors += 1
-            elif record.type == 2:
-                self.warnings += 1
-            yield record
+    def feed_file(self, path, since_offset: int = 0) -> None:
+        """Stream a log file through (raises OSError when it cannot be read). Records are read lean (no offsets,
+        files or contexts, which judging does not use) unless an offset is given."""
+        for batch in logparse.iter_file_batches(path, since_offset=since_offset, chunk_size=_CHUNK,
+                                                lean=not since_offset):
+            self.feed(batch)
 
     def finish(self) -> InstallTracker:
         self.splitter.flush()
@@ -135,7 +115,7 @@ def run_summary(args: argparse.Namespace) -> int:
         return 2
     summary = LogSummary()
     try:
-        summary.feed(iter_log_records(args.file, since_offset=args.since_offset))
+        summary.feed_file(args.file, since_offset=args.since_offset)
     except OSError as exc:
         print(f"log summary: cannot read {args.file!r}: {exc.strerror or exc}. Check the path (ccmsetup writes "
               "%WinDir%\\ccmsetup\\Logs\\ccmsetup.log).", file=sys.stderr)
@@ -185,6 +165,8 @@ def _print_explanation(outcome: Outcome, out) -> None:
 
 
 def format_record(record: LogRecord, colour: bool) -> str:
+    from wizard.core.redact import redact  # loads the plan model: only `log follow` prints records
+
     when = record.time_text.split("+")[0].split("-")[0] if record.fmt == "ccm" else ""
     prefix = f"{when:<12} " if when else ""
     # ccmsetup echoes its command line, /regtoken included, into the log: mask it before it reaches a terminal.

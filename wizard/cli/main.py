@@ -22,7 +22,8 @@ _TAKES_OPTION = {"--demo": ("check", "install", "collect", "selftest"),
                  "--profile": ("check", "install", "collect", "command"), "--lab": ("check", "install")}
 
 
-def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+def build_parser(*, with_commands: bool = True, only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; `only` names the one subcommand to load (its module alone is imported)."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -55,7 +56,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
                                        prog="ccmsetup-wizard")  # subcommand usage: "ccmsetup-wizard lint ..."
     if not with_commands:
         return parser
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"wizard.cli.{name}_cmd")
         except ModuleNotFoundError as exc:  # during development a subcommand may not exist yet
@@ -77,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     gui_options = None if _names_a_command(argv) else plain_gui_options(argv)
     if gui_options is not None:
         return _run_gui(**gui_options)
-    parser = build_parser(with_commands=_names_a_command(argv))
+    # A subcommand needs only its own module: `log summary` must not pay for importing the plan model, the
+    # simulator and the checks (~0.3 s) before it reads a byte.
+    parser = build_parser(with_commands=_names_a_command(argv), only=_command_named(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         return _run_gui(demo=args.demo, profile=args.profile, self_test=args.self_test, lab=args.lab)
@@ -108,6 +111,17 @@ def _names_a_command(argv: list[str]) -> bool:
         if not arg.startswith("-"):
             return True
     return False
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The subcommand argv runs when its first positional argument names one and no help is asked before it;
+    None otherwise (then every subcommand is loaded, so help and argparse's errors list them all)."""
+    for arg in argv:
+        if arg in ("-h", "--help", "--"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def misplaced_gui_option(argv: list[str]) -> str | None:

@@ -45,8 +45,11 @@ Fields:
 - `offset`: the byte offset of the record's first byte in the file (BOM included), so callers can apply a launch
   offset ("only records written after the launch count").
 
-Speed: files made only of canonical records go through one `re.split` and C-level column building; anything odd
-falls back to the hand-written scanner of `logscan` from that point on. Every path is linear in the input size.
+Speed: text is read in windows of 256K characters. Canonical records back to back (the attribute order every
+ConfigMgr component writes) are split at their joints by one `re.split` whose pattern starts with a literal (message
+text is skipped at `str.find` speed) and built column-wise with C-level map/zip, up to the first record that is
+not like that; from there the window goes record by record (`logscan`'s split and hand-written scanner), and the
+next window tries the bulk path again. Every path is linear in the input size and gives the same records.
 Timestamps are parsed lazily, on first access.
 """
 
@@ -78,6 +81,7 @@ __all__ = [
     "decode_bytes",
     "detect_encoding",
     "errors_for",
+    "iter_file_batches",
     "iter_file_records",
     "parse_bytes",
     "parse_file",
@@ -107,8 +111,10 @@ _MSI_ERROR = re.compile(r"Return value 3\b|\bError \d{4}\.|returned actual error
 _ERROR_WORD = re.compile(
     r"(?:(?<![A-Za-z])(?:errors?(?!_success)|fail(?:s|ed|ing|ures?)?|fatal)|exceptions?)(?![A-Za-z])", re.I)
 _WARNING_WORD = re.compile(r"(?<![A-Za-z])warn(?:s|ed|ings?)?(?![A-Za-z])", re.I)
+_ERROR_STEMS = ("error", "fail", "fatal", "exception")  # what every match of _ERROR_WORD holds
 _ATTRIBUTE = re.compile(r'([A-Za-z_][\w.:-]*)\s*=\s*"([^"]*)"')
 _TYPES = {"0": 0, "1": 1, "2": 2, "3": 3}
+_MAX_SHARED = 100_000
 
 # Windows time-zone biases (TIME_ZONE_INFORMATION.Bias, UTC = local + bias) lie within UTC+14 (-840) ... UTC-12 (+720).
 MIN_BIAS = -840
@@ -259,6 +265,12 @@ def _bias_number(text: str | None) -> int | None:
 
 def _text_severity(text: str) -> int:
     """CMTrace's red/yellow rule for text without a type, on whole words: errors 3, warnings 2, else 1."""
+    if text.isascii():
+        # Every word the rule knows holds one of these (ASCII text: lower() folds as the patterns' IGNORECASE
+        # does), so most lines are settled without a regex.
+        low = text.lower()
+        if "warn" not in low and not any(word in low for word in _ERROR_STEMS):
+            return 1
     if _ERROR_WORD.search(text):
         return 3
     if _WARNING_WORD.search(text):
@@ -267,9 +279,11 @@ def _text_severity(text: str) -> int:
 
 
 def _msi_severity(line: str) -> int:
+    low = line.lower()
+    if line.isascii() and "warn" not in low and "error" not in low and "return value 3" not in low:
+        return 1  # no pattern below can match (see _text_severity)
     if _MSI_ERROR.search(line):
         return 3
-    low = line.lower()
     product = low.find("product: ")
     if product >= 0 and low.find(" -- error", product + 9) >= 0:  # "Product: <name> -- Error 1603. ..."
         return 3
@@ -348,11 +362,21 @@ class RecordParser:
     so the total work stays linear however small the pieces.
     """
 
-    # Class attribute so tests can lower it; see the module docstring.
+    # Class attributes so tests can lower them; see the module docstring. A buffer is parsed in windows of
+    # `window_chars`: the bulk path's temporaries then stay in the CPU caches (about twice as fast as one split of
+    # a 50 MB text) and are freed as it goes.
     max_record_chars = MAX_RECORD_CHARS
+    window_chars = 1 << 18
 
-    def __init__(self, encoding: str = "utf-8"):
+    def __init__(self, encoding: str = "utf-8", *, lean: bool = False, share: bool = False):
         self.encoding = _body_codec(encoding)
+        # Share: equal messages, components, contexts, dates, threads and files of canonical records are one
+        # string (a log repeats most of them: about 250 bytes less per record, more for a repeated message), for
+        # callers that keep every record (Diagnose).
+        self._shared: dict[str, str] | None = {} if share else None
+        # Lean: canonical records are built without context, file and offset (-1, "not kept"), about a third
+        # fewer strings; for callers that only judge records (`log summary` without --since-offset).
+        self._bulk = self._emit_lean if lean else self._emit_canonical
         self._ascii_compatible = not self.encoding.startswith("utf-16")
         self._errors = errors_for(self.encoding)
         self._held: list[str] = []  # text not emitted yet, in the pieces it came in
@@ -405,8 +429,8 @@ class RecordParser:
     def _byte_len(self, text: str) -> int:
         if not text:
             return 0
-        if self._ascii_compatible and text.isascii():
-            return len(text)
+        if text.isascii():
+            return len(text) * self._newline_bytes  # ASCII: one code unit a character (UTF-16's are 2 bytes)
         return len(text.encode(self.encoding, self._errors))
 
     def _parse(self, text: str, base: int, final: bool):
@@ -424,53 +448,124 @@ class RecordParser:
                 gc.enable()
 
     def _parse_buffer(self, text: str, base: int, final: bool):
+        """Window by window: the canonical bulk path where it applies, else the record-by-record path."""
         out: list = []
+        pos, bpos, n = 0, base, len(text)
+        state = None
+        while pos < n:
+            state = None
+            end = min(n, pos + self.window_chars)
+            last = end == n
+            window = text if pos == 0 and last else text[pos:end]
+            chars, nbytes = self._bulk(window, bpos, out)
+            if chars:
+                pos, bpos = pos + chars, bpos + nbytes
+                continue
+            chars, nbytes, state = self._parse_general(window, bpos, final and last, out)
+            if not chars and not last:
+                # Nothing settles within the window (a record longer than it): read the rest in one go.
+                window, last = text[pos:], True
+                chars, nbytes, state = self._parse_general(window, bpos, final, out)
+            if state is not None:
+                state = tuple(None if at is None else at + pos for at in state)
+            pos, bpos = pos + chars, bpos + nbytes
+            if last:
+                break
+        return out, pos, bpos - base, state
+
+    def _parse_general(self, text: str, base: int, final: bool, out: list):
+        """The record-by-record path: (characters, bytes consumed, state of an open record held back or None)."""
         fast = self._ascii_compatible and text.isascii()
         pos, bpos = 0, base
         parts = logscan.split(text)
         if len(parts) > 1:
-            pos = self._emit_uniform(parts, base, out, len(text)) if fast else -1
-            if pos >= 0:
-                bpos = base + pos
-            else:
-                pos, bpos = self._emit_records(parts, base, out, fast)
+            pos, bpos = self._emit_records(parts, bpos, out, fast)
         end, bpos, state = self._scan(text, pos, bpos, final, out, fast)
-        return out, end, bpos - base, state
+        return end, bpos - base, state
 
-    def _emit_uniform(self, parts: list, base: int, out: list, size: int) -> int:
-        """The common case — ASCII, only canonical CCM records back to back, nothing but white space before them —
-        built column-wise with C-level map/zip instead of a Python loop per record. Returns where the scanner takes
-        over (the last record of the split, which is incomplete by construction), or -1 (nothing emitted) when
-        the text is not like that."""
-        step = _GROUPS + 1
-        records = (len(parts) - 1) // step - 1
-        lead = parts[0]
-        if records <= 0 or (lead and not lead.isspace()):
-            return -1
+    def _emit_canonical(self, text: str, base: int, out: list) -> tuple[int, int]:
+        """The common case — canonical CCM records back to back, nothing but white space before the first — built
+        column-wise with C-level map/zip from one `re.split` instead of a Python loop per record. Emits the records
+        up to the first one it cannot settle (a message holding `]LOG]!>`, an over-long message, text between
+        records, the last record of the text) and returns the (characters, bytes) consumed, (0, 0) for none."""
+        parts = logscan.split_canonical(text)
+        step = logscan.JOINT_GROUPS + 1
+        records = (len(parts) - 1) // step
+        if records <= 0:
+            return 0, 0
+        first = parts[0]
+        lead = first.find(_START)
+        if lead < 0 or (lead and not first[:lead].isspace()):
+            return 0, 0
+        bytewise = self._ascii_compatible and text.isascii()  # a character is a byte
+        if not bytewise and _SURROGATE.search(text):
+            return 0, 0  # undecodable bytes: the record-by-record path replaces them
         stop = records * step
-        if any(parts[step:stop:step]):
-            return -1  # text between records
-        times = parts[3:stop:step]
-        if None in times:
-            return -1  # reordered/missing attributes, or a `]LOG]!>` without a block
-        messages = parts[1:stop:step]
-        if size > self.max_record_chars and max(map(len, messages)) > self.max_record_chars:
-            return -1
-        types = list(map(_TYPES.get, parts[7:stop:step]))
-        if None in types:
-            types = [_odd_type(typ, msg) if sev is None else sev
-                     for sev, typ, msg in zip(types, parts[7:stop:step], messages, strict=True)]
-        threads = parts[8:stop:step]
-        if "" in threads:
-            threads = [thread or None for thread in threads]
-        lengths = map(add, map(add, map(len, messages), map(len, parts[2:stop:step])), repeat(len(_START)))
-        offsets = list(accumulate(lengths, initial=base + len(lead)))  # before messages are rewritten below
+        messages = parts[0:stop:step]
+        messages[0] = first[lead + len(_START):]
+        heads = parts[1:stop:step]
+        chars = list(accumulate(map(add, map(add, map(len, messages), map(len, heads)), repeat(len(_START))),
+                                initial=lead))
+        # A message holding `]LOG]!>` may end earlier under the grammar (a non-canonical block after it), and one
+        # longer than the limit is no record: settle the records before the first such message only.
+        bad = None
+        if text.count(_END, 0, chars[-1]) != records:
+            bad = next(compress(count(), map(str.__contains__, messages, repeat(_END))))
+        if chars[-1] > self.max_record_chars and max(map(len, messages)) > self.max_record_chars:
+            long = next(compress(count(), map(int.__lt__, repeat(self.max_record_chars), map(len, messages))))
+            bad = long if bad is None else min(bad, long)
+        if bad is not None:
+            if bad == 0:
+                return 0, 0
+            records, stop = bad, bad * step
+            del messages[bad:], heads[bad:], chars[bad + 1:]
+        if not bytewise:
+            byte_len = self._byte_len
+            sizes = map(add, map(add, map(byte_len, messages), map(byte_len, heads)), repeat(byte_len(_START)))
+            offsets = list(accumulate(sizes, initial=base + byte_len(first[:lead])))
+        else:
+            offsets = list(map(base.__add__, chars))
         end = offsets.pop()
-        for i in compress(count(), map(str.__contains__, messages, repeat("\r"))):  # multi-line ones only
-            messages[i] = messages[i].replace("\r\n", "\n")
-        out.extend(map(_new_record, zip(messages, parts[5:stop:step], parts[6:stop:step], types, threads,
-                                        parts[9:stop:step], repeat("ccm"), offsets, times, parts[4:stop:step])))
-        return end - base
+        types, threads = _columns(messages, parts[6:stop:step], parts[7:stop:step])
+        components, contexts, files, dates = (parts[4:stop:step], parts[5:stop:step], parts[8:stop:step],
+                                              parts[3:stop:step])
+        if self._shared is not None:
+            shared = self._shared
+            if len(shared) > _MAX_SHARED:
+                shared.clear()
+            messages, components, contexts, files, dates, threads = (
+                list(map(shared.setdefault, column, column))
+                for column in (messages, components, contexts, files, dates, threads))
+        out.extend(map(_new_record, zip(messages, components, contexts, types, threads, files, repeat("ccm"), offsets,
+                                        parts[2:stop:step], dates)))
+        return chars[-1], end - base
+
+    def _emit_lean(self, text: str, base: int, out: list) -> tuple[int, int]:
+        """`_emit_canonical` for a lean parser: records without context, file and offset (-1), all or none of
+        the text's canonical prefix (anything odd in it goes record by record)."""
+        parts = logscan.LEAN_JOINT.split(text)
+        step = logscan.LEAN_JOINT_GROUPS + 1
+        records = (len(parts) - 1) // step
+        if records <= 0:
+            return 0, 0
+        first = parts[0]
+        lead = first.find(_START)
+        if lead < 0 or (lead and not first[:lead].isspace()):
+            return 0, 0
+        bytewise = self._ascii_compatible and text.isascii()
+        if not bytewise and _SURROGATE.search(text):
+            return 0, 0
+        consumed = len(text) - len(parts[-1]) - len(_START)  # where the last record, not settled here, starts
+        stop = records * step
+        messages = parts[0:stop:step]
+        messages[0] = first[lead + len(_START):]
+        if text.count(_END, 0, consumed) != records or (
+                consumed > self.max_record_chars and max(map(len, messages)) > self.max_record_chars):
+            return 0, 0
+        types, threads = _columns(messages, parts[4:stop:step], parts[5:stop:step])
+        out.extend(map(_new_record, zip(messages, parts[3:stop:step], repeat(""), types, threads, repeat(""),
+                                        repeat("ccm"), repeat(-1), parts[1:stop:step], parts[2:stop:step])))
+        return consumed, consumed if bytewise else self._byte_len(text[:consumed])
 
     def _emit_records(self, parts: list, base: int, out: list, fast: bool) -> tuple[int, int]:
         """General case, record by record, up to the first record the split cannot settle — a `]LOG]!>` without a
@@ -542,7 +637,7 @@ class RecordParser:
             return pos
         if gap.isspace():
             return pos + (len(gap) if fast else self._byte_len(gap))
-        encoding, errors, limit = self.encoding, self._errors, self.max_record_chars
+        limit = self.max_record_chars
         long = len(gap) > limit
         for line in gap.split("\n"):
             pieces = [line[i:i + limit] for i in range(0, len(line), limit)] if long and len(line) > limit \
@@ -551,7 +646,7 @@ class RecordParser:
                 text = piece.rstrip("\r")
                 if text and not text.isspace():
                     out.append(self._plain_record(text if fast else _clean(text), pos))
-                pos += len(piece) if fast else len(piece.encode(encoding, errors))
+                pos += len(piece) if fast else self._byte_len(piece)
             pos += self._newline_bytes
         return pos - self._newline_bytes  # no line break after the last line
 
@@ -567,6 +662,19 @@ class RecordParser:
             self._msi = True
             return LogRecord(line, "msi", "", _msi_severity(line), None, "", "msi", offset)
         return LogRecord(line, "", "", _text_severity(line), None, "", "plain", offset)
+
+
+def _columns(messages: list, types: list, threads: list) -> tuple[list, list]:
+    """Severities and threads of canonical records column-wise; multi-line messages get LF line breaks (in place)."""
+    severities = list(map(_TYPES.get, types))
+    if None in severities:
+        severities = [_odd_type(typ, msg) if sev is None else sev
+                      for sev, typ, msg in zip(severities, types, messages, strict=True)]
+    if "" in threads:
+        threads = [thread or None for thread in threads]
+    for i in compress(count(), map(str.__contains__, messages, repeat("\r"))):  # multi-line ones only
+        messages[i] = messages[i].replace("\r\n", "\n")
+    return severities, threads
 
 
 def _clean(text: str | None) -> str:
@@ -607,27 +715,40 @@ def iter_file_records(path, *, since_offset: int = 0, chunk_size: int = 1 << 20)
     byte offsets, as `parse_file(path, since_offset=...)`. Reads `chunk_size` bytes at a time, so memory stays
     bounded by the chunk size plus one held-back incomplete record (at most about 2 x MAX_RECORD_CHARS characters,
     only for a corrupt file), not by the file size. Raises OSError if the file cannot be opened or read."""
+    for batch in iter_file_batches(path, since_offset=since_offset, chunk_size=chunk_size):
+        yield from batch
+
+
+def iter_file_batches(path, *, since_offset: int = 0, chunk_size: int = 1 << 20, lean: bool = False) -> Iterator[list]:
+    """`iter_file_records` one non-empty list of records per chunk read: for callers that work on whole batches
+    (counting levels with C-level list operations) rather than paying a generator step per record. `lean`: see
+    RecordParser (canonical records without context, file and offset; not with `since_offset`)."""
+    if lean and since_offset:
+        raise ValueError("a lean parse keeps no offsets: since_offset needs lean=False")
     chunk_size = max(1, int(chunk_size))
     with open(path, "rb") as fh:
         head = fh.read(65536)  # what parse_bytes sniffs the encoding from
         encoding, bom = detect_encoding(head)
         codec = _body_codec(encoding)
         decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
-        parser = RecordParser(codec)
+        parser = RecordParser(codec, lean=lean)
         data, start = head[bom:], bom
         while True:
             text = decoder.decode(data, final=False)
             records = parser.feed(text, start) if start is not None else parser.feed(text)
             start = None
-            yield from _since(records, since_offset)
+            records = _since(records, since_offset)
+            if records:
+                yield records
             data = fh.read(chunk_size)
             if not data:
                 break
         rest, _ = decoder.getstate()
-        if rest:
-            # Same as a whole-file decode: a cut sequence or odd UTF-16 byte at the end stays visible.
-            yield from _since(parser.feed(rest.decode("latin-1")), since_offset)
-        yield from _since(parser.flush(), since_offset)
+        records = parser.feed(rest.decode("latin-1")) if rest else []
+        # Same as a whole-file decode: a cut sequence or odd UTF-16 byte at the end stays visible.
+        records = _since(records + parser.flush(), since_offset)
+        if records:
+            yield records
 
 
 def _since(records: list, since_offset: int) -> list:

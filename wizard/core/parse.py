@@ -22,6 +22,7 @@ from wizard.core.findings import Finding
 from wizard.core.plan import InstallPlan, field_for_name, infer_scenario
 from wizard.core.redact import MASK, argv_secrets, plan_secrets
 from wizard.core.rules import make_finding
+from wizard.core.winargs import _split_with_offsets, split_windows_args
 
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _PARAMETER_NAME = re.compile(r'^/[^\s:"/=][^\s:"=]*$')
@@ -58,63 +59,6 @@ class ParsedCommand:
     # Secret values the text held, also those left out of the plan (`/regtoken=T`, `/regtoken T`, `-regtoken:T`):
     # whatever shows findings or messages about this command masks them (wizard.core.redact.Redactor).
     secrets: tuple[str, ...] = ()
-
-
-def split_windows_args(text: str) -> list[str]:
-    """Split arguments the way CommandLineToArgvW splits everything after argv[0]."""
-    return [arg for arg, _ in _split_with_offsets(text)]
-
-
-def _split_with_offsets(text: str) -> list[tuple[str, int]]:
-    """(argument, index where it starts in text) pairs, CommandLineToArgvW rules."""
-    args: list[tuple[str, int]] = []
-    start = 0
-    current: list[str] = []
-    in_arg = False
-    quotes = 0  # 0 outside quotes, 1 inside; 2 transiently after a closing quote
-    backslashes = 0
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in " \t" and quotes == 0:
-            if in_arg:
-                args.append(("".join(current), start))
-                current, in_arg = [], False
-            backslashes = 0
-            i += 1
-            continue
-        if not in_arg:
-            in_arg, start = True, i
-        if ch == "\\":
-            current.append(ch)
-            backslashes += 1
-            i += 1
-            continue
-        if ch == '"':
-            if backslashes % 2 == 0:
-                del current[len(current) - backslashes // 2:]
-                quotes += 1
-            else:
-                del current[len(current) - backslashes // 2 - 1:]
-                current.append('"')
-            backslashes = 0
-            i += 1
-            # A run of quotes: every third one (counting the state) is a literal quote.
-            while i < n and text[i] == '"':
-                quotes += 1
-                if quotes == 3:
-                    current.append('"')
-                    quotes = 0
-                i += 1
-            if quotes == 2:
-                quotes = 0
-            continue
-        current.append(ch)
-        backslashes = 0
-        i += 1
-    if in_arg:
-        args.append(("".join(current), start))
-    return args
 
 
 def _msi_quoted_value(text: str, start: int) -> tuple[str, int]:

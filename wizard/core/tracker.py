@@ -13,6 +13,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 from wizard.core.explain import (
     ExplainContext,
@@ -191,7 +192,7 @@ def command_line_switches(message: str) -> dict[str, str | None] | None:
     m = _COMMAND_LINE.match(message)
     if m is None:
         return None
-    from wizard.core.parse import split_windows_args  # imported on first use: it loads the plan model
+    from wizard.core.winargs import split_windows_args
 
     text = m.group(1)
     if len(text) > _MAX_COMMAND_LINE:
@@ -205,11 +206,89 @@ def command_line_switches(message: str) -> dict[str, str | None] | None:
 
 
 def _minutes(value) -> int | None:
+    if value is None:
+        return None  # (what int("None") would end in, without the exception: a tracker is made per run)
     try:
         minutes = int(str(value).strip())
     except (TypeError, ValueError):
         return None
     return minutes if 0 < minutes <= 10 ** 6 else None
+
+
+class _MessageFacts:
+    """What one message text says to the tracker and the run splitter, whatever their state: every text test of
+    `InstallTracker._feed_one` and `RunSplitter._feed_one`, done once per distinct text (a log repeats most of its
+    lines; see `_FactsMemo`). `quiet`: it says nothing but what the recent lines keep (no marker, no result, no
+    phase); `phase`: the furthest phase its markers name."""
+
+    __slots__ = ("low", "run_marker", "registration", "start", "banner", "failed", "exited", "switches",
+                 "servicemain", "service_line", "started", "reboot", "retry_line", "retry", "timeout_line",
+                 "timeout", "download", "bits_no_progress", "phase", "explain_text", "download_text",
+                 "fail_or_error", "classifying", "quiet", "rank", "after", "percent", "progress", "explained")
+
+    def __init__(self, message: str) -> None:
+        low = self.low = message.lower()
+        self.run_marker = _RUN_MARKER.search(message) is not None
+        self.registration = "regtask" in low or "aadjoinstatustask" in low or "registering client" in low
+        self.start = _PROCESS_START.search(message)
+        self.banner = self.start is not None and "started in process" in message  # the splitter's test
+        self.failed = _FAILED.search(message) if "failed with error code" in low else None
+        self.exited = _EXIT.search(message) if "exiting with return code" in low else None
+        self.switches = command_line_switches(message) if _COMMAND_LINE_HINT in low else None
+        self.servicemain = "in servicemain" in low
+        self.service_line = "started the ccmsetup service" in low or "created the ccmsetup service" in low
+        self.started = "started" in low
+        self.reboot = "windows installer has requested a reboot" in low
+        rm = _RETRY_TIME.match(message)
+        self.retry_line, self.retry = rm is not None, _minutes(rm.group(1)) if rm else None
+        tm = _DOWNLOAD_TIMEOUT.match(message)
+        self.timeout_line, self.timeout = tm is not None, _minutes(tm.group(1)) if tm else None
+        self.download = "download" in low
+        m = _PERCENT.search(message) if "% complete" in low else None
+        self.percent = None if m is None else min(100, int(m.group(1)))  # a "File download N% complete" line
+        self.bits_no_progress = "bits" in low and ("to bits job" in low or "bits download" in low)
+        # The phase markers of the latest phase this text names (the tracker moves there if it is further on).
+        self.phase = next((phase for phase, markers in _PHASE_MARKERS if any(marker in low for marker in markers)),
+                          None)
+        self.explain_text = "error" in low or "fail" in low or "aadsts" in low or "invalid_ca" in low
+        self.download_text = "download" in low or "bits" in low
+        self.fail_or_error = "fail" in low or "error" in low
+        self.classifying = any(marker in low for marker in _CLASSIFYING)
+        self.quiet = not (self.registration or self.start or self.failed or self.exited
+                          or self.switches is not None or self.servicemain or self.service_line or self.reboot
+                          or self.retry_line or self.timeout_line or self.download or self.bits_no_progress
+                          or self.explain_text)
+        # When a line with this text changes nothing but the recent lines (InstallTracker._feed_one's shortcut):
+        # `rank`, before the result, for a type 0/1 line once the phase has reached that index; `after`, after
+        # the result, for any line at index 0. _BLOCKED: never.
+        self.rank = (_BLOCKED if not self.quiet else 0 if self.phase is None else _PHASE_INDEX[self.phase])
+        self.after = _BLOCKED if (self.registration or self.start or self.failed or self.exited) else 0
+        # A "File download N% complete" line and nothing else the tracker reads before it: _download_line alone.
+        self.progress = self.percent is not None and not (
+            self.registration or self.start or self.failed or self.exited or self.switches is not None
+            or self.servicemain or self.service_line or self.reboot or self.retry_line or self.timeout_line)
+        self.explained: dict = {}  # scenario -> explain_message(message, scenario)
+
+
+_BLOCKED = len(PHASES)  # above every phase index
+
+
+class _FactsMemo(dict):
+    """message -> its _MessageFacts, computed on first sight; cleared when it holds `limit` texts (a log of
+    mostly distinct lines then costs what it did without the memo)."""
+
+    limit = 20_000
+
+    def __missing__(self, message: str) -> _MessageFacts:
+        if len(self) >= self.limit:
+            self.clear()
+        facts = self[message] = _MessageFacts(message)
+        return facts
+
+
+# A switch for the differential test: False runs every record through the whole of `_feed_one` with facts of its
+# own (no memo, no shortcut), as the tracker did before it had either.
+_FAST = True
 
 
 class InstallTracker:
@@ -276,6 +355,7 @@ class InstallTracker:
         self._log_timeout: int | None = None
         self._switches: set[str] = set()  # of every logged command line of the run
         self._recent: deque[str] = deque(maxlen=_NEARBY_LINES)
+        self._facts = _FactsMemo()  # a RunSplitter gives its trackers one memo for the whole log
         self._nearby: tuple[str, ...] = ()  # the lines before the failure line that decided the run
 
     # -- public API ----------------------------------------------------------------------------------------------
@@ -462,6 +542,8 @@ class InstallTracker:
             proc = self._by_thread.get(thread)
             if proc is not None:
                 return proc
+        if not terminal and self._procs:  # the newest process still running, else the newest (as below)
+            return next((p for p in reversed(self._procs) if not p.exited), self._procs[-1])
         live = [p for p in self._procs if not p.exited]
         if terminal and self._awaits_service() and (not live or (thread and live[-1].kind != "service")):
             # A result line from a thread no banner named, while the launcher handed over to the service whose
@@ -481,27 +563,40 @@ class InstallTracker:
             return True  # a later process of a run is its service
         return self.noservice and proc.order == 0  # the plan says /noservice: the launched process decides
 
-    def _feed_one(self, record) -> None:
+    def _feed_one(self, record, facts: _MessageFacts | None = None) -> None:
         self.records_seen += 1
         message = record.message
-        if record.type == 3:
+        typ = record.type
+        if typ == 3:
             self.errors += 1
-        elif record.type == 2:
+        elif typ == 2:
             self.warnings += 1
-        component = getattr(record, "component", None) or ""
-        if not self.run_seen and (component.lower().startswith("ccmsetup") or _RUN_MARKER.search(message)):
-            self.run_seen = True
+        if facts is None:
+            facts = self._facts[message] if _FAST else _MessageFacts(message)
+        if not self.run_seen:
+            component = getattr(record, "component", None) or ""
+            if component.lower().startswith("ccmsetup") or facts.run_marker:
+                self.run_seen = True
         if self._first_record is None:
             self._first_record = record
         self._last_record = record
-        low = message.lower()
 
-        if "regtask" in low or "aadjoinstatustask" in low or "registering client" in low:
-            self._registration_line(message, low)
+        if facts.registration:
+            self._registration_line(message, facts.low)
             return
         self._recent.append(message)
+        if _FAST and self._procs and not (facts.start or facts.failed or facts.exited) and (
+                (self._final and self._terminal_seen) or (
+                    facts.quiet and (typ < 2 or (typ == 2 and self._explain_line(message, facts) is None))
+                    and (facts.phase is None or _PHASE_INDEX[facts.phase] <= _PHASE_INDEX[self._phase]))):
+            # Most lines of a long log: nothing in them changes anything but the recent lines (which process
+            # wrote them needs no look-up: with a process known, finding it changes nothing).
+            return
         thread = record.thread or ""
-        m = _PROCESS_START.search(message)
+        if _FAST and facts.progress and self._procs and not (self._final and self._terminal_seen):
+            self._download_line(self._owner(record, thread, terminal=False), facts)  # the commonest active line
+            return
+        m = facts.start
         if m:
             pid = int(m.group(1)) if len(m.group(1)) < 12 else None
             implicit = next((p for p in self._procs if not p.has_banner and not p.exited), None)
@@ -516,8 +611,7 @@ class InstallTracker:
             if len(self._procs) > 1:
                 self._set_phase("service")
             return
-        failed = _FAILED.search(message) if "failed with error code" in low else None
-        exited = _EXIT.search(message) if "exiting with return code" in low else None
+        failed, exited = facts.failed, facts.exited
         proc = self._owner(record, thread, terminal=bool(failed or exited))
 
         if self._final and self._terminal_seen:
@@ -533,21 +627,21 @@ class InstallTracker:
                     self._launcher_exit = proc.exit_code
             return
 
-        switches = command_line_switches(message) if _COMMAND_LINE_HINT in low else None
+        switches = facts.switches
         if switches is not None:
             self._command_line(proc, switches)
             return
-        if "in servicemain" in low:
+        if facts.servicemain:
             if proc.kind == "bootstrap" and thread and thread == proc.thread:
                 pass  # never: a launcher does not run ServiceMain
             else:
                 proc.kind = "service"
             self._set_phase("service")
             return
-        if "started the ccmsetup service" in low or "created the ccmsetup service" in low:
+        if facts.service_line:
             if proc.kind == "unknown":
                 proc.kind = "bootstrap"
-            if "started" in low:
+            if facts.started:
                 self._service_started = True
             self._set_phase("service")
             return
@@ -557,46 +651,50 @@ class InstallTracker:
         if exited:
             self._exit_line(proc, int(exited.group(1)), record.time)
             return
-        if "windows installer has requested a reboot" in low:
+        if facts.reboot:
             self.reboot_requested = True
-        rm = _RETRY_TIME.match(message)
-        if rm:
-            self._log_retry = _minutes(rm.group(1)) or self._log_retry
+        if facts.retry_line:
+            self._log_retry = facts.retry or self._log_retry
             return
-        tm = _DOWNLOAD_TIMEOUT.match(message)
-        if tm:
-            self._log_timeout = _minutes(tm.group(1)) or self._log_timeout
+        if facts.timeout_line:
+            self._log_timeout = facts.timeout or self._log_timeout
             return
-        if "download" in low and self._download_line(proc, message, low):
+        if facts.download and self._download_line(proc, facts):
             return
-        if "bits" in low and ("to bits job" in low or "bits download" in low):
+        if facts.bits_no_progress:
             self.percent = None  # BITS transfers the client files without progress lines
-        for phase, markers in _PHASE_MARKERS:
-            if _PHASE_INDEX[phase] <= _PHASE_INDEX[self._phase]:
-                continue
-            if any(marker in low for marker in markers):
-                self._set_phase(phase)
-                break
-        if record.type >= 2 or "error" in low or "fail" in low or "aadsts" in low or "invalid_ca" in low:
-            explanation = explain_message(message, self.scenario)
-            if record.type == 3 or explanation is not None:
+        if facts.phase is not None and _PHASE_INDEX[facts.phase] > _PHASE_INDEX[self._phase]:
+            self._set_phase(facts.phase)
+        if typ >= 2 or facts.explain_text:
+            explanation = self._explain_line(message, facts)
+            if typ == 3 or explanation is not None:
                 self.last_error_message = message
             if explanation is not None and not explanation.generic:
                 self._specific = explanation
                 self._specific_phase = self._phase
-            if ("download" in low or "bits" in low) and ("fail" in low or "error" in low or record.type == 3):
+            if facts.download_text and (facts.fail_or_error or typ == 3):
                 self._download_trouble = True
 
-    def _download_line(self, proc: _Process, message: str, low: str) -> bool:
+    def _explain_line(self, message: str, facts: _MessageFacts) -> Explanation | None:
+        """explain_message(message, scenario), once per text and scenario (it is a pure function of both)."""
+        if not _FAST:
+            return explain_message(message, self.scenario)
+        try:
+            return facts.explained[self.scenario]
+        except KeyError:
+            explanation = facts.explained[self.scenario] = explain_message(message, self.scenario)
+            return explanation
+
+    def _download_line(self, proc: _Process, facts: _MessageFacts) -> bool:
         """A line about copying one file; True when it needs no more handling.
 
         ccmsetup copies a file with "Downloading file <source>", "Downloading <source> to <target>", "File download
         N% complete (x of y bytes).", "Download complete." (real log). The launcher writes the same lines when it
         copies itself to %WinDir%\\ccmsetup before creating the service: that copy is not the client download."""
-        m = _PERCENT.search(message) if "% complete" in low else None
-        if m is not None:
+        low = facts.low
+        if facts.percent is not None:
             if not (self._copying_self or self._is_launcher(proc)):
-                value = min(100, int(m.group(1)))
+                value = facts.percent
                 if self.percent is None or value >= self.percent or self.percent == 100:
                     self.percent = value  # never backwards within a file; after 100 % a new file began
                 self._set_phase("download")
@@ -723,8 +821,11 @@ class _Run:
     last_record: object = None
     threads: set = field(default_factory=set)
 
-    def take(self, index: int, record) -> None:
-        self.tracker.feed((record,), _FEED_TIME)
+    def take(self, index: int, record, facts: _MessageFacts | None = None) -> None:
+        tracker = self.tracker
+        tracker._feed_one(record, facts)  # tracker.feed((record,), _FEED_TIME), without its loop
+        tracker.last_activity = _FEED_TIME
+        tracker.stalled = False
         if index > self.last_index:
             self.last_index, self.last_record = index, record
 
@@ -747,6 +848,8 @@ _CLASSIFYING = ("command line:", "in servicemain", "the ccmsetup service", "exit
                 "failed with error code")
 _MAX_PENDING_RECORDS = 200
 _FEED_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # `now` for trackers fed from a file (no live stall clock)
+_TYPE = attrgetter("type")
+_MESSAGE = attrgetter("message")
 
 
 class RunSplitter:
@@ -772,6 +875,7 @@ class RunSplitter:
         self._pending_first = 0
         self._index = 0
         self._spare: InstallTracker | None = None
+        self._facts = _FactsMemo()  # shared by the runs' trackers: a text is looked at once per log
 
     @property
     def runs(self) -> list[TrackedRun]:
@@ -799,9 +903,58 @@ class RunSplitter:
         return self._spare
 
     def feed(self, records) -> None:
-        for record in records:
-            self._feed_one(self._index, record)
-            self._index += 1
+        if not _FAST:
+            for record in records:
+                self._feed_one(self._index, record, _MessageFacts(record.message))
+                self._index += 1
+            return
+        records = records if isinstance(records, list) else list(records)
+        facts_of = self._facts.__getitem__
+        thread_run = self._thread_run
+        base = self._index
+        # A stretch: consecutive lines that all go to the newest run and change nothing in its tracker but the
+        # recent lines and the counts (InstallTracker._feed_one's shortcut, decided here from the message's facts,
+        # the phase and the type); it is applied in one go when it ends. Most lines of a long log are in one.
+        run = tracker = None
+        start = limit = 0
+        after = False
+        for at, record in enumerate(records):
+            facts = facts_of(record.message)
+            if run is not None:
+                if after:
+                    if facts.after == 0 and thread_run.get(record.thread, run) is run:
+                        continue
+                elif facts.rank <= limit and thread_run.get(record.thread, run) is run and (
+                        record.type < 2 or (record.type == 2 and tracker._explain_line(record.message, facts) is None)):
+                    continue
+                _skip(run, records[start:at], base + at - 1)
+                run = None
+            self._index = base + at
+            pending = self._pending
+            if facts.banner or not self._runs:
+                self._feed_one(base + at, record, facts)
+            elif pending is None:
+                # The usual line: to the run of its thread, else to the newest run (as _feed_one does).
+                thread = record.thread
+                (thread_run.get(thread) or self._runs[-1] if thread else self._runs[-1]).take(base + at, record,
+                                                                                              facts)
+            elif not facts.classifying and len(pending.records) < _MAX_PENDING_RECORDS - 1 and (
+                    (record.thread or "") == pending.thread or (record.thread or "") not in thread_run) and not (
+                    record.component or "").lower().startswith("clientidmanager"):
+                pending.records.append((base + at, record))  # it waits with its banner (as _feed_one does)
+                continue
+            else:
+                self._feed_one(base + at, record, facts)
+            if self._pending is None and self._runs:
+                newest = self._runs[-1]
+                tracker = newest.tracker
+                if tracker._procs and tracker.run_seen:
+                    run, start = newest, at + 1
+                    after = tracker._final and tracker._terminal_seen
+                    limit = _PHASE_INDEX[tracker._phase]
+        if run is not None:
+            _skip(run, records[start:], base + len(records) - 1)
+        self._index = base + len(records)
 
     def flush(self) -> None:
         """End of input: a banner still waiting is decided with what is known."""
@@ -811,7 +964,9 @@ class RunSplitter:
     # -- internals -----------------------------------------------------------------------------------------------
 
     def _tracker(self) -> InstallTracker:
-        return InstallTracker(**self._options)
+        tracker = InstallTracker(**self._options)
+        tracker._facts = self._facts
+        return tracker
 
     def _new_run(self, index: int, record) -> _Run:
         tracker = self._spare if (self._spare is not None and not self._runs) else self._tracker()
@@ -826,11 +981,9 @@ class RunSplitter:
             del self._runs[:-2]
         return run
 
-    def _feed_one(self, index: int, record) -> None:
-        message = record.message
+    def _feed_one(self, index: int, record, facts: _MessageFacts) -> None:
         thread = record.thread or ""
-        banner = "started in process" in message and _PROCESS_START.search(message) is not None
-        if banner:
+        if facts.banner:
             if self._pending is not None:
                 self._resolve(None)
             newest = self._runs[-1] if self._runs else None
@@ -840,22 +993,21 @@ class RunSplitter:
                 return
             run = self._new_run(index, record)
             self._claim(run, thread)
-            run.take(index, record)
+            run.take(index, record, facts)
             return
         pending = self._pending
         if pending is not None and (record.component or "").lower().startswith("clientidmanager"):
             pending = None  # ClientIDManagerStartup.log lines tell nothing about ccmsetup's processes
         if pending is not None and (thread == pending.thread or thread not in self._thread_run):
             pending.records.append((index, record))
-            low = message.lower()
-            if any(marker in low for marker in _CLASSIFYING):
-                switches = command_line_switches(message) if _COMMAND_LINE_HINT in low else None
+            if facts.classifying:
+                switches = facts.switches
                 if switches is not None:
                     kind = ("service" if "/runservice" in switches else
                             "noservice" if "/noservice" in switches else "bootstrap")
-                elif "in servicemain" in low:
+                elif facts.servicemain:
                     kind = "service"
-                elif "the ccmsetup service" in low:
+                elif "the ccmsetup service" in facts.low:
                     kind = "bootstrap"
                 else:
                     kind = None
@@ -866,7 +1018,7 @@ class RunSplitter:
         run = self._thread_run.get(thread) if thread else None
         if run is None:
             run = self._runs[-1] if self._runs else self._new_run(index, record)
-        run.take(index, record)
+        run.take(index, record, facts)
 
     def _claim(self, run: _Run, thread: str) -> None:
         if thread:
@@ -882,8 +1034,53 @@ class RunSplitter:
         else:
             run = newest
         self._claim(run, pending.thread)
-        for index, record in pending.records:
-            run.take(index, record)
+        if not _FAST:
+            for index, record in pending.records:
+                run.take(index, record)
+            return
+        # As feed does: the lines the tracker's shortcut takes, in stretches.
+        facts_of = self._facts.__getitem__
+        tracker = run.tracker
+        items = pending.records
+        start = None
+        after = False
+        limit = 0
+        for at, (index, record) in enumerate(items):
+            facts = facts_of(record.message)
+            if start is not None:
+                if after:
+                    if facts.after == 0:
+                        continue
+                elif facts.rank <= limit and (record.type < 2 or (
+                        record.type == 2 and tracker._explain_line(record.message, facts) is None)):
+                    continue
+                _skip(run, [r for _, r in items[start:at]], items[at - 1][0])
+                start = None
+            run.take(index, record, facts)
+            if tracker._procs and tracker.run_seen:
+                start = at + 1
+                after = tracker._final and tracker._terminal_seen
+                limit = _PHASE_INDEX[tracker._phase]
+        if start is not None and start < len(items):
+            _skip(run, [r for _, r in items[start:]], items[-1][0])
+
+
+def _skip(run: _Run, stretch: list, last_index: int) -> None:
+    """Give `stretch` (records in order, the last one at `last_index`) to the run's tracker: lines its shortcut
+    takes (InstallTracker._feed_one), all at once: counts, the recent lines, the last record."""
+    if not stretch:
+        return
+    tracker = run.tracker
+    tracker.records_seen += len(stretch)
+    types = list(map(_TYPE, stretch))
+    tracker.errors += types.count(3)
+    tracker.warnings += types.count(2)
+    tracker._recent.extend(map(_MESSAGE, stretch[-_NEARBY_LINES:]))
+    tracker._last_record = stretch[-1]
+    tracker.last_activity = _FEED_TIME
+    tracker.stalled = False
+    if last_index > run.last_index:
+        run.last_index, run.last_record = last_index, stretch[-1]
 
 
 def track_runs(records, *, noservice: bool = False, scenario: str | None = None) -> list[TrackedRun]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from itertools import compress, count, repeat
+from operator import add, attrgetter, getitem, is_, lt, ne
 
 from wizard.core.logparse import BIAS_CONVENTIONS, MAX_BIAS, MIN_BIAS
 
 __all__ = ["CONVENTIONS", "DAY_MS", "effective_bias", "key_to_datetime", "key_to_iso", "msi_local_keys",
-           "record_key"]
+           "record_key", "record_keys"]
 
 CONVENTIONS = BIAS_CONVENTIONS  # ("windows", "offset"): Windows bias (ConfigMgr) | UTC offset (script logs)
 DAY_MS = 86_400_000
@@ -78,7 +80,8 @@ def record_key(record) -> tuple[int | None, int | None]:
                 second = _second_cache[hms] = _second_ms(hms)
             frac = t[9:12]
             rest = t[12:]
-            if day is not None and second is not None and frac.isdigit() and (not rest or rest[0] in "+-"):
+            if day is not None and second is not None and frac.isascii() and frac.isdigit() and \
+                    (not rest or rest[0] in "+-"):
                 bias = None
                 if rest:
                     bias = _bias_cache.get(rest, -1)
@@ -89,6 +92,93 @@ def record_key(record) -> tuple[int | None, int | None]:
                     return day + second + int(frac), bias
     local_time = record.time
     return (None if local_time is None else datetime_key(local_time)), record.bias
+
+
+class _Memo(dict):
+    """A value per text, computed on first sight: `map(memo.__getitem__, texts)` runs at C speed for the texts
+    seen before. Cleared when it grows past `limit` entries (odd logs can hold many distinct texts)."""
+
+    def __init__(self, compute, limit: int = 200_000) -> None:
+        super().__init__()
+        self._compute = compute
+        self._limit = limit
+
+    def __missing__(self, text: str):
+        if len(self) >= self._limit:
+            self.clear()
+        value = self[text] = self._compute(text)
+        return value
+
+
+_ODD = -(1 << 62)  # a part that is not canonical: the sum of the parts is then below _ODD // 2
+_ODD_BIAS = object()
+
+
+def _day_part(date_text: str) -> int:
+    day = _day_ms(date_text) if len(date_text) == 10 else None
+    return _ODD if day is None else day
+
+
+def _second_part(hms: str) -> int:
+    second = _second_ms(hms) if len(hms) == 8 else None
+    return _ODD if second is None else second
+
+
+def _fraction_part(text: str) -> int:
+    """`.mmm` (the dot and three digits after the seconds)."""
+    if len(text) == 4 and text[0] == "." and text.isascii() and text[1:].isdigit():
+        return int(text[1:])
+    return _ODD
+
+
+def _bias_part(rest: str):
+    """The bias after `.mmm`: None when nothing is written, _ODD_BIAS for what only the parser reads."""
+    if not rest:
+        return None
+    if rest[0] not in "+-":
+        return _ODD_BIAS
+    bias = _bias(rest)
+    return _ODD_BIAS if bias is None else bias
+
+
+_DAYS = _Memo(_day_part)
+_SECONDS = _Memo(_second_part)
+_FRACTIONS = _Memo(_fraction_part)
+_BIASES = _Memo(_bias_part)
+_HMS, _FRACTION, _REST = slice(0, 8), slice(8, 12), slice(12, None)
+
+
+def record_keys(records: list, block: int = 16_384) -> tuple[list, list]:
+    """`record_key` of every record, column-wise: canonical CCM times (`HH:MM:SS.mmm+BBB`, `MM-DD-YYYY`) go
+    through C-level maps over memos of their parts, `block` records at a time (the GIL is released between
+    blocks); anything else through `record_key` one by one."""
+    locals_: list = []
+    biases: list = []
+    for at in range(0, len(records), block):
+        part = records[at:at + block]
+        times = list(map(_TIME_TEXT, part))
+        locals_ += map(add, map(add, map(_DAYS.__getitem__, map(_DATE_TEXT, part)),
+                                map(_SECONDS.__getitem__, map(getitem, times, repeat(_HMS)))),
+                       map(_FRACTIONS.__getitem__, map(getitem, times, repeat(_FRACTION))))
+        biases += map(_BIASES.__getitem__, map(getitem, times, repeat(_REST)))
+    odd: set[int] = set()
+    for at in range(0, len(records), block):
+        part = slice(at, at + block)
+        if min(locals_[part], default=0) < _ODD // 2:
+            odd.update(compress(count(at), map(lt, locals_[part], repeat(_ODD // 2))))
+        if _ODD_BIAS in biases[part]:
+            odd.update(compress(count(at), map(is_, biases[part], repeat(_ODD_BIAS))))
+        fmts = list(map(_FMT, records[part]))
+        if fmts.count("ccm") != len(fmts):
+            odd.update(compress(count(at), map(ne, fmts, repeat("ccm"))))
+    for i in odd:
+        locals_[i], biases[i] = record_key(records[i])
+    return locals_, biases
+
+
+_TIME_TEXT = attrgetter("time_text")
+_DATE_TEXT = attrgetter("date_text")
+_FMT = attrgetter("fmt")
 
 
 def datetime_key(value: datetime) -> int:
@@ -121,7 +211,11 @@ def key_to_iso(key: int | None, *, utc: bool) -> str | None:
         if len(_second_text) > 200_000:
             _second_text.clear()
         text = _second_text[second] = f"{day_text}T{hour:02d}:{minute:02d}:{sec:02d}"
-    return f"{text}.{millis:03d}Z" if utc else f"{text}.{millis:03d}"
+    return text + (_MILLIS_Z[millis] if utc else _MILLIS[millis])
+
+
+_MILLIS = [f".{millis:03d}" for millis in range(1000)]
+_MILLIS_Z = [f"{text}Z" for text in _MILLIS]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -4,20 +4,34 @@ say what went wrong first. Pure Python: reads files and zips, nothing else."""
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from operator import attrgetter, eq
 
 from wizard.core.diagnose.clock import CONVENTIONS, datetime_key
 from wizard.core.diagnose.findings import DiagnoseFinding, find_findings
 from wizard.core.diagnose.patterns import find_matches, load_patterns
 from wizard.core.diagnose.runs import SETUP_KINDS, LineMatch, Run, find_runs
 from wizard.core.diagnose.sources import Source, discover, read_sources
-from wizard.core.diagnose.timeline import CONFIGMGR_KINDS, SourceTimes, TimelineEntry, build_timeline
+from wizard.core.diagnose.timeline import (
+    CONFIGMGR_KINDS,
+    SourceTimes,
+    TimelineEntry,
+    build_timeline,
+    column,
+    merge_by_key,
+    select,
+)
 
 __all__ = ["Diagnosis", "diagnose", "match_conventions", "parse_utc"]
+
+_KIND = attrgetter("source.kind")
+_MESSAGE = attrgetter("record.message")
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -118,6 +132,19 @@ def diagnose(path: str | os.PathLike, *, since: datetime | None = None, until: d
 
     Raises FileNotFoundError/OSError when the input itself cannot be opened, DiagnoseCancelled on `cancel`.
     Unreadable or partial files are reported in their source's problems; the rest is still diagnosed."""
+    # A diagnosis allocates several objects per record and no reference cycles; the cyclic collector would walk
+    # them all again and again as they pile up. Paused while it works (the GUI collects on its own timer).
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _diagnose(path, since, until, offset_globs, conventions, progress, cancel)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _diagnose(path, since, until, offset_globs, conventions, progress, cancel) -> Diagnosis:
     sources, kind = discover(path)
     read_sources(sources, progress=progress, cancel=cancel)
     times = [SourceTimes(s) for s in sources if s.records]
@@ -152,16 +179,15 @@ def _assemble(input_path: str, kind: str, sources: list[Source], times: list[Sou
 def _match_lines(timeline: list[TimelineEntry]) -> list[LineMatch]:
     """The lines the pattern table recognises, in timeline order (one substring scan per needle and log kind)."""
     table = load_patterns()
-    by_kind: dict[str, list[TimelineEntry]] = {}
-    for entry in timeline:
-        by_kind.setdefault(entry.source.kind, []).append(entry)
-    matches: list[LineMatch] = []
-    for kind, entries in by_kind.items():
-        messages = [e.record.message for e in entries]
-        for at, pattern, m in find_matches(messages, kind, table):
-            matches.append(LineMatch(entries[at], pattern, m.groupdict()))
-    matches.sort(key=lambda m: m.entry.key)  # stable: lines of one log keep their order
-    return matches
+    kinds = column(timeline, _KIND)
+    per_kind: list[list[LineMatch]] = []
+    for kind in dict.fromkeys(kinds):  # in the order of first appearance, as the matches of equal times are
+        if not table.for_kind(kind):
+            continue
+        entries = select(timeline, column(kinds, partial(eq, kind)))
+        messages = column(entries, _MESSAGE)
+        per_kind.append([LineMatch(entries[at], pattern, m) for at, pattern, m in find_matches(messages, kind, table)])
+    return merge_by_key(per_kind)  # stable: lines of one log keep their order
 
 
 def _bias_hints(times: list[SourceTimes], conventions: dict[str, str], notes: dict[str, list[str]]) -> None:

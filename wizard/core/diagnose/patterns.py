@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, count, repeat
 
 __all__ = ["LinePattern", "PatternTableError", "find_matches", "load_patterns"]
 
+_BLOCK = 16_384
 TOPICS = ("registration", "entra_token", "ccm_token", "site", "management_point", "problem")
 
 
@@ -87,7 +89,9 @@ def find_matches(messages: list[str], kind: str, table: PatternTable | None = No
     table = table or load_patterns()
     found: list[tuple[int, LinePattern, re.Match]] = []
     for needle, patterns in table.for_kind(kind).items():
-        for at in [i for i, message in enumerate(messages) if needle in message]:
+        for at in (i for start in range(0, len(messages), _BLOCK)  # see timeline.BLOCK
+                   for i in compress(count(start), map(str.__contains__, messages[start:start + _BLOCK],
+                                                       repeat(needle)))):
             for pattern in patterns:
                 m = pattern.regex.search(messages[at])
                 if m:

@@ -28,6 +28,16 @@ def _secret_names() -> tuple[str, ...]:
 def mask(text: str) -> str:
     """`redact(text)`, run only on texts that could hold a secret: a JWT (always starting `eyJ`) or a secret
     switch or property name (plain substring tests first; a case-insensitive regex per line costs 10x more)."""
+    return _masked(text) if len(text) < 4096 else _mask(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _masked(text: str) -> str:
+    """`_mask` once per text: a log repeats most of its lines (the JSON timeline masks every one)."""
+    return _mask(text)
+
+
+def _mask(text: str) -> str:
     if "eyJ" not in text:
         low = text.lower()
         if not any(name in low for name in _secret_names()):
@@ -52,12 +62,11 @@ def write_json(diagnosis, out: TextIO) -> None:
         out.write(f"{json.dumps(key)}: {json.dumps(head[key], ensure_ascii=False)}, ")
     out.write('"timeline": [')
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    first = True
-    for entry in diagnosis.timeline:
-        if not first:
+    timeline = diagnosis.timeline
+    for at in range(0, len(timeline), 2048):  # one C-level encode per block of rows: the same text as row by row
+        if at:
             out.write(", ")
-        first = False
-        out.write(dumps(timeline_dict(entry)))
+        out.write(dumps(list(map(timeline_dict, timeline[at:at + 2048])))[1:-1])
     out.write("]}")
 
 

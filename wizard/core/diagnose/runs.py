@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
+from operator import attrgetter, eq
 from typing import Any
 
 from wizard.core.diagnose.patterns import LinePattern
-from wizard.core.diagnose.timeline import TimelineEntry
+from wizard.core.diagnose.timeline import TimelineEntry, column, select
 from wizard.core.explain import Explanation, explain_code, explain_message
 from wizard.core.redact import redact
 from wizard.core.tracker import Outcome, track_runs
@@ -23,6 +24,9 @@ from wizard.core.tracker import Outcome, track_runs
 __all__ = ["After", "LineMatch", "Run", "find_runs", "evidence_of"]
 
 SETUP_KINDS = ("ccmsetup", "ccmsetup-ccmeval")
+_SETUP = frozenset(SETUP_KINDS)
+_KIND = attrgetter("source.kind")
+_FOLDER = attrgetter("source.folder")
 OUTCOME_KEYS = ("state", "return_code", "return_code_source", "error_code", "final", "explanation")  # as log summary
 _COMMAND_LINE = re.compile(r"ccmsetup command line:\s*(.+)", re.IGNORECASE | re.DOTALL)
 _AADSTS = re.compile(r"AADSTS\d+", re.IGNORECASE)
@@ -34,13 +38,18 @@ def evidence_of(entry: TimelineEntry | None) -> dict | None:
     return {"path": entry.source.path, "line": entry.line, "utc": entry.utc_iso()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineMatch:
-    """A client-log line that a pattern recognised."""
+    """A client-log line that a pattern recognised (slots and the match object rather than a dict of its groups:
+    a big folder has 100k+ of them)."""
 
     entry: TimelineEntry
     pattern: LinePattern
-    groups: dict
+    found: re.Match
+
+    @property
+    def groups(self) -> dict:
+        return self.found.groupdict()
 
     @property
     def key(self) -> int:
@@ -101,12 +110,10 @@ class Run:
 
 
 def _families(timeline: list[TimelineEntry]) -> dict[tuple[str, str], list[TimelineEntry]]:
-    families: dict[tuple[str, str], list[TimelineEntry]] = {}
-    for entry in timeline:
-        kind = entry.source.kind
-        if kind in SETUP_KINDS:
-            families.setdefault((entry.source.folder, kind), []).append(entry)
-    return families
+    """(folder, kind) -> its ccmsetup entries in timeline order, picked with C-level filters."""
+    setup = select(timeline, column(column(timeline, _KIND), _SETUP.__contains__))
+    names = list(zip(column(setup, _FOLDER), column(setup, _KIND), strict=True))
+    return {name: select(setup, column(names, partial(eq, name))) for name in dict.fromkeys(names)}
 
 
 def _scenario_of(entries: list[TimelineEntry]) -> tuple[str | None, str | None]:
@@ -153,9 +160,11 @@ def find_runs(timeline: list[TimelineEntry], matches: list[LineMatch], has_regis
                 outcome = tracker.outcome
             runs.append(Run(family, run_entries, outcome, tracker, scenario, command, last_of_family=last))
     runs.sort(key=lambda r: r.start.key)
+    keys = [m.key for m in matches]
     for run in runs:
         following = [r.start.key for r in runs if r.family == run.family and r.start.key > run.start.key]
-        run.after = _after(matches, run.start.key, min(following) if following else None, has_registration_log)
+        run.after = _after(matches, run.start.key, min(following) if following else None, has_registration_log,
+                           keys)
     return runs
 
 
@@ -172,8 +181,9 @@ def _family_name(entries: list[TimelineEntry], folder: str, kind: str) -> str:
     return names[0] if names else f"{folder}/{kind}.log"
 
 
-def _after(matches: list[LineMatch], start: int, end: int | None, has_registration_log: bool) -> After:
-    keys = [m.key for m in matches]
+def _after(matches: list[LineMatch], start: int, end: int | None, has_registration_log: bool,
+           keys: list[int]) -> After:
+    """What the client's logs say between `start` and `end`; `keys` are the matches' keys (sorted)."""
     lo = bisect_left(keys, start)
     hi = bisect_left(keys, end) if end is not None else len(matches)
     after = After(registration_log=has_registration_log)

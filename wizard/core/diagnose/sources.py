@@ -16,8 +16,10 @@ import re
 import stat
 import threading
 import zipfile
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -270,38 +272,55 @@ def _newline(codec: str) -> bytes:
 
 
 class _LineCounter:
-    """Line numbers for increasing byte offsets, keeping only the bytes not yet passed."""
+    """Line numbers for increasing byte offsets, keeping only the chunks not yet passed. A chunk's line breaks are
+    located once (C-level split), then each record's line is a binary search (C-level map), not a count per
+    record."""
 
     def __init__(self, newline: bytes, start_line: int = 1, start_offset: int = 0) -> None:
         self.newline = newline
-        self.line = start_line
-        self.pos = start_offset
-        self._chunks: list[tuple[int, bytes]] = []
+        self._next_line = start_line  # line number at the end of the chunks added so far
+        self._skip = start_offset  # line breaks before this offset are already counted in start_line
+        # [start, end, line number at start, positions of its line breaks (None until needed), data, skip]
+        self._chunks: list[list] = []
 
     def add(self, start: int, data: bytes) -> None:
-        self._chunks.append((start, data))
+        skip = max(self._skip - start, 0)
+        first = self._next_line
+        self._next_line += data.count(self.newline, skip)
+        self._chunks.append([start, start + len(data), first, None, data, skip])
 
     def lines_for(self, records: list, out: list[int]) -> None:
-        newline = self.newline
+        offsets = list(map(_offset_of, records))
         chunks = self._chunks
-        line, pos = self.line, self.pos
-        append = out.append
-        for record in records:
-            offset = record.offset
-            while chunks:
-                start, data = chunks[0]
-                end = start + len(data)
-                if offset < end:
-                    if offset > pos:
-                        line += data.count(newline, max(pos - start, 0), offset - start)
-                        pos = offset
-                    break
-                if end > pos:
-                    line += data.count(newline, max(pos - start, 0))
-                    pos = end
-                del chunks[0]
-            append(line)
-        self.line, self.pos = line, pos
+        i, n = 0, len(offsets)
+        while i < n:
+            while len(chunks) > 1 and chunks[0][1] <= offsets[i]:
+                del chunks[0]  # passed: no later record starts in it
+            if not chunks or offsets[i] < chunks[0][0]:
+                out.append(chunks[0][2] if chunks else self._next_line)
+                i += 1
+                continue
+            chunk = chunks[0]
+            start, end, first, positions, data, skip = chunk
+            if positions is None:
+                positions = chunk[3] = self._positions(start, data, skip)
+            j = bisect_left(offsets, end, i) if len(chunks) > 1 else n
+            ends = offsets[i:j]
+            if len(self.newline) > 1:  # a line break counts when it ends at or before the record (as bytes.count)
+                ends = map((1 - len(self.newline)).__add__, ends)
+            out.extend(map(first.__add__, map(bisect_left, repeat(positions), ends)))
+            i = j
+
+    def _positions(self, start: int, data: bytes, skip: int) -> list[int]:
+        """Byte offsets of the chunk's line breaks (from `skip` on), the ones `bytes.count` finds."""
+        step = len(self.newline)
+        pieces = data[skip:].split(self.newline)
+        pieces.pop()
+        return list(accumulate(map(step.__add__, map(len, pieces)), initial=start + skip - step))[1:]
+
+
+def _offset_of(record) -> int:
+    return record.offset
 
 
 def read_sources(sources: list[Source], *, progress: Callable[[int, int, str], None] | None = None,
@@ -399,7 +418,7 @@ def _stream(source: Source, fh: BinaryIO, step: Callable[[int], None], limit: in
         source.problems.append(f"only the last {_size(limit)} of {_size(source.size)} were read (the end holds "
                                "the latest runs)")
     decoder = codecs.getincrementaldecoder(codec)(errors_for(codec))
-    parser = RecordParser(codec)
+    parser = RecordParser(codec, share=True)  # every record is kept: equal attribute texts are one string
     counter = _LineCounter(newline, start_line, start)
     records = source.records
     lines = source.lines
