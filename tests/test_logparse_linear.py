@@ -3,11 +3,13 @@ growth of the time is compared between sizes measured in the same test — a rat
 
 Each size is measured as the best CPU time of a few runs (the machine is shared), over four doublings: linear
 growth is 16x, quadratic 256x; the test fails above 2.5x per doubling on average (39x in total), or early when a
-step already grows clearly faster than linear.
+step already grows clearly faster than linear. A series that fails is measured again (up to three times) so that
+a moment of load on a shared machine is not called super-linear.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 
@@ -77,22 +79,49 @@ def _pieces(text: str, sizes: tuple[int, ...]):
 
 
 def _best(run, repeat: int) -> float:
+    # The cyclic collector runs at moments that depend on everything else alive in the process; with it paused
+    # the time is the parser's own.
     best = float("inf")
     for _ in range(repeat):
-        start = time.process_time()
-        run()
-        best = min(best, time.process_time() - start)
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.process_time()
+            run()
+            best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
     return max(best, 1e-6)
 
 
-def assert_linear(make, prepare, base: int, doublings: int = 4, repeat: int = 3) -> list[float]:
+def _series(make, prepare, base: int, doublings: int, repeat: int) -> tuple[list[float], bool]:
     times = []
     for k in range(doublings + 1):
         times.append(_best(prepare(make(base << k)), repeat))
-        growth = times[-1] / times[0]
-        assert k < 2 or growth <= 3.3 ** k, f"super-linear: {[round(t, 4) for t in times]}"
-    assert times[-1] / times[0] <= 2.5 ** doublings, f"super-linear: {[round(t, 4) for t in times]}"
-    return times
+        if k >= 2 and times[-1] / times[0] > 3.3 ** k:
+            return times, False
+    return times, times[-1] / times[0] <= 2.5 ** doublings
+
+
+def assert_linear(make, prepare, base: int, doublings: int = 4, repeat: int = 3, attempts: int = 3) -> list[float]:
+    # A shared machine (the slow suite runs on two workers) can slow one size for a moment; a series is measured
+    # again before the parser is called super-linear. Quadratic growth is 256x over four doublings, far above the
+    # 39x limit, so it fails every attempt.
+    tried = []
+    for _ in range(attempts):
+        times, linear = _series(make, prepare, base, doublings, repeat)
+        if linear:
+            return times
+        tried.append([round(t, 4) for t in times])
+    raise AssertionError(f"super-linear in every attempt: {tried}")
+
+
+def test_the_measure_calls_a_quadratic_scan_super_linear():
+    def quadratic(text: str):
+        return lambda: sum(text.count("x", i, i + len(text) // 2) for i in range(0, len(text), 64))
+
+    with pytest.raises(AssertionError, match="super-linear"):
+        assert_linear(lambda n: "x" * n, quadratic, base=4 << 10, attempts=2)
 
 
 @pytest.mark.parametrize("name", QUICK)
