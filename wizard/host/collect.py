@@ -196,7 +196,7 @@ def _device_facts(host: Host) -> dict[str, Any]:
     facts: dict[str, Any] = {"description": host.describe(), "demo": host.is_demo, "preset": host.preset}
     for key, call in (("os", host.os_info), ("client", host.client_info), ("setup", host.setup_activity),
                       ("pending_reboot", host.pending_reboot), ("free_disk_bytes", host.free_disk_bytes),
-                      ("elevated", host.is_elevated), ("retry_task", host.retry_task_exists)):
+                      ("elevated", host.is_elevated), ("retry_task", host.retry_task_state)):
         try:
             value = call()
             facts[key] = _jsonable(value)
