@@ -589,3 +589,17 @@ def test_a_setup_already_running_is_followed_in_the_install_view(demo_wizard, qt
     with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS):
         pass
     assert wizard.outcome is not None and button(wizard).isEnabled()
+
+
+def test_the_errors_box_counts_in_words_that_agree(qtbot):
+    """"1 error(s) on this page stop Next" read wrong: one error stops Next, two errors stop it."""
+    from wizard.core.findings import Finding
+    from wizard.ui.widgets import PageErrors
+
+    box = PageErrors()
+    qtbot.addWidget(box)
+    one = Finding("invalid-value", "error", "SMSSITECODE 'P0' is not a site code", "Type ABC", "SMSSITECODE")
+    box.set_errors([one])
+    assert "1 error on this page stops Next" in box.message.text()
+    box.set_errors([one, Finding("required", "error", "CCMHOSTNAME is required", "Type it", "CCMHOSTNAME")])
+    assert "2 errors on this page stop Next" in box.message.text()
