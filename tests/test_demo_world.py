@@ -251,3 +251,18 @@ def test_build_wizard_with_a_lab_starts_from_its_command(qapp):
         wizard.shutdown()
         wizard.host.stop_children()
         wizard.deleteLater()
+
+
+def test_closing_a_lab_before_changing_anything_does_not_ask_about_lost_input(qapp):
+    """The lab's starting command comes from the lab file, not from the trainee: Escape on Welcome closes at once."""
+    from wizard.ui import app as ui_app
+
+    wizard = ui_app.build_wizard(lab="token-with-mp")
+    try:
+        assert not wizard.has_unsaved_input()
+        wizard.set_plan(wizard.plan.update(sitecode="XYZ"))  # the trainee's own change does count
+        assert wizard.has_unsaved_input()
+    finally:
+        wizard.shutdown()
+        wizard.host.stop_children()
+        wizard.deleteLater()
