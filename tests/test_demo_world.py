@@ -216,6 +216,7 @@ def test_lab_briefing_hints_and_debrief(make_wizard, qtbot):
     assert finish.debrief_box.isVisible()
     text = finish.debrief_label.text()
     assert "not found" in text and "Hints used: 2 of 2" in text and "dsregcmd" in text
+    assert ". (" not in text  # "Planted: <sentence> (not found)." reads as one sentence, not "tenant. (not found)"
     assert finish.debrief is not None and not finish.debrief.found_all
 
 
@@ -266,3 +267,4 @@ def test_closing_a_lab_before_changing_anything_does_not_ask_about_lost_input(qa
         wizard.shutdown()
         wizard.host.stop_children()
         wizard.deleteLater()
+
