@@ -268,3 +268,15 @@ def test_closing_a_lab_before_changing_anything_does_not_ask_about_lost_input(qa
         wizard.host.stop_children()
         wizard.deleteLater()
 
+
+def test_the_demo_banner_names_a_lab_as_a_lab(qapp):
+    from wizard.ui import app as ui_app
+
+    wizard = ui_app.build_wizard(lab="low-disk")
+    try:
+        text = wizard.demo_banner.text_label.text()
+        assert "lab “low-disk”" in text and "preset" not in text
+    finally:
+        wizard.shutdown()
+        wizard.host.stop_children()
+        wizard.deleteLater()
