@@ -92,9 +92,9 @@ def cmg_plan(**fields) -> InstallPlan:
 
 def demo_site_plan() -> InstallPlan:
     from wizard.core.parse import parse_command
-    from wizard.host.demo import load_demo_catalog
+    from wizard.host.demo import DEFAULT_PRESET, get_preset
 
-    return parse_command(load_demo_catalog().sample_command).plan
+    return parse_command(get_preset(DEFAULT_PRESET).world.site.sample_command()).plan
 
 
 # ---- 9: the paste dialog, placeholders, the client app ID message ------------------------------------------

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,18 +85,6 @@ def get_preset(name_or_path: str | Path) -> NamedWorld:
             raise PresetError(f"unknown demo preset {str(name_or_path)!r}; choose one of: "
                               f"{', '.join(world_names())}, or give a world .json file") from None
         raise PresetError(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class DemoCatalog:
-    """Kept for callers of the old presets file: the default world's sample command and the preset names."""
-
-    sample_command: str
-    presets: tuple[str, ...]
-
-
-def load_demo_catalog() -> DemoCatalog:
-    return DemoCatalog(get_preset(DEFAULT_PRESET).world.site.sample_command(), tuple(world_names()))
 
 
 # -- dsregcmd text ----------------------------------------------------------------------------------------
@@ -307,11 +294,6 @@ class DemoHost(Host):
 
     @property
     def device(self) -> Device:
-        return self.world.device
-
-    @property
-    def preset_data(self) -> Device:
-        """The simulated device (kept for callers of the old presets: `.elevated`, `.computer_name`)."""
         return self.world.device
 
     @property
@@ -689,5 +671,5 @@ def parse_demo_option(value: Any) -> str:
     return name
 
 
-__all__ = ["DEFAULT_PRESET", "DemoHost", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset",
-           "load_demo_catalog", "os_info", "preset_names", "render_dsregcmd"]
+__all__ = ["DEFAULT_PRESET", "DemoHost", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset", "os_info",
+           "preset_names", "render_dsregcmd"]
