@@ -280,3 +280,24 @@ def test_the_demo_banner_names_a_lab_as_a_lab(qapp):
         wizard.shutdown()
         wizard.host.stop_children()
         wizard.deleteLater()
+
+
+def test_the_lab_welcome_page_has_unique_mnemonics(make_wizard, qtbot):
+    """The hint button is only there in a lab: its Alt+letter must not be the Help button's."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel
+
+    from wizard.core.world.labs import load_lab
+    from wizard.ui.wizard import PageId
+
+    lab = load_lab("low-disk")
+    wizard = make_wizard(parse_command(lab.start_command).plan, PageId.WELCOME, lab=lab)
+    assert wizard.page(PageId.WELCOME).hint_button.isVisible()
+    keys: dict[str, list[str]] = {}
+    for widget in wizard.findChildren(QAbstractButton) + wizard.findChildren(QLabel) + wizard.findChildren(QGroupBox):
+        text = widget.title() if isinstance(widget, QGroupBox) else widget.text()
+        match = re.search(r"&([^&\s])", text or "")
+        if widget.isVisible() and match and not (isinstance(widget, QLabel) and "<" in text):
+            keys.setdefault(match.group(1).lower(), []).append(text)
+    assert {key: texts for key, texts in keys.items() if len(texts) > 1} == {}
