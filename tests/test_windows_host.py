@@ -714,3 +714,15 @@ def test_a_service_mode_config_file_is_not_copied(host, api, exe):
     host.launch(exe, ["/config:settings.txt"], noservice=False)
     (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
     assert sorted(p.name for p in Path(directory).iterdir()) == ["ccmsetup.exe"]
+
+
+def test_retry_task_file_of_a_32_bit_python_is_looked_up_through_sysnative(host, api):
+    """A 32-bit Python on 64-bit Windows sees SysWOW64 as System32, whose Tasks folder never holds the task: the
+    native folder (Sysnative) decides, or an existing task reads as absent."""
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    parts = RETRY_TASK_NAMES[0].strip("\\").split("\\")
+    api.windir().joinpath("System32", "Tasks").mkdir(parents=True)  # the redirected (SysWOW64) view: no task
+    task_file = api.windir().joinpath("Sysnative", "Tasks", *parts)
+    task_file.parent.mkdir(parents=True)
+    task_file.write_text("<Task/>")
+    assert host.retry_task_state().state == "present"

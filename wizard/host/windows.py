@@ -166,6 +166,13 @@ class WindowsHost(Host):
         native = windir / "Sysnative" / name
         return str(native if native.is_file() else windir / "System32" / name)
 
+    def _system32(self) -> Path:
+        """The native System32 folder, also for a 32-bit Python on 64-bit Windows (whose System32 is SysWOW64,
+        which has a Tasks folder of its own that never holds ccmsetup's task)."""
+        windir = self.api.windir()
+        native = windir / "Sysnative"
+        return native if native.is_dir() else windir / "System32"
+
     # -- identity -------------------------------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -257,7 +264,7 @@ class WindowsHost(Host):
         if state in ("present", "absent"):
             return TaskState(state)
         reasons.append("the Task Scheduler index in the registry is not readable for this account")
-        task_file = self.api.windir().joinpath("System32", "Tasks", *RETRY_TASK_NAME.strip("\\").split("\\"))
+        task_file = self._system32().joinpath("Tasks", *RETRY_TASK_NAME.strip("\\").split("\\"))
         try:
             task_file.stat()
             return TaskState("present")
