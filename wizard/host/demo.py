@@ -270,6 +270,7 @@ class DemoHost(Host):
         self.uac_cancel = self.world.device.uac_cancel if uac_cancel is None else uac_cancel
         self._restarted = False
         self._launch_offset: int | None = None  # ccmsetup.log size when the simulator was last launched
+        self._launched_at: float | None = None  # time.time() of the first launch (see stop_children)
         self._simulated_client: tuple[str, str | None] | None = None  # (outcome state, version) once final
         self._last_verdict: Verdict | None = None
         self._last_argv: list[str] | None = None
@@ -538,6 +539,8 @@ class DemoHost(Host):
         verdict = self.predict(argv)
         with self._lock:
             self._launch_offset = file_size(self.log_dir() / "ccmsetup.log")
+            if self._launched_at is None:
+                self._launched_at = time.time()
             self._simulated_client = None
             self._last_verdict = verdict
             self._last_argv = list(argv)
@@ -581,8 +584,14 @@ class DemoHost(Host):
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait(5)
+        if self._launched_at is None:
+            return  # nothing was started here: a marker in the folder is another session's
         marker = self.log_dir() / SERVICE_PID_FILE
         try:
+            # A marker older than our first launch is left over from an earlier session (its service part was
+            # killed): its pid may belong to anything by now.
+            if marker.stat().st_mtime < self._launched_at - 1:
+                return
             pid = int(marker.read_text(encoding="ascii").strip() or 0)
         except (OSError, ValueError):
             return
@@ -595,7 +604,8 @@ def _is_simulator(pid: int) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return sys.platform == "win32"  # no /proc: the pid came from our own marker file just now
+        # no /proc (Windows): the pid came from a marker the simulator wrote during this session (stop_children)
+        return sys.platform == "win32"
     return b"--service-part" in cmdline
 
 
