@@ -603,3 +603,11 @@ def test_the_errors_box_counts_in_words_that_agree(qtbot):
     assert "1 error on this page stops Next" in box.message.text()
     box.set_errors([one, Finding("required", "error", "CCMHOSTNAME is required", "Type it", "CCMHOSTNAME")])
     assert "2 errors on this page stop Next" in box.message.text()
+
+
+def test_token_addresses_intro_agrees_with_the_review_tip_about_mp(demo_wizard, qtbot):
+    """Review calls /regtoken with /mp the documented form, with a tip for 0x87d0027e: the Addresses page must not
+    order the opposite ("leave /mp empty") but say why /mp is not filled in."""
+    wizard = demo_wizard("not-joined", plan=InstallPlan(scenario="cmg-token"), start=PageId.ADDRESSES)
+    text = wizard.currentPage().intro.text()
+    assert "Microsoft's token example gives it" in text and "0x87d0027e" in text and "not filled in" in text
