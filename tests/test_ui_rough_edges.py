@@ -600,7 +600,7 @@ def test_the_errors_box_counts_in_words_that_agree(qtbot):
     qtbot.addWidget(box)
     one = Finding("invalid-value", "error", "SMSSITECODE 'P0' is not a site code", "Type ABC", "SMSSITECODE")
     box.set_errors([one])
-    assert "1 error on this page stops Next" in box.message.text()
+    assert "1 error on this page stops Next" in box.message.text() and "Fix it," in box.message.text()
     box.set_errors([one, Finding("required", "error", "CCMHOSTNAME is required", "Type it", "CCMHOSTNAME")])
     assert "2 errors on this page stop Next" in box.message.text()
 

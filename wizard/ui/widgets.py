@@ -393,7 +393,8 @@ class PageErrors(QFrame):
             text += html.escape(self.tr("A value would break the command line (a line break or a quote in it): "
                                         "fix it, there is no going on with it."))
         else:
-            text += html.escape(self.tr("Fix them, or go on anyway:"))
+            text += html.escape(self.tr("Fix it, or go on anyway:") if len(errors) == 1
+                                else self.tr("Fix them, or go on anyway:"))
         self.icon.setPixmap(icons.pixmap("fail", 14, self.devicePixelRatioF()))
         self.message.setText(text)
         self.setVisible(True)
