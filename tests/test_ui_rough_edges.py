@@ -562,6 +562,7 @@ def test_no_step_label_is_clipped_at_the_smallest_window(demo_wizard, qtbot, cur
 # ---- 9: a setup that is already running can be followed from the install page --------------------------------
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # e.g. disconnecting a worker signal nobody connected
 def test_a_setup_already_running_is_followed_in_the_install_view(demo_wizard, qtbot):
     from wizard.host.ccmsetup_exe import choose_ccmsetup
     from wizard.host.session import InstallSession

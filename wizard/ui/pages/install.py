@@ -206,6 +206,7 @@ class InstallPage(QWizardPage):
         self._log_problem = ""
         self._setup_still_running = False
         self.following_other = False  # following a setup this wizard did not start (see follow_running_setup)
+        self._worker_signals: list[Any] = []  # the worker signals this page connected (see _start_worker)
 
         self.stepper = PhaseStepper(self)
 
@@ -375,14 +376,10 @@ class InstallPage(QWizardPage):
         self._set_following_layout()
         self.phase_label.setText(self.tr("Waiting for the running setup to write to its log…"))
         self.elapsed_label.setText("")
-        self.worker = SessionWorker(follower, self, launch=False)
-        self.worker.recordsReady.connect(self.log_view.append)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.snapshotReady.connect(self._on_snapshot)
-        self.worker.finished.connect(self._on_followed_finished)
-        self.worker.failed.connect(self._on_follow_failed)
+        self._start_worker(SessionWorker(follower, self, launch=False), recordsReady=self.log_view.append,
+                           progress=self._on_progress, snapshotReady=self._on_snapshot,
+                           finished=self._on_followed_finished, failed=self._on_follow_failed)
         self.log_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.worker.start()
 
     def _reset_live_view(self, steps: list[tuple[str, str]], plan: Any) -> None:
         """An empty live view for a new run: `steps` in the stepper, no phase, no download yet, no log lines."""
@@ -458,16 +455,11 @@ class InstallPage(QWizardPage):
 
     def _follow(self, *, launch: bool) -> None:
         self._stop_worker()
-        self.worker = SessionWorker(self.session, self, launch=launch, prepare=self._exe_chooser())
-        self.worker.prepared.connect(self._on_prepared)
-        self.worker.launched.connect(self._on_launched)
-        self.worker.recordsReady.connect(self.log_view.append)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.snapshotReady.connect(self._on_snapshot)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
+        self._start_worker(SessionWorker(self.session, self, launch=launch, prepare=self._exe_chooser()),
+                           prepared=self._on_prepared, launched=self._on_launched, recordsReady=self.log_view.append,
+                           progress=self._on_progress, snapshotReady=self._on_snapshot, finished=self._on_finished,
+                           failed=self._on_failed)
         self.completeChanged.emit()
-        self.worker.start()
 
     def back_to_review(self) -> None:
         """Return to the Review page with the plan as it was (after a launch that did not start)."""
@@ -500,12 +492,18 @@ class InstallPage(QWizardPage):
         self._stop_worker()
 
     # ---- signal handlers -----------------------------------------------------------------------------
+    def _start_worker(self, worker: SessionWorker, **slots: Any) -> None:
+        """Connect `slots` (signal name -> slot) and start `worker`; _stop_worker disconnects exactly those."""
+        for name, slot in slots.items():
+            getattr(worker, name).connect(slot)
+        self.worker, self._worker_signals = worker, [getattr(worker, name) for name in slots]
+        worker.start()
+
     def _stop_worker(self) -> None:
         worker, self.worker = self.worker, None
         if worker is None:
             return
-        for signal in (worker.prepared, worker.launched, worker.recordsReady, worker.progress,
-                       worker.snapshotReady, worker.finished, worker.failed):
+        for signal in self._worker_signals:
             signal.disconnect()
         retire(worker)
 
