@@ -148,6 +148,13 @@ class InstallSession:
                                                 "not be started elevated. Get ccmsetup.exe again from the site "
                                                 "server or the MP.")
         activity = self.host.setup_activity()
+        # A ccmsetup that has just logged its result takes a moment to end (the service stops and removes
+        # itself): look again for the settle time before calling it running, e.g. "Try again" right after
+        # following another setup to its result.
+        deadline = time.monotonic() + self.settle_seconds
+        while activity.running and time.monotonic() < deadline:
+            time.sleep(min(0.25, max(deadline - time.monotonic(), 0.0)))
+            activity = self.host.setup_activity()
         if activity.running:
             return LaunchResult("already-running", f"ccmsetup is already running ({activity.describe()}); starting "
                                                    "another would return 8. Wait for it, or follow its log.")
