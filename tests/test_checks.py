@@ -336,3 +336,17 @@ def test_fetch_failure_is_named(net_host, servers):
     plan = plan_of(f"ccmsetup.exe /mp:https://127.0.0.1:{servers.untrusted_port} SMSSITECODE=P01")
     choice = fetch_ccmsetup(net_host, plan)
     assert not choice.found and "INVALID_CA" in choice.detail
+
+
+def test_a_probe_that_raises_in_a_parallel_probe_names_its_own_error(tmp_path):
+    """Several MPs are probed at once: an exception in one probe is the check's error, not a follow-on TypeError
+    about a missing result."""
+
+    class Broken(NetProbe):
+        def http_get(self, url, **kwargs):
+            raise RuntimeError("resolver crashed")
+
+    broken = LocalNetHost(Broken(), preset="entra-joined", base_dir=tmp_path, latency=0)
+    plan = plan_of("ccmsetup.exe /mp:mp01.contoso.com;mp02.contoso.com SMSSITECODE=P01")
+    result = run_checks(broken, plan, only=["mp-reachable"])[0]
+    assert result.status == "error" and "RuntimeError: resolver crashed" in result.detail

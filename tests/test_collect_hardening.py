@@ -167,3 +167,28 @@ def test_a_file_swapped_for_a_link_after_listing_is_not_read(host, tmp_path, mon
     monkeypatch.setattr(collect_module.os, "lstat", lstat_then_swap)
     with pytest.raises(collect_module.SkippedFile):
         collect_module.read_log_tail(log)
+
+
+def test_device_facts_say_when_the_retry_task_could_not_be_read(host, tmp_path, monkeypatch):
+    """An unreadable Task Scheduler is "unknown" in device.json too, never a plain "no retry task" (issue 10)."""
+    import json
+
+    from wizard.host.base import TaskState
+
+    monkeypatch.setattr(host, "retry_task_state", lambda: TaskState("unknown", "schtasks answered: Access is denied."))
+    device = json.loads(read_all(collect_evidence(host, tmp_path / "e.zip", check_results=[]).path)["device.json"])
+    assert device["retry_task"] == {"state": "unknown", "detail": "schtasks answered: Access is denied."}
+
+
+def test_summary_says_when_the_sessions_result_is_not_final(host, tmp_path):
+    """A session that stopped following while ccmsetup retries: summary.md must not read as the final word."""
+    from wizard.core.tracker import Outcome
+    from wizard.host.base import LaunchResult
+
+    outcome = Outcome("failed", None, "0x80190194", final=False, summary="Downloading failed; ccmsetup retries.")
+    session = types.SimpleNamespace(plan=parse_command(f"ccmsetup.exe CCMHOSTNAME={CMG} SMSSITECODE=P01").plan,
+                                    launch_result=LaunchResult("started", "started ccmsetup.exe"), outcome=outcome,
+                                    exit_code=lambda: 1, offsets={})
+    summary = read_all(collect_evidence(host, tmp_path / "e.zip", session=session, check_results=[]).path)
+    result = summary["summary.md"].decode().split("## Result")[1].split("\n## ")[0]
+    assert "**failed** (not final yet)" in result and "Return code: none; error code: 0x80190194" in result

@@ -355,3 +355,25 @@ def test_a_failed_run_leaves_the_retry_task_and_rc7_a_pending_restart(tmp_path):
         assert host.pending_reboot() == []
     finally:
         host.stop_children()
+
+
+def test_stop_children_leaves_a_process_named_by_another_sessions_marker_alone(tmp_path):
+    """A service-part marker left over from an earlier session (its simulator was killed) names a pid that may
+    belong to anything by now: only a marker written since this host's own launch is acted on."""
+    import subprocess
+    import sys
+
+    from wizard.host.demo import SERVICE_PID_FILE, DemoHost
+
+    first = DemoHost("entra-joined", base_dir=tmp_path, latency=0)
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "--service-part"])
+    try:
+        (first.log_dir() / SERVICE_PID_FILE).write_text(str(stranger.pid), encoding="ascii")
+        again = DemoHost("entra-joined", run_dir=first.run_dir(), latency=0)  # e.g. `collect --demo` later
+        again.stop_children()
+        first.stop_children()
+        with pytest.raises(subprocess.TimeoutExpired):  # still running a second later
+            stranger.wait(1)
+    finally:
+        stranger.kill()
+        stranger.wait(10)

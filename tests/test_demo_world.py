@@ -216,6 +216,7 @@ def test_lab_briefing_hints_and_debrief(make_wizard, qtbot):
     assert finish.debrief_box.isVisible()
     text = finish.debrief_label.text()
     assert "not found" in text and "Hints used: 2 of 2" in text and "dsregcmd" in text
+    assert ". (" not in text  # "Planted: <sentence> (not found)." reads as one sentence, not "tenant. (not found)"
     assert finish.debrief is not None and not finish.debrief.found_all
 
 
@@ -251,3 +252,52 @@ def test_build_wizard_with_a_lab_starts_from_its_command(qapp):
         wizard.shutdown()
         wizard.host.stop_children()
         wizard.deleteLater()
+
+
+def test_closing_a_lab_before_changing_anything_does_not_ask_about_lost_input(qapp):
+    """The lab's starting command comes from the lab file, not from the trainee: Escape on Welcome closes at once."""
+    from wizard.ui import app as ui_app
+
+    wizard = ui_app.build_wizard(lab="token-with-mp")
+    try:
+        assert not wizard.has_unsaved_input()
+        wizard.set_plan(wizard.plan.update(sitecode="XYZ"))  # the trainee's own change does count
+        assert wizard.has_unsaved_input()
+    finally:
+        wizard.shutdown()
+        wizard.host.stop_children()
+        wizard.deleteLater()
+
+
+def test_the_demo_banner_names_a_lab_as_a_lab(qapp):
+    from wizard.ui import app as ui_app
+
+    wizard = ui_app.build_wizard(lab="low-disk")
+    try:
+        text = wizard.demo_banner.text_label.text()
+        assert "lab “low-disk”" in text and "preset" not in text
+    finally:
+        wizard.shutdown()
+        wizard.host.stop_children()
+        wizard.deleteLater()
+
+
+def test_the_lab_welcome_page_has_unique_mnemonics(make_wizard, qtbot):
+    """The hint button is only there in a lab: its Alt+letter must not be the Help button's."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel
+
+    from wizard.core.world.labs import load_lab
+    from wizard.ui.wizard import PageId
+
+    lab = load_lab("low-disk")
+    wizard = make_wizard(parse_command(lab.start_command).plan, PageId.WELCOME, lab=lab)
+    assert wizard.page(PageId.WELCOME).hint_button.isVisible()
+    keys: dict[str, list[str]] = {}
+    for widget in wizard.findChildren(QAbstractButton) + wizard.findChildren(QLabel) + wizard.findChildren(QGroupBox):
+        text = widget.title() if isinstance(widget, QGroupBox) else widget.text()
+        match = re.search(r"&([^&\s])", text or "")
+        if widget.isVisible() and match and not (isinstance(widget, QLabel) and "<" in text):
+            keys.setdefault(match.group(1).lower(), []).append(text)
+    assert {key: texts for key, texts in keys.items() if len(texts) > 1} == {}

@@ -548,3 +548,19 @@ def test_keep_waiting_after_a_retrying_failure_follows_until_ccmsetup_ends(tmp_p
     for _ in range(3):
         session.poll()
     assert session.finished and session.outcome.final and session.outcome.state == "failed"
+
+
+def test_a_setup_that_is_just_ending_is_waited_for_not_refused(tmp_path):
+    """Launching right after another ccmsetup logged its result (Try again after following it): its service needs a
+    moment to go, which is not "already running"."""
+    from wizard.host.base import ServiceState
+
+    host = demo(tmp_path)
+    answers = [SetupActivity((4242,), ServiceState("ccmsetup", "running"))] * 2
+    real = host.setup_activity
+    host.setup_activity = lambda: answers.pop(0) if answers else real()
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, settle_seconds=2.0)
+    try:
+        assert session.start().started
+    finally:
+        host.stop_children()

@@ -243,9 +243,9 @@ def make_wizard(qtbot, tmp_path, asked):
 
 def cmg_plan():
     from wizard.core.parse import parse_command
-    from wizard.host.demo import load_demo_catalog
+    from wizard.host.demo import DEFAULT_PRESET, get_preset
 
-    return parse_command(load_demo_catalog().sample_command).plan
+    return parse_command(get_preset(DEFAULT_PRESET).world.site.sample_command()).plan
 
 
 def onprem_plan():
@@ -391,7 +391,7 @@ def test_uac_cancel_returns_to_review_with_nothing_lost(make_wizard, qtbot):
 
     plan = cmg_plan()
     wizard = make_wizard(plan, PageId.REVIEW, preset="no-prt", uac_cancel=True)
-    assert not wizard.host.preset_data.elevated  # the demo only shows a UAC prompt when not elevated
+    assert not wizard.host.device.elevated  # the demo only shows a UAC prompt when not elevated
     page = go_to_install(wizard, qtbot)
     with qtbot.waitSignal(page.launchFailed, timeout=20_000) as blocker:
         pass

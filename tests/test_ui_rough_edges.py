@@ -92,9 +92,9 @@ def cmg_plan(**fields) -> InstallPlan:
 
 def demo_site_plan() -> InstallPlan:
     from wizard.core.parse import parse_command
-    from wizard.host.demo import load_demo_catalog
+    from wizard.host.demo import DEFAULT_PRESET, get_preset
 
-    return parse_command(load_demo_catalog().sample_command).plan
+    return parse_command(get_preset(DEFAULT_PRESET).world.site.sample_command()).plan
 
 
 # ---- 9: the paste dialog, placeholders, the client app ID message ------------------------------------------
@@ -562,6 +562,7 @@ def test_no_step_label_is_clipped_at_the_smallest_window(demo_wizard, qtbot, cur
 # ---- 9: a setup that is already running can be followed from the install page --------------------------------
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # e.g. disconnecting a worker signal nobody connected
 def test_a_setup_already_running_is_followed_in_the_install_view(demo_wizard, qtbot):
     from wizard.host.ccmsetup_exe import choose_ccmsetup
     from wizard.host.session import InstallSession
@@ -589,3 +590,25 @@ def test_a_setup_already_running_is_followed_in_the_install_view(demo_wizard, qt
     with qtbot.waitSignal(page.outcomeReady, timeout=TIMEOUT_MS):
         pass
     assert wizard.outcome is not None and button(wizard).isEnabled()
+
+
+def test_the_errors_box_counts_in_words_that_agree(qtbot):
+    """"1 error(s) on this page stop Next" read wrong: one error stops Next, two errors stop it."""
+    from wizard.core.findings import Finding
+    from wizard.ui.widgets import PageErrors
+
+    box = PageErrors()
+    qtbot.addWidget(box)
+    one = Finding("invalid-value", "error", "SMSSITECODE 'P0' is not a site code", "Type ABC", "SMSSITECODE")
+    box.set_errors([one])
+    assert "1 error on this page stops Next" in box.message.text() and "Fix it," in box.message.text()
+    box.set_errors([one, Finding("required", "error", "CCMHOSTNAME is required", "Type it", "CCMHOSTNAME")])
+    assert "2 errors on this page stop Next" in box.message.text()
+
+
+def test_token_addresses_intro_agrees_with_the_review_tip_about_mp(demo_wizard, qtbot):
+    """Review calls /regtoken with /mp the documented form, with a tip for 0x87d0027e: the Addresses page must not
+    order the opposite ("leave /mp empty") but say why /mp is not filled in."""
+    wizard = demo_wizard("not-joined", plan=InstallPlan(scenario="cmg-token"), start=PageId.ADDRESSES)
+    text = wizard.currentPage().intro.text()
+    assert "Microsoft's token example gives it" in text and "0x87d0027e" in text and "not filled in" in text

@@ -698,3 +698,31 @@ def test_unreadable_process_list_is_reported_not_hidden(host, api):
     api.process_ids = broken
     activity = host.setup_activity()
     assert not activity.running and "could not be read" in activity.error
+
+
+def test_a_noservice_config_file_beside_the_exe_goes_along_into_the_verified_folder(host, api, exe):
+    """With /noservice ccmsetup reads /config from the folder it runs from: the verified copy runs from its own
+    folder, so a plain file name would point at nothing there."""
+    (exe.parent / "settings.txt").write_text("[Client Install]\nInstall=INSTALL=ALL SMSSITECODE=P01\n")
+    host.launch(exe, ["/noservice", "/config:settings.txt"], noservice=True)
+    (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
+    assert (Path(directory) / "settings.txt").read_text() == (exe.parent / "settings.txt").read_text()
+
+
+def test_a_service_mode_config_file_is_not_copied(host, api, exe):
+    (exe.parent / "settings.txt").write_text("[Client Install]\n")  # the service reads %WinDir%\ccmsetup instead
+    host.launch(exe, ["/config:settings.txt"], noservice=False)
+    (_, file, _, directory), = [c for c in api.calls if c[0] == "runas"]
+    assert sorted(p.name for p in Path(directory).iterdir()) == ["ccmsetup.exe"]
+
+
+def test_retry_task_file_of_a_32_bit_python_is_looked_up_through_sysnative(host, api):
+    """A 32-bit Python on 64-bit Windows sees SysWOW64 as System32, whose Tasks folder never holds the task: the
+    native folder (Sysnative) decides, or an existing task reads as absent."""
+    api.denied_keys.add(TASK_CACHE_TREE + RETRY_TASK_NAMES[0])
+    parts = RETRY_TASK_NAMES[0].strip("\\").split("\\")
+    api.windir().joinpath("System32", "Tasks").mkdir(parents=True)  # the redirected (SysWOW64) view: no task
+    task_file = api.windir().joinpath("Sysnative", "Tasks", *parts)
+    task_file.parent.mkdir(parents=True)
+    task_file.write_text("<Task/>")
+    assert host.retry_task_state().state == "present"

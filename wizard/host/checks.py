@@ -179,26 +179,10 @@ def _entra_user(ctx: CheckContext) -> tuple[Status, str, str]:
     return entra_checks.user_result(ctx.dsreg(), ctx.now(), _fix)  # type: ignore[return-value]
 
 
-def _parallel(items: Iterable[Any], work: Callable[[Any], Any]) -> list[Any]:
-    """Run `work` for each item at the same time (probes to several addresses) and keep the order."""
-    items = list(items)
-    results: list[Any] = [None] * len(items)
-
-    def run(index: int, item: Any) -> None:
-        results[index] = work(item)
-
-    threads = [threading.Thread(target=run, args=(i, item), daemon=True) for i, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def _entra_endpoints(ctx: CheckContext) -> tuple[Status, str, str]:
     hosts = _data()["entra_endpoints"]
     prober = ctx.host.network()
-    results = _parallel(hosts, lambda h: prober.https_reach(h, 443, timeout=ctx.network_timeout))
+    results = netprobe.run_parallel(hosts, lambda h: prober.https_reach(h, 443, timeout=ctx.network_timeout))
     failed = [r for r in results if not r.ok]
     if not failed:
         return "pass", "HTTPS with a trusted certificate to " + ", ".join(hosts) + ".", ""
@@ -292,7 +276,7 @@ def _mp_reachable(ctx: CheckContext) -> tuple[Status, str, str]:
     addresses = _mp_addresses(ctx.plan)
     if not addresses:
         return "skip", "No management point address given: ccmsetup looks one up in Active Directory or DNS.", ""
-    results = _parallel(addresses, lambda a: _probe_mp(ctx, a))
+    results = netprobe.run_parallel(addresses, lambda a: _probe_mp(ctx, a))
     good = [detail for usable, detail, _ in results if usable]
     bad = [detail for usable, detail, _ in results if not usable]
     fix = " ".join(dict.fromkeys(f for usable, _, f in results if not usable and f))

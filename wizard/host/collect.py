@@ -196,7 +196,7 @@ def _device_facts(host: Host) -> dict[str, Any]:
     facts: dict[str, Any] = {"description": host.describe(), "demo": host.is_demo, "preset": host.preset}
     for key, call in (("os", host.os_info), ("client", host.client_info), ("setup", host.setup_activity),
                       ("pending_reboot", host.pending_reboot), ("free_disk_bytes", host.free_disk_bytes),
-                      ("elevated", host.is_elevated), ("retry_task", host.retry_task_exists)):
+                      ("elevated", host.is_elevated), ("retry_task", host.retry_task_state)):
         try:
             value = call()
             facts[key] = _jsonable(value)
@@ -343,25 +343,11 @@ def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: li
         lines.append("- Client installed: no")
     lines += ["", "## Command (secrets masked)", "", "```", command or "(no command known)", "```", ""]
     if session is not None and session.launch_result is not None:
-        outcome = session.outcome
-        lines += ["## Result", "", f"- Launch: {session.launch_result.status}: {session.launch_result.message}",
-                  f"- Outcome: **{outcome.state}**: {outcome.summary}"]
-        if outcome.error_code or outcome.return_code is not None:
-            lines.append(f"- Return code: {outcome.return_code}; error code: {outcome.error_code}")
-        if outcome.explanation is not None:
-            lines.append(f"- {outcome.explanation.title}: {outcome.explanation.meaning} "
-                         f"What to do: {outcome.explanation.action}")
-        lines.append("")
+        launch = session.launch_result
+        lines += ["## Result", "", f"- Launch: {launch.status}: {redact(launch.message, plan)}",
+                  *_outcome_lines(session.outcome, plan), ""]
     elif last_run is not None:
-        lines += ["## Result (last run in ccmsetup.log)", "", f"- Outcome: **{last_run.state}**"
-                  f"{'' if last_run.final else ' (not final yet)'}: {redact(last_run.summary, plan)}"]
-        if last_run.error_code or last_run.return_code is not None:
-            lines.append(f"- Return code: {_or_none(last_run.return_code)}; error code: "
-                         f"{_or_none(last_run.error_code)}")
-        if last_run.explanation is not None:
-            lines.append(f"- {last_run.explanation.title}: {last_run.explanation.meaning} "
-                         f"What to do: {last_run.explanation.action}")
-        lines.append("")
+        lines += ["## Result (last run in ccmsetup.log)", "", *_outcome_lines(last_run, plan), ""]
     if checks_overridden:
         failed = [r.title for r in results if r.status in ("fail", "error")]
         which = f" ({', '.join(failed)})" if failed else ""
@@ -384,6 +370,18 @@ def _summary(host: Host, stamp: _dt.datetime, facts: dict[str, Any], results: li
         lines += ["## Not included", "", *[f"- {w}" for w in warnings], ""]
     lines += ["## Files", "", *[f"- `{name}`" for name in [*files, "summary.md"]], ""]
     return "\n".join(lines)
+
+
+def _outcome_lines(outcome: Any, plan: InstallPlan | None) -> list[str]:
+    """An outcome (wizard.core.tracker.Outcome) as summary.md bullets: state, codes, explanation."""
+    lines = [f"- Outcome: **{outcome.state}**{'' if outcome.final else ' (not final yet)'}: "
+             f"{redact(outcome.summary, plan)}"]
+    if outcome.error_code or outcome.return_code is not None:
+        lines.append(f"- Return code: {_or_none(outcome.return_code)}; error code: {_or_none(outcome.error_code)}")
+    if outcome.explanation is not None:
+        lines.append(f"- {outcome.explanation.title}: {outcome.explanation.meaning} "
+                     f"What to do: {outcome.explanation.action}")
+    return lines
 
 
 def _or_none(value: Any) -> str:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,18 +86,6 @@ def get_preset(name_or_path: str | Path) -> NamedWorld:
             raise PresetError(f"unknown demo preset {str(name_or_path)!r}; choose one of: "
                               f"{', '.join(world_names())}, or give a world .json file") from None
         raise PresetError(str(exc)) from None
-
-
-@dataclass(frozen=True)
-class DemoCatalog:
-    """Kept for callers of the old presets file: the default world's sample command and the preset names."""
-
-    sample_command: str
-    presets: tuple[str, ...]
-
-
-def load_demo_catalog() -> DemoCatalog:
-    return DemoCatalog(get_preset(DEFAULT_PRESET).world.site.sample_command(), tuple(world_names()))
 
 
 # -- dsregcmd text ----------------------------------------------------------------------------------------
@@ -284,6 +271,7 @@ class DemoHost(Host):
         self.uac_cancel = self.world.device.uac_cancel if uac_cancel is None else uac_cancel
         self._restarted = False
         self._launch_offset: int | None = None  # ccmsetup.log size when the simulator was last launched
+        self._launched_at: float | None = None  # time.time() of the first launch (see stop_children)
         self._simulated_client: tuple[str, str | None] | None = None  # (outcome state, version) once final
         self._last_verdict: Verdict | None = None
         self._last_argv: list[str] | None = None
@@ -308,11 +296,6 @@ class DemoHost(Host):
 
     @property
     def device(self) -> Device:
-        return self.world.device
-
-    @property
-    def preset_data(self) -> Device:
-        """The simulated device (kept for callers of the old presets: `.elevated`, `.computer_name`)."""
         return self.world.device
 
     @property
@@ -558,6 +541,8 @@ class DemoHost(Host):
         verdict = self.predict(argv)
         with self._lock:
             self._launch_offset = file_size(self.log_dir() / "ccmsetup.log")
+            if self._launched_at is None:
+                self._launched_at = time.time()
             self._simulated_client = None
             self._last_verdict = verdict
             self._last_argv = list(argv)
@@ -601,8 +586,14 @@ class DemoHost(Host):
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.wait(5)
+        if self._launched_at is None:
+            return  # nothing was started here: a marker in the folder is another session's
         marker = self.log_dir() / SERVICE_PID_FILE
         try:
+            # A marker older than our first launch is left over from an earlier session (its service part was
+            # killed): its pid may belong to anything by now.
+            if marker.stat().st_mtime < self._launched_at - 1:
+                return
             pid = int(marker.read_text(encoding="ascii").strip() or 0)
         except (OSError, ValueError):
             return
@@ -615,7 +606,8 @@ def _is_simulator(pid: int) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return sys.platform == "win32"  # no /proc: the pid came from our own marker file just now
+        # no /proc (Windows): the pid came from a marker the simulator wrote during this session (stop_children)
+        return sys.platform == "win32"
     return b"--service-part" in cmdline
 
 
@@ -691,5 +683,5 @@ def parse_demo_option(value: Any) -> str:
     return name
 
 
-__all__ = ["DEFAULT_PRESET", "DemoHost", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset",
-           "load_demo_catalog", "os_info", "preset_names", "render_dsregcmd"]
+__all__ = ["DEFAULT_PRESET", "DemoHost", "PresetError", "SimulatedNetwork", "demo_presets", "get_preset", "os_info",
+           "preset_names", "render_dsregcmd"]

@@ -17,7 +17,7 @@ from wizard.core.logparse import LogRecord
 from wizard.core.tail import LogTailer
 from wizard.core.tracker import InstallTracker, Outcome, RunSplitter, track_runs
 from wizard.host.base import Host
-from wizard.host.session import CCMSETUP_LOG, HINT_INTERVAL_S, SessionSnapshot
+from wizard.host.session import CCMSETUP_LOG, SessionSnapshot, wait_for_log_change
 
 # Reading the backlog of a long log: at most this many polls (each up to the tailer's max_read) before following.
 _BACKLOG_POLLS = 64
@@ -89,16 +89,7 @@ class RunningSetupFollower:
 
     def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> None:
         """Sleep up to `timeout`, waking early when the log changed (as InstallSession.wait_for_change)."""
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            step = min(HINT_INTERVAL_S, remaining)
-            if stop is not None:
-                if stop.wait(step):
-                    return
-            else:
-                time.sleep(step)
-            if self._tailer.has_changed():
-                return
+        wait_for_log_change(timeout, stop, self._tailer.has_changed)
 
     @property
     def finished(self) -> bool:

@@ -25,10 +25,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 DEFAULT_TIMEOUT = 5.0
@@ -540,7 +540,7 @@ def fetch_revocation(prober: Prober, certificate: ServerCertificate, *, timeout:
                                                 "nothing to fetch.")
     now = now or datetime.datetime.now(datetime.UTC)
     jobs = [("crl", u) for u in fetchable] + [("ocsp", u) for u in certificate.ocsp_urls]
-    results = _in_parallel(jobs, lambda job: _check_endpoint(prober, job[0], job[1], certificate, timeout, now))
+    results = run_parallel(jobs, lambda job: _check_endpoint(prober, job[0], job[1], certificate, timeout, now))
     endpoints = tuple(check for check, _revoked in results)
     listed = [check for check, revoked in results if revoked]
     if listed:
@@ -610,15 +610,25 @@ def _load_crl(body: bytes):
     return None
 
 
-def _in_parallel(items: list, work: Callable) -> list:
-    results: list = [None] * len(items)
+def run_parallel(items: Iterable[Any], work: Callable[[Any], Any]) -> list[Any]:
+    """Run `work` for each item at the same time (probes to several addresses) and keep the order. An exception
+    in one of them is raised here once all have ended, as if the work had run in this thread."""
+    items = list(items)
+    results: list[Any] = [None] * len(items)
+    errors: list[BaseException | None] = [None] * len(items)
 
-    def run(index: int, item) -> None:
-        results[index] = work(item)
+    def run(index: int, item: Any) -> None:
+        try:
+            results[index] = work(item)
+        except BaseException as exc:  # handed to the caller below
+            errors[index] = exc
 
     threads = [threading.Thread(target=run, args=(i, item), daemon=True) for i, item in enumerate(items)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for error in errors:
+        if error is not None:
+            raise error
     return results

@@ -12,6 +12,7 @@ import dataclasses
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -147,6 +148,13 @@ class InstallSession:
                                                 "not be started elevated. Get ccmsetup.exe again from the site "
                                                 "server or the MP.")
         activity = self.host.setup_activity()
+        # A ccmsetup that has just logged its result takes a moment to end (the service stops and removes
+        # itself): look again for the settle time before calling it running, e.g. "Try again" right after
+        # following another setup to its result.
+        deadline = time.monotonic() + self.settle_seconds
+        while activity.running and time.monotonic() < deadline:
+            time.sleep(min(0.25, max(deadline - time.monotonic(), 0.0)))
+            activity = self.host.setup_activity()
         if activity.running:
             return LaunchResult("already-running", f"ccmsetup is already running ({activity.describe()}); starting "
                                                    "another would return 8. Wait for it, or follow its log.")
@@ -337,16 +345,7 @@ class InstallSession:
     def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> None:
         """Sleep up to `timeout`, waking early when a followed log changed: new lines then arrive within about
         HINT_INTERVAL_S instead of a whole poll interval (tail latency goal: p95 <= 150 ms)."""
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            step = min(HINT_INTERVAL_S, remaining)
-            if stop is not None:
-                if stop.wait(step):
-                    return
-            else:
-                time.sleep(step)
-            if self.log_changed():
-                return
+        wait_for_log_change(timeout, stop, self.log_changed)
 
     # -- results --------------------------------------------------------------------------------------------
 
@@ -406,6 +405,21 @@ class InstallSession:
 
     def log_paths(self) -> dict[str, Path]:
         return dict(self._paths)
+
+
+def wait_for_log_change(timeout: float, stop: threading.Event | None, changed: Callable[[], bool]) -> None:
+    """Sleep up to `timeout` in steps of HINT_INTERVAL_S, returning early when `stop` is set or `changed()` (a
+    stat-only hint) says a followed log changed."""
+    deadline = time.monotonic() + timeout
+    while (remaining := deadline - time.monotonic()) > 0:
+        step = min(HINT_INTERVAL_S, remaining)
+        if stop is not None:
+            if stop.wait(step):
+                return
+        else:
+            time.sleep(step)
+        if changed():
+            return
 
 
 def _log_problem(path: Path, exc: OSError) -> LogProblem:

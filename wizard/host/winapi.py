@@ -66,7 +66,8 @@ UNIVERSAL_NAME_INFO_LEVEL = 1
 NO_ERROR = 0
 ERROR_MORE_DATA = 234
 ERROR_NOT_CONNECTED = 2250
-ERROR_NO_NET_OR_BAD_PATH = 1222
+ERROR_NO_NET_OR_BAD_PATH = 1203
+ERROR_NO_NETWORK = 1222
 ERROR_BAD_DEVICE = 1200
 ERROR_CONNECTION_UNAVAIL = 1201
 ERROR_NOT_SUPPORTED = 50
@@ -619,8 +620,8 @@ class Win32Api(CertStoreApi):
                 return ctypes.cast(buffer, ctypes.POINTER(ctypes.c_wchar_p)).contents.value
             if code == ERROR_MORE_DATA:
                 continue
-            if code in (ERROR_NOT_CONNECTED, ERROR_NO_NET_OR_BAD_PATH, ERROR_BAD_DEVICE, ERROR_NOT_SUPPORTED,
-                        ERROR_CONNECTION_UNAVAIL):
+            if code in (ERROR_NOT_CONNECTED, ERROR_NO_NET_OR_BAD_PATH, ERROR_NO_NETWORK, ERROR_BAD_DEVICE,
+                        ERROR_NOT_SUPPORTED, ERROR_CONNECTION_UNAVAIL):
                 return None  # not a mapped drive (or the share is gone): nothing to translate
             raise ctypes.WinError(code)
         raise ctypes.WinError(ERROR_MORE_DATA)

@@ -166,6 +166,13 @@ class WindowsHost(Host):
         native = windir / "Sysnative" / name
         return str(native if native.is_file() else windir / "System32" / name)
 
+    def _system32(self) -> Path:
+        """The native System32 folder, also for a 32-bit Python on 64-bit Windows (whose System32 is SysWOW64,
+        which has a Tasks folder of its own that never holds ccmsetup's task)."""
+        windir = self.api.windir()
+        native = windir / "Sysnative"
+        return native if native.is_dir() else windir / "System32"
+
     # -- identity -------------------------------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -257,7 +264,7 @@ class WindowsHost(Host):
         if state in ("present", "absent"):
             return TaskState(state)
         reasons.append("the Task Scheduler index in the registry is not readable for this account")
-        task_file = self.api.windir().joinpath("System32", "Tasks", *RETRY_TASK_NAME.strip("\\").split("\\"))
+        task_file = self._system32().joinpath("Tasks", *RETRY_TASK_NAME.strip("\\").split("\\"))
         try:
             task_file.stat()
             return TaskState("present")
@@ -389,17 +396,20 @@ class WindowsHost(Host):
 
     # -- launch ---------------------------------------------------------------------------------------------
 
-    def _stage(self, exe_path: Path) -> tuple[Path, int]:
+    def _stage(self, exe_path: Path, companion: str | None = None) -> tuple[Path, int]:
         """Copy `exe_path` into a fresh folder only this user, Administrators and SYSTEM may write, and open the
         copy so that nobody can change, replace or rename it: (copy, lock handle). The caller verifies the copy
         through that handle and launches it before letting go. Why: the signature used to be checked by path
         and the file launched by path from a folder the user (or anyone, on a share) can write, so the bytes
         that ran elevated need not be the bytes that were checked. The copy also sits on a local disk, so an exe
-        on a mapped drive (which the elevated process cannot see, KB 937624) starts too."""
+        on a mapped drive (which the elevated process cannot see, KB 937624) starts too. `companion`: a file ccmsetup
+        reads from its own folder (see _config_beside), copied along."""
         folder = self.run_dir() / f"verified-{next(self._staged)}"
         self.api.create_private_dir(str(folder))
         copy = folder / exe_path.name
         shutil.copyfile(exe_path, copy)
+        if companion is not None:
+            shutil.copyfile(exe_path.parent / companion, folder / companion)
         return copy, self.api.lock_file(str(copy))
 
     def launch(self, exe: str | Path, argv: list[str], *, noservice: bool) -> LaunchResult:
@@ -407,7 +417,7 @@ class WindowsHost(Host):
         if not exe_path.is_file():
             return LaunchResult("missing-exe", f"{exe_path} does not exist; choose the ccmsetup.exe to run")
         try:
-            staged, lock = self._stage(exe_path)
+            staged, lock = self._stage(exe_path, _config_beside(exe_path, argv, noservice))
         except OSError as exc:
             return LaunchResult("failed-to-start", f"{exe_path} could not be copied to a protected folder before "
                                                    f"starting it: {exc}", error_code=getattr(exc, "winerror", None))
@@ -476,6 +486,21 @@ class WindowsHost(Host):
 
     def open_folder(self, path: str | Path) -> None:
         self.api.start_file(str(path))
+
+
+def _config_beside(exe_path: Path, argv: list[str], noservice: bool) -> str | None:
+    r"""The `/config` file a /noservice ccmsetup reads from the folder ccmsetup.exe runs from (the parameter
+    reference; facts file section 1.2), when it is given by a plain name and sits beside `exe_path`: the verified
+    copy runs from another folder, so the file goes along. Without /noservice ccmsetup reads it from
+    %WinDir%\ccmsetup, where the technician put it."""
+    if not noservice:
+        return None
+    for arg in argv:
+        if arg.lower().startswith("/config:"):
+            name = arg.split(":", 1)[1].strip().strip('"')
+            if name and ntpath.basename(name) == name and name not in (".", "..") and (exe_path.parent / name).is_file():
+                return name
+    return None
 
 
 def _signature(code: int, signer: str | None) -> SignatureInfo:

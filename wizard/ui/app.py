@@ -127,6 +127,7 @@ def start_lab_plan(wizard) -> None:
     from wizard.core.parse import parse_command
 
     wizard.apply_parsed_command(parse_command(lab.start_command))
+    wizard.remember_saved(wizard.plan)  # the lab file keeps it: closing before any change loses nothing
 
 
 def build_wizard(demo: str | None = None, profile: str | None = None, lab: str | None = None):

@@ -386,13 +386,15 @@ class PageErrors(QFrame):
             if finding.field and finding.field not in fields:
                 fields.append(finding.field)
         links = ", ".join(link_html(field, labels.get(field, field)) for field in fields)
-        text = (html.escape(self.tr("%1 error(s) on this page stop Next").replace("%1", str(len(errors))))
-                + (": " + links if links else "") + ". ")
+        count = self.tr("%1 error on this page stops Next") if len(errors) == 1 else \
+            self.tr("%1 errors on this page stop Next")
+        text = html.escape(count.replace("%1", str(len(errors)))) + (": " + links if links else "") + ". "
         if self._unsafe():
             text += html.escape(self.tr("A value would break the command line (a line break or a quote in it): "
                                         "fix it, there is no going on with it."))
         else:
-            text += html.escape(self.tr("Fix them, or go on anyway:"))
+            text += html.escape(self.tr("Fix it, or go on anyway:") if len(errors) == 1
+                                else self.tr("Fix them, or go on anyway:"))
         self.icon.setPixmap(icons.pixmap("fail", 14, self.devicePixelRatioF()))
         self.message.setText(text)
         self.setVisible(True)

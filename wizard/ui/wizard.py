@@ -187,10 +187,13 @@ class SetupWizard(QWizard):
             self.button(which).setAccessibleName(name)
 
         if getattr(host, "is_demo", False):
+            preset = host.preset or "default"
+            # a lab's world is named "lab:<name>" (DemoHost.preset): say "lab", not "preset “lab:…”"
+            device = (self.tr("Simulated device, lab “%s”.") % preset.removeprefix("lab:") if preset.startswith("lab:")
+                      else self.tr("Simulated device, preset “%s”.") % preset)
             self.demo_banner = DemoBanner(
                 self.tr("DEMO"),
-                self.tr("Simulated device, preset “%s”. Nothing is installed: a simulated ccmsetup writes a "
-                        "real log you can follow.") % (host.preset or "default"),
+                device + " " + self.tr("Nothing is installed: a simulated ccmsetup writes a real log you can follow."),
             )
             self.setSideWidget(self.demo_banner)
 

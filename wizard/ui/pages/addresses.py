@@ -159,9 +159,10 @@ class AddressesPage(PlanPage):
                            "boxes: the other one is filled in, with or without https://."),
             "internet-mp": self.tr("Give the internet-based management point's FQDN as CCMHOSTNAME; /mp is the "
                                    "download source if the device can reach one."),
-            "cmg-token": self.tr("Paste the CMG address into CCMHOSTNAME and leave /mp empty: with a bulk token, "
-                                 "/mp can make ccmsetup fail (0x87d0027e) on a workgroup device. The token goes "
-                                 "on the next page."),
+            "cmg-token": self.tr("Paste the CMG address into CCMHOSTNAME. /mp is not filled in for you: "
+                                 "Microsoft's token example gives it, but on a device that isn't Entra joined it can "
+                                 "make ccmsetup fail with 0x87d0027e (then leave it empty). The token goes on the "
+                                 "next page."),
         }
         return texts.get(scenario, "")
 

@@ -447,8 +447,9 @@ class FinishPage(QWizardPage):
         for item in self.debrief.items:
             mark = self.tr("found") if item.found else self.tr("not found")
             how = f" — {item.how}" if item.how else ""
-            rows.append(self.tr("Planted: %1 (%2%3)").replace("%1", item.description).replace("%2", mark)
-                        .replace("%3", how))
+            # The descriptions are sentences: their full stop goes after the bracket ("… on C: (found — …).")
+            rows.append(self.tr("Planted: %1 (%2%3).").replace("%1", item.description.rstrip(". "))
+                        .replace("%2", mark).replace("%3", how))
         rows.append(self.tr("The documented fix: %1").replace("%1", self.debrief.fix))
         rows.append(self.tr("Hints used: %1 of %2").replace("%1", str(self.debrief.hints_used))
                     .replace("%2", str(self.debrief.hints_total)))

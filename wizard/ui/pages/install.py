@@ -206,6 +206,7 @@ class InstallPage(QWizardPage):
         self._log_problem = ""
         self._setup_still_running = False
         self.following_other = False  # following a setup this wizard did not start (see follow_running_setup)
+        self._worker_signals: list[Any] = []  # the worker signals this page connected (see _start_worker)
 
         self.stepper = PhaseStepper(self)
 
@@ -339,22 +340,8 @@ class InstallPage(QWizardPage):
         steps = phase_steps(PHASES)
         if plan.noservice:
             steps = [s for s in steps if s[0] != "service"]
-        self._phase_titles = dict(steps)
-        self.stepper.set_steps(steps)
-        self._phase = ""
-        self._last_work_phase = ""
-        self._download_percent = None
-        self._stalled = False
-        self._log_problem = ""
+        self._reset_live_view(steps, plan)
         self._set_failure_layout(False)
-        self.stall_label.setVisible(False)
-        self.progress_bar.setVisible(False)
-        self.progress_bar.setValue(0)
-        self._set_download_state("running")
-        self.log_view.clear()
-        self.log_view.scenario = plan.scenario
-        # ccmsetup writes its command line, token included, into the log we show.
-        self.log_view.model.set_redaction_plan(plan)
         self.phase_label.setText(
             self.tr("Starting setup… Windows may ask for administrator permission.")
             if not getattr(wizard.host, "is_demo", False)
@@ -377,19 +364,7 @@ class InstallPage(QWizardPage):
         wizard = self.wizard()
         plan = wizard.plan
         # The live view as start() sets it up, for a run whose options are not known (all phases shown).
-        steps = phase_steps(PHASES)
-        self._phase_titles = dict(steps)
-        self.stepper.set_steps(steps)
-        self._phase = self._last_work_phase = self._log_problem = ""
-        self._download_percent = None
-        self._stalled = False
-        self.stall_label.setVisible(False)
-        self.progress_bar.setVisible(False)
-        self.progress_bar.setValue(0)
-        self._set_download_state("running")
-        self.log_view.clear()
-        self.log_view.scenario = plan.scenario
-        self.log_view.model.set_redaction_plan(plan)  # its command line may carry the same token
+        self._reset_live_view(phase_steps(PHASES), plan)
         self.following_other = True
         follower = RunningSetupFollower(wizard.host, scenario=plan.scenario)
         self.failure_title.setText(self.tr("Following the setup that was already running"))
@@ -401,16 +376,40 @@ class InstallPage(QWizardPage):
         self._set_following_layout()
         self.phase_label.setText(self.tr("Waiting for the running setup to write to its log…"))
         self.elapsed_label.setText("")
-        self.worker = SessionWorker(follower, self, launch=False)
-        self.worker.recordsReady.connect(self.log_view.append)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.snapshotReady.connect(self._on_snapshot)
-        self.worker.finished.connect(self._on_followed_finished)
-        self.worker.failed.connect(self._on_follow_failed)
-        for signal in (self.worker.prepared, self.worker.launched):  # never emitted without a launch
-            signal.connect(lambda *_args: None)
+        self._start_worker(SessionWorker(follower, self, launch=False), recordsReady=self.log_view.append,
+                           progress=self._on_progress, snapshotReady=self._on_snapshot,
+                           finished=self._on_followed_finished, failed=self._on_follow_failed)
         self.log_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.worker.start()
+
+    def _reset_live_view(self, steps: list[tuple[str, str]], plan: Any) -> None:
+        """An empty live view for a new run: `steps` in the stepper, no phase, no download yet, no log lines."""
+        self._phase_titles = dict(steps)
+        self.stepper.set_steps(steps)
+        self._phase = self._last_work_phase = self._log_problem = ""
+        self._download_percent = None
+        self._stalled = False
+        self.stall_label.setVisible(False)
+        self.progress_bar.setVisible(False)
+        self.progress_bar.setValue(0)
+        self._set_download_state("running")
+        self.log_view.clear()
+        self.log_view.scenario = plan.scenario
+        # ccmsetup writes its command line, token included, into the log we show.
+        self.log_view.model.set_redaction_plan(plan)
+
+    def _show_final_step(self, state: str) -> None:
+        """The stepper and the download bar at the end of a run: passed, failed in the step it was in, or
+        unknown."""
+        if state in ("succeeded", "reboot-required"):
+            self.stepper.set_final("pass")
+        elif state == "unknown":
+            self.stepper.set_final("unknown")
+        elif state == "failed":
+            if self._last_work_phase:
+                self.stepper.set_current(self._last_work_phase)
+            self.stepper.set_final("fail")
+        if self._last_work_phase == "download" and state in ("failed", "unknown"):
+            self._set_download_state("failed" if state == "failed" else "stalled")
 
     def _set_following_layout(self) -> None:
         """The note about whose setup this is (with Try again / Back to Review) above the live view."""
@@ -422,14 +421,7 @@ class InstallPage(QWizardPage):
     def _on_followed_finished(self, outcome: Any) -> None:
         self.log_view.flush()
         state = getattr(outcome, "state", "unknown")
-        if state in ("succeeded", "reboot-required"):
-            self.stepper.set_final("pass")
-        elif state == "failed":
-            if self._last_work_phase:
-                self.stepper.set_current(self._last_work_phase)
-            self.stepper.set_final("fail")
-        else:
-            self.stepper.set_final("unknown")
+        self._show_final_step(state if state in ("succeeded", "reboot-required", "failed") else "unknown")
         self._stalled = False
         self._update_warning()
         summary = getattr(outcome, "summary", "") or state
@@ -463,16 +455,11 @@ class InstallPage(QWizardPage):
 
     def _follow(self, *, launch: bool) -> None:
         self._stop_worker()
-        self.worker = SessionWorker(self.session, self, launch=launch, prepare=self._exe_chooser())
-        self.worker.prepared.connect(self._on_prepared)
-        self.worker.launched.connect(self._on_launched)
-        self.worker.recordsReady.connect(self.log_view.append)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.snapshotReady.connect(self._on_snapshot)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
+        self._start_worker(SessionWorker(self.session, self, launch=launch, prepare=self._exe_chooser()),
+                           prepared=self._on_prepared, launched=self._on_launched, recordsReady=self.log_view.append,
+                           progress=self._on_progress, snapshotReady=self._on_snapshot, finished=self._on_finished,
+                           failed=self._on_failed)
         self.completeChanged.emit()
-        self.worker.start()
 
     def back_to_review(self) -> None:
         """Return to the Review page with the plan as it was (after a launch that did not start)."""
@@ -505,12 +492,18 @@ class InstallPage(QWizardPage):
         self._stop_worker()
 
     # ---- signal handlers -----------------------------------------------------------------------------
+    def _start_worker(self, worker: SessionWorker, **slots: Any) -> None:
+        """Connect `slots` (signal name -> slot) and start `worker`; _stop_worker disconnects exactly those."""
+        for name, slot in slots.items():
+            getattr(worker, name).connect(slot)
+        self.worker, self._worker_signals = worker, [getattr(worker, name) for name in slots]
+        worker.start()
+
     def _stop_worker(self) -> None:
         worker, self.worker = self.worker, None
         if worker is None:
             return
-        for signal in (worker.prepared, worker.launched, worker.recordsReady, worker.progress,
-                       worker.snapshotReady, worker.finished, worker.failed):
+        for signal in self._worker_signals:
             signal.disconnect()
         retire(worker)
 
@@ -686,17 +679,9 @@ class InstallPage(QWizardPage):
         self.outcome = outcome
         self.wizard().outcome = outcome
         state = getattr(outcome, "state", "unknown")
-        if state in ("succeeded", "reboot-required"):
-            self.stepper.set_final("pass")
-        elif state == "unknown":
-            self.stepper.set_final("unknown")
-        elif state == "failed":
-            if self._last_work_phase:
-                self.stepper.set_current(self._last_work_phase)
-            self.stepper.set_final("fail")
+        self._show_final_step(state)
+        if state == "failed":
             self._select_cause_line(outcome)
-        if self._last_work_phase == "download" and state in ("failed", "unknown"):
-            self._set_download_state("failed" if state == "failed" else "stalled")
         self._stalled = False
         self._update_warning()
         # A silent log ends the session as "unknown", a failed download that ccmsetup retries by itself as a failure

@@ -108,7 +108,7 @@ class WelcomePage(PlanPage):
         self.lab_box = QGroupBox(self.tr("Lab exercise"))
         self.lab_briefing = wrapped_label(selectable=True)
         self.lab_briefing.setAccessibleName(self.tr("Lab briefing"))
-        self.hint_button = QPushButton(self.tr("Show a &hint"))
+        self.hint_button = QPushButton(self.tr("&Show a hint"))  # Alt+H is the Help button
         self.hint_button.setAccessibleName(self.tr("Show the next hint for this lab"))
         self.hint_button.setAutoDefault(False)
         self.hint_button.clicked.connect(self.show_next_hint)
@@ -359,7 +359,7 @@ class WelcomePage(PlanPage):
         self.hints_label.setVisible(bool(shown))
         left = len(hints) - len(shown)
         self.hint_button.setEnabled(left > 0)
-        self.hint_button.setText(self.tr("Show a &hint (%1 left)").replace("%1", str(left)) if hints
+        self.hint_button.setText(self.tr("&Show a hint (%1 left)").replace("%1", str(left)) if hints
                                  else self.tr("No hints for this lab"))
 
     def _show_live_device(self, description: str) -> None:
