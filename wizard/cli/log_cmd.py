@@ -57,11 +57,6 @@ def judged_outcome(tracker: InstallTracker) -> Outcome:
     return tracker.outcome if tracker.run_seen else NOTHING_SEEN
 
 
-def outcome_dict(outcome: Outcome) -> dict:
-    """`Outcome.as_dict()`: a failed run without an exit line of its own shows 6 ("documented-for-failure")."""
-    return outcome.as_dict()
-
-
 def iter_log_records(path, since_offset: int = 0) -> Iterator[LogRecord]:
     """The records of a log file, streamed (no record list, about constant memory whatever the file size);
     records starting before `since_offset` are skipped. Raises OSError when the file cannot be read."""
@@ -98,15 +93,7 @@ class LogSummary:
     def as_dict(self) -> dict:
         tracker = self.splitter.current
         return {"records": self.records, "errors": self.errors, "warnings": self.warnings, "phase": tracker.phase,
-                "outcome": outcome_dict(judged_outcome(tracker))}
-
-
-def summary_dict(records, tracker: InstallTracker | None = None) -> dict:
-    """Counts and the judged last run of `records` (any iterable; `tracker` is ignored, kept for old callers)."""
-    summary = LogSummary()
-    summary.feed(records)
-    summary.finish()
-    return summary.as_dict()
+                "outcome": judged_outcome(tracker).as_dict()}
 
 
 def run_summary(args: argparse.Namespace) -> int:
@@ -145,7 +132,7 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def _code_text(outcome: Outcome) -> str:
-    data = outcome_dict(outcome)
+    data = outcome.as_dict()
     if data["return_code"] is None:
         return ""
     if data["return_code_source"] == "documented-for-failure":
@@ -266,7 +253,7 @@ def _log_time(when) -> str:
 
 
 def _finish(outcome: Outcome, out) -> int:
-    data = outcome_dict(outcome)
+    data = outcome.as_dict()
     code = data["return_code"]
     if code is None:
         code = _RETURN_CODE_FOR_STATE.get(outcome.state, 1)

@@ -11,7 +11,7 @@ from wizard.core.diagnose.clock import key_to_iso
 from wizard.core.diagnose.findings import DiagnoseFinding
 from wizard.core.diagnose.runs import Run
 from wizard.core.diagnose.timeline import TimelineEntry
-from wizard.core.redact import redact
+from wizard.core.redact import redact, secret_markers
 
 __all__ = ["mask", "run_line", "timeline_dict", "to_markdown", "to_text", "write_json"]
 
@@ -19,10 +19,8 @@ _SEVERITY_WORD = {"error": "ERROR", "warning": "WARNING", "info": "NOTE"}
 
 
 @functools.cache
-def _secret_names() -> tuple[str, ...]:
-    from wizard.core.catalog import load_catalog
-
-    return tuple(e.name.lstrip("/").lower() for e in load_catalog() if e.secret)
+def _markers() -> tuple[str, ...]:
+    return secret_markers()
 
 
 def mask(text: str) -> str:
@@ -38,10 +36,9 @@ def _masked(text: str) -> str:
 
 
 def _mask(text: str) -> str:
-    if "eyJ" not in text:
-        low = text.lower()
-        if not any(name in low for name in _secret_names()):
-            return text
+    low = text.lower()
+    if not any(marker in low for marker in _markers()):
+        return text
     return redact(text)
 
 
