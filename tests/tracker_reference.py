@@ -570,6 +570,8 @@ class InstallTracker:
             return
         if "bits" in low and ("to bits job" in low or "bits download" in low):
             self.percent = None  # BITS transfers the client files without progress lines
+        if ("retrieved aad token" in low or "cached encrypted token" in low) and self._specific_phase == "entra":
+            self._specific = None  # the token failure before it was recovered from
         for phase, markers in _PHASE_MARKERS:
             if _PHASE_INDEX[phase] <= _PHASE_INDEX[self._phase]:
                 continue

@@ -1,0 +1,51 @@
+"""Truth review: log shapes real ccmsetup writes where the judgement must not point at the wrong cause."""
+
+from __future__ import annotations
+
+from wizard.core.logparse import LogRecord
+from wizard.core.tracker import track_runs
+
+CMG = "CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500"
+
+
+def rec(message, thread="200", type_=1):
+    return LogRecord(message, "ccmsetup", "", type_, thread, "ccmsetup.cpp:1", "ccm", 0)
+
+
+SERVICE = [rec("==========[ ccmsetup started in process 11 ]=========="),
+           rec(f'Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:https://{CMG} '
+               f"CCMHOSTNAME={CMG} SMSSITECODE=ABC"),
+           rec("In ServiceMain"),
+           rec("Getting AAD info from CMG 'CMG.CLOUDAPP.NET'")]
+
+# The documented Entra workflow (azure-ccmsetup.md): the device token fails with 0xd0090016, ccmsetup falls back to
+# the signed-in user's token and gets it. That failure was recovered from.
+DEVICE_TOKEN_RECOVERED = [
+    rec("Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = "
+        "https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token"),
+    rec("WAM token request failed. Status 5, Details 'AAD WAM extension error'", type_=3),
+    rec("Failed to get AAD token..", type_=3),
+    rec("Unknown error (Error: D0090016; Source: Unknown)", type_=3),
+    rec("Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016", type_=3),
+    rec("Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1604' token for system..."),
+    rec("Getting AAD (user) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8, ResourceUrl = "
+        "https://ConfigMgrService, AccountId = 149FC29A-ECE3-123-A3C1-123456F035A6E"),
+    rec("Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'"),
+]
+
+
+def test_a_recovered_device_token_failure_is_not_the_cause_of_a_later_ccm_token_failure():
+    records = SERVICE + DEVICE_TOKEN_RECOVERED + [
+        rec(f"Getting CCM Token from STS server '{CMG}'"),
+        rec(f"Getting CCM Token from https://{CMG}/CCM_STS"),
+        rec("CcmSetup failed with error code 0x87d00231")]
+    outcome = track_runs(records, scenario="cmg")[-1].outcome
+    assert outcome.state == "failed" and outcome.error_code == "0x87d00231"
+    assert outcome.explanation.code == "0x87d00231", outcome.summary
+    assert "0xd0090016" not in outcome.summary and "Device token" not in outcome.summary
+
+
+def test_an_unrecovered_device_token_failure_still_explains_the_failure():
+    records = SERVICE + DEVICE_TOKEN_RECOVERED[:5] + [rec("CcmSetup failed with error code 0x87d00231")]
+    outcome = track_runs(records, scenario="cmg")[-1].outcome
+    assert outcome.explanation.code == "0xd0090016"
