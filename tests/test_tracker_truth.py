@@ -49,3 +49,50 @@ def test_an_unrecovered_device_token_failure_still_explains_the_failure():
     records = SERVICE + DEVICE_TOKEN_RECOVERED[:5] + [rec("CcmSetup failed with error code 0x87d00231")]
     outcome = track_runs(records, scenario="cmg")[-1].outcome
     assert outcome.explanation.code == "0xd0090016"
+
+
+# 0x87d00215 is ConfigMgr's generic "item not found". A real ccmsetup.log (osdninja.com, Windows 7 imaging) ends
+# with it after ccmsetup's own WMI query for the OS found nothing; it says nothing about the client package there.
+WMI_OS_QUERY_FAILED = [
+    rec("==========[ ccmsetup started in process 11 ]==========", thread="300"),
+    rec('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp1.contoso.com', thread="300"),
+    rec("In ServiceMain", thread="300"),
+    rec("CheckAndLogOSInformation 0x87d00215", thread="300", type_=3),
+    rec("CheckAndLogOSInformation failed with 0x87d00215", thread="300", type_=3),
+    rec("CcmSetup failed with error code 0x87d00215", thread="300", type_=3),
+]
+
+
+def test_item_not_found_from_the_os_query_is_not_blamed_on_client_content():
+    outcome = track_runs(WMI_OS_QUERY_FAILED, scenario="onprem-mp")[-1].outcome
+    assert outcome.state == "failed" and outcome.error_code == "0x87d00215"
+    text = f"{outcome.explanation.meaning} {outcome.explanation.cause} {outcome.explanation.action}"
+    assert "WMI" in text, text
+    assert "distribut" not in text.lower() and "client package" not in text.lower(), text
+
+
+def test_item_not_found_after_a_content_lookup_keeps_the_content_explanation():
+    records = WMI_OS_QUERY_FAILED[:3] + [
+        rec("Failed to get DP locations as the expected version from MP 'http://mp1.contoso.com'. Error 0x87d00215",
+            thread="300", type_=3),
+        rec("CcmSetup failed with error code 0x87d00215", thread="300", type_=3)]
+    outcome = track_runs(records, scenario="onprem-mp")[-1].outcome
+    assert "client package" in outcome.explanation.cause.lower() or "distribut" in outcome.explanation.action.lower()
+
+
+def test_item_not_found_from_another_lookup_says_what_the_log_says_not_content():
+    from wizard.core.explain import ExplainContext, explain_code
+
+    context = ExplainContext("onprem-mp", nearby=("Failed to get certificate template info. Error 0x87d00215",))
+    explanation = explain_code("0x87d00215", context=context)
+    assert "client package" not in explanation.cause.lower()
+    assert "Failed to get certificate template info" in explanation.cause
+
+
+def test_the_same_code_seen_earlier_does_not_undo_its_explanation_in_context():
+    records = WMI_OS_QUERY_FAILED[:3] + [
+        rec("Failed to get certificate template info. Error 0x87d00215", thread="300", type_=3),
+        rec("CcmSetup failed with error code 0x87d00215", thread="300", type_=3)]
+    outcome = track_runs(records, scenario="onprem-mp")[-1].outcome
+    assert "client package" not in outcome.explanation.cause.lower(), outcome.explanation.cause
+    assert "certificate template" in outcome.explanation.cause
