@@ -96,3 +96,22 @@ def test_the_same_code_seen_earlier_does_not_undo_its_explanation_in_context():
     outcome = track_runs(records, scenario="onprem-mp")[-1].outcome
     assert "client package" not in outcome.explanation.cause.lower(), outcome.explanation.cause
     assert "certificate template" in outcome.explanation.cause
+
+
+def test_87d0027e_with_token_and_mp_on_a_workgroup_device_still_follows_a_status_that_removing_mp_cannot_fix():
+    # Facts 1.3: 0x87d0027e is the generic "bad HTTP status"; explain it by context, never only as "remove /mp".
+    from wizard.core.explain import ExplainContext, explain_code
+
+    switches = frozenset({"/mp", "/regtoken"})
+    for line, words in (
+            ("GetDirectoryList_HTTP Error sending DAV request. HTTP code 405, status 'Method Not Allowed'", "WebDAV"),
+            ("[CCMHTTP] ERROR INFO: StatusCode=500 StatusText=Internal Server Error", "database"),
+            ("[CCMHTTP] ERROR: URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1/CCM_Client/x64/client.msi, "
+             "Port=443, Options=224, Code=0, Text=CCM_E_BAD_HTTP_STATUS_CODE\n"
+             "[CCMHTTP] ERROR INFO: StatusCode=404 StatusText=Not Found", "Distribute")):
+        nearby = tuple(line.split("\n"))
+        exp = explain_code("0x87d0027e", context=ExplainContext("cmg-token", switches, "workgroup", nearby))
+        assert words in exp.cause + exp.action, (line, exp.action)
+        assert "without /mp" not in exp.action, line
+    forbidden = ExplainContext("cmg-token", switches, "workgroup", ("[CCMHTTP] ERROR INFO: StatusCode=403",))
+    assert "without /mp" in explain_code("0x87d0027e", context=forbidden).action

@@ -535,7 +535,10 @@ def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
     token_with_mp = context.has("/regtoken") and context.has("/mp")
     reason = load_error_table().http_status.get(status or 0)
     seen = f" The lines around it show HTTP {status}" + (f" ({reason})." if reason else ".") if status else ""
-    if token_with_mp and context.join_state in _NOT_ENTRA_JOINED:
+    mp_path_404 = status == 404 and "ccm_proxy" in url and not any(p in url for p in _CONTENT_PATHS)
+    # A status whose cause removing /mp can't fix: WebDAV on the DP, a failing MP, content missing at the URL.
+    elsewhere = status in (405, 500, 503) or (status == 404 and any(p in url for p in _CONTENT_PATHS))
+    if token_with_mp and context.join_state in _NOT_ENTRA_JOINED and not elsewhere:
         return replace(exp, generic=False,
                        cause="This device is not Entra joined and the command combines /regtoken with /mp. With "
                              "that combination ccmsetup can fail with 0x87d0027e; Microsoft's tip for this error is "
@@ -544,7 +547,7 @@ def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
                               "the token has expired (3 days by default, 7 at most) create a new one.")
     if "/aadauthinfo" in url:
         return replace(exp, generic=False, **_tenant_unknown(url, status, context))
-    if status == 404 and "ccm_proxy" in url and not any(p in url for p in _CONTENT_PATHS):
+    if mp_path_404:
         return replace(exp, generic=False,
                        cause="The CMG answered HTTP 404 for the management point path it was asked for: no "
                              "management point of the site is behind that CMG path, most likely because the number "
