@@ -373,8 +373,9 @@ class InstallTracker:
             explanation = (explain_code(err, self.scenario, context=self.explain_context()) if err
                            else explain_return_code(rc, self.scenario))
             specific = self._specific if self._specific_phase == self._failed_phase else None
-            if specific is not None and (explanation.generic or (err is None and rc in (6, 9))
-                                         or (self._failed_phase == "entra" and specific.code.startswith("AADSTS"))):
+            if specific is not None and specific.code != explanation.code and (
+                    explanation.generic or (err is None and rc in (6, 9))
+                    or (self._failed_phase == "entra" and specific.code.startswith("AADSTS"))):
                 # "0x80004005" or a bare "return code 6" says little; the error text that caused it says more. In
                 # the Entra step ccmsetup's own code ("0x87d00231", transient error) only says no token came;
                 # Entra ID's AADSTS answer says why.
@@ -570,6 +571,8 @@ class InstallTracker:
             return
         if "bits" in low and ("to bits job" in low or "bits download" in low):
             self.percent = None  # BITS transfers the client files without progress lines
+        if ("retrieved aad token" in low or "cached encrypted token" in low) and self._specific_phase == "entra":
+            self._specific = None  # the token failure before it was recovered from
         for phase, markers in _PHASE_MARKERS:
             if _PHASE_INDEX[phase] <= _PHASE_INDEX[self._phase]:
                 continue

@@ -466,11 +466,54 @@ def _in_context(exp: Explanation, context: ExplainContext | None) -> Explanation
         return exp
     if exp.code == "0x87d0027e":
         return _bad_http_status(exp, context)
+    if exp.code == "0x87d00215" and context.nearby:
+        return _item_not_found(exp, context)
     if exp.code == "0x80092013" and context.has("/nocrlcheck"):
         return replace(exp, action="The command already has /NoCRLCheck, so this revocation check is not ccmsetup's "
                                    "own: make the CRL of the PKI reachable (or disable CRL checking in the site's "
                                    "communication settings), then retry.")
     return exp
+
+
+# Lines of a content-location lookup, where 0x87d00215 ("item not found") is the client package the table describes.
+_CONTENT_LOOKUP = ("dp location", "content location", "contentlocation", "expected version", "getdirectorylist",
+                   "cloud distribution point", "/ccm_client/")
+
+
+_OS_QUERY_SOURCE = {"kind": "real-log", "title": "ccmsetup.log ending 'CheckAndLogOSInformation failed with 0x87d00215'",
+                    "where": "OSD Ninja blog, www.osdninja.com/?page_id=53 (a Windows 7 imaging log, WMI query of "
+                             "Win32_OperatingSystem)"}
+
+
+def _item_not_found(exp: Explanation, context: ExplainContext) -> Explanation:
+    """0x87d00215 is ConfigMgr's generic "item not found": the table's client-content cause holds only when the
+    lookup that found nothing was a content lookup. A real log ends with it after "CheckAndLogOSInformation failed
+    with 0x87d00215" (ccmsetup's WMI query for the OS returned nothing)."""
+    lows = [line.lower() for line in context.nearby]
+    raised = [line for line, low in zip(context.nearby, lows, strict=True)
+              if "87d00215" in low and "ccmsetup failed with error code" not in low]
+    judged = [line.lower() for line in raised] or lows
+    if any(marker in low for low in judged for marker in _CONTENT_LOOKUP):
+        return exp
+    if not raised:
+        return exp  # nothing says which lookup it was
+    line = raised[-1].strip()
+    quoted = line if len(line) <= 200 else line[:197] + "..."
+    if any("checkandlogosinformation" in low for low in judged):
+        return replace(exp, title="Item not found: the operating system query (WMI) returned nothing", generic=False,
+                       meaning="ConfigMgr's 'item not found' (0x87d00215): ccmsetup's WMI query for the operating "
+                               "system information found nothing.",
+                       cause=f"WMI on this device didn't answer ccmsetup's query for the operating system "
+                             f"(Win32_OperatingSystem); the log says '{quoted}'. WMI repository damage is the usual "
+                             "cause.",
+                       action="Check WMI: 'winmgmt /verifyrepository' and 'Get-CimInstance Win32_OperatingSystem' "
+                              "must work; repair WMI (or restart) and retry.",
+                       source=(*exp.source, _OS_QUERY_SOURCE))
+    return replace(exp, title="Item not found", generic=True,
+                   meaning="ConfigMgr's 'item not found' (0x87d00215): something ccmsetup looked up returned nothing.",
+                   cause=f"The lookup that found nothing is in the line that logged the code: '{quoted}'.",
+                   action="Fix what that line looked up and retry. When it is a content lookup (DP locations), "
+                          "distribute the client package where the device can reach it.")
 
 
 def request_url_in(lines) -> str | None:
@@ -492,7 +535,10 @@ def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
     token_with_mp = context.has("/regtoken") and context.has("/mp")
     reason = load_error_table().http_status.get(status or 0)
     seen = f" The lines around it show HTTP {status}" + (f" ({reason})." if reason else ".") if status else ""
-    if token_with_mp and context.join_state in _NOT_ENTRA_JOINED:
+    mp_path_404 = status == 404 and "ccm_proxy" in url and not any(p in url for p in _CONTENT_PATHS)
+    # A status whose cause removing /mp can't fix: WebDAV on the DP, a failing MP, content missing at the URL.
+    elsewhere = status in (405, 500, 503) or (status == 404 and any(p in url for p in _CONTENT_PATHS))
+    if token_with_mp and context.join_state in _NOT_ENTRA_JOINED and not elsewhere:
         return replace(exp, generic=False,
                        cause="This device is not Entra joined and the command combines /regtoken with /mp. With "
                              "that combination ccmsetup can fail with 0x87d0027e; Microsoft's tip for this error is "
@@ -501,7 +547,7 @@ def _bad_http_status(exp: Explanation, context: ExplainContext) -> Explanation:
                               "the token has expired (3 days by default, 7 at most) create a new one.")
     if "/aadauthinfo" in url:
         return replace(exp, generic=False, **_tenant_unknown(url, status, context))
-    if status == 404 and "ccm_proxy" in url and not any(p in url for p in _CONTENT_PATHS):
+    if mp_path_404:
         return replace(exp, generic=False,
                        cause="The CMG answered HTTP 404 for the management point path it was asked for: no "
                              "management point of the site is behind that CMG path, most likely because the number "

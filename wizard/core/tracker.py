@@ -64,6 +64,10 @@ _DOWNLOAD_TIMEOUT = re.compile(r"\s*download\s*time\s*-?\s*out\s*:\s*(\d{1,9})\s
 # BITS (0x8019xxxx HTTP status, 0x8020xxxx) and WinINet (0x800cxxxx) errors are download failures.
 _DOWNLOAD_CODE_PREFIXES = ("0x8019", "0x8020", "0x800c")
 _MAX_REGISTRATION_MESSAGES = 200
+# A token the Entra step got ("Retrieved AAD token for AAD user '...'" after the device token failed, as in the
+# documented workflow; "Cached encrypted token for 'S-1-5-18'" for the CCM token): a token failure before it was
+# recovered from and explains no later failure.
+_TOKEN_OK = "retrieved aad token"
 
 # The log lines around a failure kept for its explanation (an HTTP status, the URL that got it).
 _NEARBY_LINES = 32
@@ -223,7 +227,7 @@ class _MessageFacts:
 
     __slots__ = ("low", "run_marker", "registration", "start", "banner", "failed", "exited", "switches",
                  "servicemain", "service_line", "started", "reboot", "retry_line", "retry", "timeout_line",
-                 "timeout", "download", "bits_no_progress", "phase", "explain_text", "download_text",
+                 "timeout", "download", "bits_no_progress", "phase", "explain_text", "download_text", "token_ok",
                  "fail_or_error", "classifying", "quiet", "rank", "after", "percent", "progress", "explained")
 
     def __init__(self, message: str) -> None:
@@ -247,6 +251,7 @@ class _MessageFacts:
         m = _PERCENT.search(message) if "% complete" in low else None
         self.percent = None if m is None else min(100, int(m.group(1)))  # a "File download N% complete" line
         self.bits_no_progress = "bits" in low and ("to bits job" in low or "bits download" in low)
+        self.token_ok = _TOKEN_OK in low or "cached encrypted token" in low
         # The phase markers of the latest phase this text names (the tracker moves there if it is further on).
         self.phase = next((phase for phase, markers in _PHASE_MARKERS if any(marker in low for marker in markers)),
                           None)
@@ -257,7 +262,7 @@ class _MessageFacts:
         self.quiet = not (self.registration or self.start or self.failed or self.exited
                           or self.switches is not None or self.servicemain or self.service_line or self.reboot
                           or self.retry_line or self.timeout_line or self.download or self.bits_no_progress
-                          or self.explain_text)
+                          or self.explain_text or self.token_ok)
         # When a line with this text changes nothing but the recent lines (InstallTracker._feed_one's shortcut):
         # `rank`, before the result, for a type 0/1 line once the phase has reached that index; `after`, after
         # the result, for any line at index 0. _BLOCKED: never.
@@ -454,8 +459,9 @@ class InstallTracker:
             explanation = (explain_code(err, self.scenario, context=self.explain_context()) if err
                            else explain_return_code(rc, self.scenario))
             specific = self._specific if self._specific_phase == self._failed_phase else None
-            if specific is not None and (explanation.generic or (err is None and rc in (6, 9))
-                                         or (self._failed_phase == "entra" and specific.code.startswith("AADSTS"))):
+            if specific is not None and specific.code != explanation.code and (
+                    explanation.generic or (err is None and rc in (6, 9))
+                    or (self._failed_phase == "entra" and specific.code.startswith("AADSTS"))):
                 # "0x80004005" or a bare "return code 6" says little; the error text that caused it says more. In
                 # the Entra step ccmsetup's own code ("0x87d00231", transient error) only says no token came;
                 # Entra ID's AADSTS answer says why.
@@ -663,6 +669,8 @@ class InstallTracker:
             return
         if facts.bits_no_progress:
             self.percent = None  # BITS transfers the client files without progress lines
+        if facts.token_ok and self._specific_phase == "entra":
+            self._specific = None  # the token failure before it was recovered from (device token -> user token)
         if facts.phase is not None and _PHASE_INDEX[facts.phase] > _PHASE_INDEX[self._phase]:
             self._set_phase(facts.phase)
         if typ >= 2 or facts.explain_text:
