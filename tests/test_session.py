@@ -588,3 +588,20 @@ def test_windows_a_setup_whose_presence_cannot_be_read_is_not_called_gone(window
         session.poll()
     assert not session.finished
     assert session.outcome.state == "running" and session.snapshot().setup_running
+
+
+def test_noservice_failure_without_an_exit_line_takes_the_processs_own_exit_code(tmp_path):
+    """With /noservice the launched process is ccmsetup itself and its exit code is the return code (facts 4.1):
+    when the log has only "CcmSetup failed with error code", that code (9 here) is the run's, not the 6 guessed
+    for a failed run without one."""
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0)
+    assert session.start().started
+    write(host, "==========[ ccmsetup started in process 10 ]==========",
+          "Ccmsetup command line: ccmsetup.exe /noservice /mp:mp01", "CcmSetup failed with error code 0x87d00227")
+    host.process.code = 9
+    host.alive = False
+    follow(session, 10)
+    outcome = session.outcome
+    assert (outcome.state, outcome.error_code, outcome.return_code) == ("failed", "0x87d00227", 9)
+    assert session.exit_code() == 9 and outcome.as_dict()["return_code"] == 9

@@ -367,6 +367,11 @@ class InstallSession:
             if (self.plan.noservice and self._exit_code is not None
                     and outcome.state in ("running", "unknown") and self._finished):
                 return _outcome_from_exit_code(self._exit_code, self.plan.scenario)
+            if (self.plan.noservice and self._exit_code and outcome.state == "failed"
+                    and outcome.return_code is None):
+                # The log has only "CcmSetup failed with error code": the /noservice process is ccmsetup itself,
+                # its exit code is the run's return code (not the 6 guessed for a failed run without one).
+                outcome = dataclasses.replace(outcome, return_code=self._exit_code)
             if outcome.final and not self._finished and not self.plan.noservice:
                 # Logged, but ccmsetup is still there: nothing is final while it may still work.
                 return dataclasses.replace(outcome, final=False,
