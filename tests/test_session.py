@@ -605,3 +605,4 @@ def test_noservice_failure_without_an_exit_line_takes_the_processs_own_exit_code
     outcome = session.outcome
     assert (outcome.state, outcome.error_code, outcome.return_code) == ("failed", "0x87d00227", 9)
     assert session.exit_code() == 9 and outcome.as_dict()["return_code"] == 9
+    assert outcome.as_dict()["return_code_source"] == "process"
