@@ -350,3 +350,17 @@ def test_a_probe_that_raises_in_a_parallel_probe_names_its_own_error(tmp_path):
     plan = plan_of("ccmsetup.exe /mp:mp01.contoso.com;mp02.contoso.com SMSSITECODE=P01")
     result = run_checks(broken, plan, only=["mp-reachable"])[0]
     assert result.status == "error" and "RuntimeError: resolver crashed" in result.detail
+
+
+def test_setup_running_that_cannot_be_read_is_not_a_pass(host, monkeypatch):
+    from wizard.host.base import ServiceState, SetupActivity
+
+    unreadable = SetupActivity((), ServiceState("ccmsetup", "unknown", "OpenService failed: access denied"),
+                               error="the process list could not be read: access denied")
+    monkeypatch.setattr(host, "setup_activity", lambda: unreadable)
+    [result] = run_checks(host, InstallPlan(), checks=[get_check("setup-running")])
+    assert result.status == "warn"
+    assert "could not be read" in result.detail and "access denied" in result.detail
+    monkeypatch.setattr(host, "setup_activity", lambda: SetupActivity())
+    [result] = run_checks(host, InstallPlan(), checks=[get_check("setup-running")])
+    assert result.status == "pass"

@@ -192,3 +192,27 @@ def test_summary_says_when_the_sessions_result_is_not_final(host, tmp_path):
     summary = read_all(collect_evidence(host, tmp_path / "e.zip", session=session, check_results=[]).path)
     result = summary["summary.md"].decode().split("## Result")[1].split("\n## ")[0]
     assert "**failed** (not final yet)" in result and "Return code: none; error code: 0x80190194" in result
+
+
+def _last_run_result(host, tmp_path, log_text, running, monkeypatch):
+    from wizard.host.base import SetupActivity
+
+    (host.log_dir() / "ccmsetup.log").write_text(log_text, encoding="utf-8")
+    monkeypatch.setattr(host, "setup_activity", lambda: SetupActivity((4242,) if running else ()))
+    summary = read_all(collect_evidence(host, tmp_path / "e.zip", check_results=[]).path)["summary.md"].decode()
+    return summary.split("## Result (last run in ccmsetup.log)")[1].split("\n## ")[0]
+
+
+def test_last_run_without_a_result_and_no_ccmsetup_left_is_not_called_running(host, tmp_path, monkeypatch):
+    """Evidence collected after ccmsetup died or was killed mid-run: the log's last run has no result line, and
+    nothing is running any more. 'running' would send the technician to wait for a setup that is gone."""
+    log = "".join(failed_run_log("").splitlines(keepends=True)[:6])  # the service started, then nothing
+    result = _last_run_result(host, tmp_path, log, running=False, monkeypatch=monkeypatch)
+    assert "**running**" not in result
+    assert "**unknown**" in result and "no longer running" in result
+
+
+def test_last_runs_logged_failure_is_not_final_while_ccmsetup_is_still_there(host, tmp_path, monkeypatch):
+    log = "".join(failed_run_log("").splitlines(keepends=True)[:8])  # "failed with error code", no exit line
+    result = _last_run_result(host, tmp_path, log, running=True, monkeypatch=monkeypatch)
+    assert "**failed** (not final yet)" in result and "still running" in result

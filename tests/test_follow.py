@@ -44,6 +44,10 @@ def test_only_the_current_run_is_shown_and_it_ends_with_its_result(tmp_path):
     write(log, "CcmSetup failed with error code 0x80190194")
     records = follower.poll()
     assert [r.message for r in records] == ["CcmSetup failed with error code 0x80190194"]
+    assert not follower.finished  # ccmsetup is still there (see the test below)
+    host.running = False
+    follower.poll()
+    follower.poll()
     assert follower.finished and follower.outcome.state == "failed"
     assert follower.outcome.error_code == "0x80190194"
 
@@ -68,3 +72,31 @@ def test_no_log_yet_keeps_following_while_setup_runs(tmp_path):
     for _ in range(3):
         assert follower.poll() == []
     assert not follower.finished
+
+
+SERVICE_RUN = ("==========[ ccmsetup started in process 400 ]==========",
+               'Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp1.contoso.com',
+               "Starting BITS download for client deployment files.")
+
+
+def test_a_logged_result_is_not_final_while_ccmsetup_is_still_there(tmp_path):
+    """Facts 4.2: a result line is final only once the ccmsetup processes and service are gone (after a failed
+    download the service stays and retries every /retry minutes; after a success it still removes itself)."""
+    host = FakeHost(tmp_path)
+    log = tmp_path / "ccmsetup.log"
+    write(log, *SERVICE_RUN)
+    follower = RunningSetupFollower(host, poll_interval=0.01)
+    follower.poll()
+    write(log, "CcmSetup failed with error code 0x80190194")
+    for _ in range(3):
+        follower.poll()
+    assert not follower.finished  # the service is still there: it may retry
+    outcome = follower.outcome
+    assert outcome.state == "failed" and not outcome.final
+    assert not follower.snapshot().outcome.final and not follower.snapshot().finished
+    host.running = False
+    follower.poll()
+    follower.poll()
+    assert follower.finished
+    outcome = follower.outcome
+    assert (outcome.state, outcome.error_code, outcome.final) == ("failed", "0x80190194", True)

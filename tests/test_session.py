@@ -564,3 +564,45 @@ def test_a_setup_that_is_just_ending_is_waited_for_not_refused(tmp_path):
         assert session.start().started
     finally:
         host.stop_children()
+
+
+def test_windows_a_setup_whose_presence_cannot_be_read_is_not_called_gone(windows):
+    """The process list and the ccmsetup service both unreadable: "cannot tell" is not "no ccmsetup left" (which
+    would end the follow with "ccmsetup is no longer running and did not log a result" while the service works)."""
+    api, host, exe = windows
+    session = InstallSession(host, plan_of(SERVICE_COMMAND), exe, poll_interval=0.01, settle_seconds=0)
+    assert session.start().started
+    api.waits[0x1234] = True
+    api.exit_codes[0x1234] = 0  # the launcher handed over to the service and exited
+
+    def unreadable(*_args):
+        raise PermissionError(5, "Access is denied")
+
+    api.process_ids = unreadable
+    api.service_state = unreadable
+    with open(host.log_dir() / "ccmsetup.log", "a", encoding="utf-8") as fh:
+        fh.write(ccm("==========[ ccmsetup started in process 777 ]==========")
+                 + ccm("Ccmsetup command line: ccmsetup.exe /mp:mp01")
+                 + ccm("Successfully started the ccmsetup service") + ccm("CcmSetup is exiting with return code 0"))
+    for _ in range(5):
+        session.poll()
+    assert not session.finished
+    assert session.outcome.state == "running" and session.snapshot().setup_running
+
+
+def test_noservice_failure_without_an_exit_line_takes_the_processs_own_exit_code(tmp_path):
+    """With /noservice the launched process is ccmsetup itself and its exit code is the return code (facts 4.1):
+    when the log has only "CcmSetup failed with error code", that code (9 here) is the run's, not the 6 guessed
+    for a failed run without one."""
+    host = scripted(tmp_path)
+    session = InstallSession(host, plan_of(NOSERVICE_COMMAND), host.demo_exe, poll_interval=0.01, settle_seconds=0)
+    assert session.start().started
+    write(host, "==========[ ccmsetup started in process 10 ]==========",
+          "Ccmsetup command line: ccmsetup.exe /noservice /mp:mp01", "CcmSetup failed with error code 0x87d00227")
+    host.process.code = 9
+    host.alive = False
+    follow(session, 10)
+    outcome = session.outcome
+    assert (outcome.state, outcome.error_code, outcome.return_code) == ("failed", "0x87d00227", 9)
+    assert session.exit_code() == 9 and outcome.as_dict()["return_code"] == 9
+    assert outcome.as_dict()["return_code_source"] == "process"

@@ -136,12 +136,15 @@ class Outcome:
     summary: str = ""
     retry: RetryInfo | None = None  # a failed download that ccmsetup will try again
     when: datetime | None = None  # local time of the record that decided the result, when known
+    return_code_source: str | None = None  # where return_code came from when not the log ("process": its exit code)
 
     def as_dict(self) -> dict:
         """The outcome for JSON. A failed run never shows return code 0 or nothing: with no exit line of its own
         (a failed service run logs only "CcmSetup failed with error code …") it gets 6, ccmsetup's documented code
-        for a failed run, and `return_code_source` says which it is ("log", "documented-for-failure", or null)."""
-        return_code, source = self.return_code, ("log" if self.return_code is not None else None)
+        for a failed run, and `return_code_source` says which it is ("log", "process" — the exit code of a
+        /noservice ccmsetup —, "documented-for-failure", or null)."""
+        return_code = self.return_code
+        source = None if return_code is None else (self.return_code_source or "log")
         if self.state == "failed" and not return_code:
             return_code, source = DOCUMENTED_FAILURE_CODE, "documented-for-failure"
         return {"state": self.state, "return_code": return_code, "error_code": self.error_code,

@@ -364,7 +364,14 @@ class Host(abc.ABC):
         """ccmsetup processes and the ccmsetup service present now."""
 
     def setup_running(self) -> bool:
-        return self.setup_activity().running
+        """A ccmsetup process or the ccmsetup service is there. Raises OSError when that cannot be told (neither
+        the process list nor the service could be read): the followers then keep following instead of taking
+        "cannot tell" for "gone"."""
+        activity = self.setup_activity()
+        service = activity.service
+        if not activity.running and activity.error and service is not None and service.status == "unknown":
+            raise OSError(f"whether ccmsetup still runs cannot be told: {activity.error}; {service.detail}")
+        return activity.running
 
     @abc.abstractmethod
     def retry_task_exists(self) -> bool:

@@ -363,6 +363,14 @@ def _setup_running(ctx: CheckContext) -> tuple[Status, str, str]:
     if activity.running:
         return "fail", f"ccmsetup is already running ({activity.describe()}): installing now would return 8.", \
             _fix("setup-running")
+    service = activity.service
+    unread = [activity.error] if activity.error else []
+    if service is not None and service.status == "unknown":
+        unread.append(f"the ccmsetup service: {service.detail}" if service.detail else "the ccmsetup service")
+    if unread:
+        # "Cannot tell" is not "nothing runs": a launch would then return 8 with nothing said here.
+        return ("warn", f"Whether ccmsetup is already running could not be read ({'; '.join(unread)}): if one is "
+                        "installing, a new launch returns 8.", _fix("setup-running"))
     return "pass", "No ccmsetup process or service is running.", ""
 
 

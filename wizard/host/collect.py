@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import datetime as _dt
 import fnmatch
 import json
@@ -242,7 +243,7 @@ def collect_evidence(
     records = _setup_log_records(host.log_dir())
     logged = last_logged_command(host.log_dir(), records) if plan is None else None
     check_plan = plan if plan is not None else _plan_from_command(logged)
-    last_run = _last_run(records, check_plan) if session is None or session.launch_result is None else None
+    last_run = _last_run(host, records, check_plan) if session is None or session.launch_result is None else None
     if check_results is None and run_checks_if_missing:
         from wizard.host.checks import run_checks
 
@@ -301,13 +302,25 @@ def _redacted_json(data: Any, plan: InstallPlan | None) -> bytes:
     return json.dumps(clean(json.loads(text)), indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def _last_run(records: list, plan: InstallPlan | None) -> Any:
-    """The outcome of the last run in ccmsetup.log (wizard.core.tracker), or None when the log holds none."""
+def _last_run(host: Host, records: list, plan: InstallPlan | None) -> Any:
+    """The outcome of the last run in ccmsetup.log (wizard.core.tracker), or None when the log holds none. Judged
+    with what the device shows now (facts 4.2): with no ccmsetup left, a run without a result line is unknown,
+    not running; while ccmsetup is still there, a logged result is not final (the service may retry)."""
     if not records:
         return None
     tracker = track_last_run(records, noservice=plan.noservice if plan is not None else False,
                              scenario=plan.scenario if plan is not None else None)
-    return tracker.outcome
+    try:
+        running = host.setup_running()
+    except Exception:  # cannot tell: the log's word alone
+        return tracker.outcome
+    if not running:
+        tracker.note_no_setup_left()
+        return tracker.outcome
+    outcome = tracker.outcome
+    if outcome.final:
+        return dataclasses.replace(outcome, final=False, summary=f"{outcome.summary} ccmsetup is still running.")
+    return outcome
 
 
 def _session_facts(session: Any) -> dict[str, Any]:

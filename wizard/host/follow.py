@@ -3,12 +3,14 @@ another technician, an earlier attempt). Same polling interface as `InstallSessi
 `finished`, `outcome`, `wait_for_change()`), so the GUI's session worker can drive it.
 
 It tails ccmsetup.log from the start of the current run: a log holds many runs, and a run that already ended
-(its result line written) is history, not the setup that is running now. The follow ends when the run writes
-its result, or when the host sees no ccmsetup process or service left.
+(its result line written) is history, not the setup that is running now. The follow ends when the host sees no
+ccmsetup process or service left; a result the run logged before that is shown, but not as final (after a failed
+download the service stays and retries; after a success it still has to remove itself).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from datetime import timedelta
@@ -66,7 +68,7 @@ class RunningSetupFollower:
             if self._empty_ticks >= _EMPTY_TICKS_BEFORE_DONE:
                 records += self._feed(self._tailer.poll() + self._tailer.flush())
                 self.tracker.note_no_setup_left()
-            self._finished = self.tracker.outcome.final
+                self._finished = True
             return records
 
     def _read_backlog(self) -> list[LogRecord]:
@@ -99,14 +101,19 @@ class RunningSetupFollower:
     @property
     def outcome(self) -> Outcome:
         with self._lock:
-            return self.tracker.outcome
+            outcome = self.tracker.outcome
+            if outcome.final and not self._finished:
+                # Logged, but ccmsetup is still there: nothing is final while it may still work (facts 4.2).
+                return dataclasses.replace(outcome, final=False,
+                                           summary=f"{outcome.summary} Waiting for ccmsetup to end.")
+            return outcome
 
     def snapshot(self) -> SessionSnapshot:
         with self._lock:
             now = time.monotonic()
             return SessionSnapshot(
                 started=True, finished=self._finished, phase=self.tracker.phase,
-                phase_title=self.tracker.phase_title, percent=self.tracker.percent, outcome=self.tracker.outcome,
+                phase_title=self.tracker.phase_title, percent=self.tracker.percent, outcome=self.outcome,
                 launch=None, log_problem=None, elapsed=now - self._started_at,
                 seconds_since_activity=now - self._last_activity, setup_running=self._setup_running,
                 records_seen=self.tracker.records_seen)

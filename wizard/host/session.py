@@ -367,6 +367,11 @@ class InstallSession:
             if (self.plan.noservice and self._exit_code is not None
                     and outcome.state in ("running", "unknown") and self._finished):
                 return _outcome_from_exit_code(self._exit_code, self.plan.scenario)
+            if (self.plan.noservice and self._exit_code and outcome.state == "failed"
+                    and outcome.return_code is None):
+                # The log has only "CcmSetup failed with error code": the /noservice process is ccmsetup itself,
+                # its exit code is the run's return code (not the 6 guessed for a failed run without one).
+                outcome = dataclasses.replace(outcome, return_code=self._exit_code, return_code_source="process")
             if outcome.final and not self._finished and not self.plan.noservice:
                 # Logged, but ccmsetup is still there: nothing is final while it may still work.
                 return dataclasses.replace(outcome, final=False,
@@ -467,9 +472,12 @@ def probe_readable(path: Path) -> None:
 def _outcome_from_exit_code(code: int, scenario: str | None) -> Outcome:
     explanation = explain_return_code(code, scenario)
     if code == 0:
-        return Outcome("succeeded", 0, None, True, explanation, "ccmsetup exited with 0 (success).")
+        return Outcome("succeeded", 0, None, True, explanation, "ccmsetup exited with 0 (success).",
+                       return_code_source="process")
     if code == 7:
-        return Outcome("reboot-required", 7, None, True, explanation, "ccmsetup needs a restart to finish.")
+        return Outcome("reboot-required", 7, None, True, explanation, "ccmsetup needs a restart to finish.",
+                       return_code_source="process")
     title = explanation.title if explanation else "error"
-    return Outcome("failed", code, None, True, explanation, f"ccmsetup exited with {code}: {title}.")
+    return Outcome("failed", code, None, True, explanation, f"ccmsetup exited with {code}: {title}.",
+                   return_code_source="process")
 
