@@ -127,7 +127,11 @@ def find_findings(runs: list[Run], matches: list[LineMatch], timeline: list[Time
         used.update(id(e) for e in root.evidence)
 
     findings += _earlier_runs(runs, final)
-    findings += _client_log_problems(matches, used, final, root)
+    # ccmsetup's own lines in a run that went on to install were a step it got past (e.g. the first of several
+    # MPs did not answer): the run's result judges them, they are no finding of their own.
+    went_on = {id(e) for r in runs if r.outcome.state in ("succeeded", "reboot-required") for e in r.entries} \
+        if any(m.entry.source.kind in SETUP_KINDS for m in matches) else set()
+    findings += _client_log_problems(matches, used | went_on, final, root)
     findings += _known_errors(timeline, explain, used, root)
     if msi and (root is None or not any(id(e) in used for e in msi)):
         findings.append(_msi_finding(msi, root, final))
