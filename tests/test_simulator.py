@@ -319,3 +319,14 @@ def test_a_cmg_in_mp_without_https_is_no_source_and_the_cause_says_so(typed):
     messages = sink.messages()
     assert any(m.startswith("[CCMHTTP] ERROR: URL=HTTP://cmg.contoso.com/") for m in messages)
     assert messages[-1] == f"CcmSetup failed with error code {verdict.error_code}"
+
+
+@pytest.mark.parametrize(("name", "says"), [("entra-joined", "not in a domain"), ("hybrid-joined", "CONTOSO")])
+def test_no_source_cause_follows_the_device_domain(name, says):
+    # Without /mp or a CMG, ccmsetup looks the site up in Active Directory: the cause must not tell the
+    # technician of a domain-joined device that it is "not in a domain".
+    verdict, _ = evaluate(["SMSSITECODE=P01"], world(name))
+    assert verdict.finding.id == "no-mp-source"
+    assert says in verdict.finding.cause
+    if name == "hybrid-joined":
+        assert "not in a domain" not in verdict.finding.cause

@@ -700,7 +700,13 @@ class CcmsetupRun:
             sources.append(self.internet_mp if "://" in self.internet_mp else f"https://{self.internet_mp}")
         if not sources:
             self._emit("no-valid-source", pause=0.2)
-            self._fail("0x80004005", "no-mp-source")
+            join = self.device.join
+            ad_reason = (f"the simulated site is not published in the Active Directory of {join.domain_name}"
+                         if join.domain_joined and join.domain_name else
+                         "the simulated site is not published in this device's Active Directory"
+                         if join.domain_joined else
+                         "this device is not in a domain whose Active Directory publishes the site")
+            self._fail("0x80004005", "no-mp-source", ad_reason=ad_reason)
         last = None
         for source in sources:
             text = source if "://" in source else f"http://{source}"
