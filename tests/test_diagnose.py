@@ -644,3 +644,33 @@ def test_merge_equals_a_stable_sort_of_all_logs(logs, block):
         mp.setattr(timeline_module, "BLOCK", block)
         merged = timeline_module.merge_by_key(per_source)
     assert [e.at for e in merged] == expected
+
+
+def test_a_failed_mp_request_in_a_run_that_went_on_to_install_is_no_finding(tmp_path):
+    # ccmsetup tries the management points in turn: an unreachable first one logs a [CCMHTTP] ERROR pair (real
+    # line shape) and the next one serves the install. The run succeeded and the client registered: nothing for
+    # the technician to chase.
+    text = setup_run(T0, 480, middle=(
+        ("[CCMHTTP] ERROR: URL=HTTP://mp0.contoso.com/ccm_system/request, Port=80, Options=224, Code=12007, "
+         "Text=ERROR_WINHTTP_NAME_NOT_RESOLVED", 3),
+        ("[CCMHTTP] ERROR INFO: StatusCode=<unknown> StatusText=", 3),
+        ("Found a valid online MP 'HTTP://mp1.contoso.com'.", 1)))
+    write(tmp_path / "ccmsetup" / "Logs" / "ccmsetup.log", text)
+    write(tmp_path / "CCM" / "Logs" / "ClientIDManagerStartup.log",
+          ccm("[RegTask] - Client is registered. Server assigned ClientID is "
+              "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 1", T0 + timedelta(minutes=5), 480,
+              "ClientIDManagerStartup"))
+    result = diagnose(tmp_path)
+    assert result.runs[0].outcome.state == "succeeded"
+    assert result.root_cause is None
+    assert [f.id for f in result.findings if f.severity in ("error", "warning")] == []
+
+
+def test_a_failed_mp_request_in_a_failed_run_is_still_reported(tmp_path):
+    text = setup_run(T0, 480, result="CcmSetup failed with error code 0x87d00215", middle=(
+        ("[CCMHTTP] ERROR: URL=HTTP://mp0.contoso.com/ccm_system/request, Port=80, Options=224, Code=12007, "
+         "Text=ERROR_WINHTTP_NAME_NOT_RESOLVED", 3),))
+    write(tmp_path / "ccmsetup.log", text)
+    result = diagnose(tmp_path)
+    assert result.root_cause.id == "setup-failed"
+    assert any(f.id == "ccmhttp-error" for f in result.findings)

@@ -305,3 +305,28 @@ def test_pki_note_gives_the_documented_advice_for_entra():
     for advice in (note.fix, rule_fix):
         assert "leave out /UsePKICert" in advice, advice
         assert "with /UsePKICert give" not in advice, advice
+
+
+@pytest.mark.parametrize("typed", [f"http://{CMG}", CMG])
+def test_a_cmg_in_mp_without_https_is_no_source_and_the_cause_says_so(typed):
+    # A CMG URL in /mp must start with https:// (About client installation parameters, /mp); a CMG answers
+    # HTTPS only, so with nothing else to try ccmsetup has no source. The cause must name the typed /mp, not
+    # claim that no /mp was given.
+    verdict, sink = evaluate([f"/mp:{typed}", "SMSSITECODE=P01"], world())
+    assert verdict.state == "failed"
+    assert verdict.finding.id == "cmg-mp-not-https"
+    assert typed in verdict.finding.cause and "https://" in verdict.finding.fix
+    messages = sink.messages()
+    assert any(m.startswith("[CCMHTTP] ERROR: URL=HTTP://cmg.contoso.com/") for m in messages)
+    assert messages[-1] == f"CcmSetup failed with error code {verdict.error_code}"
+
+
+@pytest.mark.parametrize(("name", "says"), [("entra-joined", "not in a domain"), ("hybrid-joined", "CONTOSO")])
+def test_no_source_cause_follows_the_device_domain(name, says):
+    # Without /mp or a CMG, ccmsetup looks the site up in Active Directory: the cause must not tell the
+    # technician of a domain-joined device that it is "not in a domain".
+    verdict, _ = evaluate(["SMSSITECODE=P01"], world(name))
+    assert verdict.finding.id == "no-mp-source"
+    assert says in verdict.finding.cause
+    if name == "hybrid-joined":
+        assert "not in a domain" not in verdict.finding.cause

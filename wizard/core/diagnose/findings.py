@@ -127,7 +127,11 @@ def find_findings(runs: list[Run], matches: list[LineMatch], timeline: list[Time
         used.update(id(e) for e in root.evidence)
 
     findings += _earlier_runs(runs, final)
-    findings += _client_log_problems(matches, used, final, root)
+    # ccmsetup's own lines in a run that went on to install were a step it got past (e.g. the first of several
+    # MPs did not answer): the run's result judges them, they are no finding of their own.
+    went_on = {id(e) for r in runs if r.outcome.state in ("succeeded", "reboot-required") for e in r.entries} \
+        if any(m.entry.source.kind in SETUP_KINDS for m in matches) else set()
+    findings += _client_log_problems(matches, used, final, root, went_on)
     findings += _known_errors(timeline, explain, used, root)
     if msi and (root is None or not any(id(e) in used for e in msi)):
         findings.append(_msi_finding(msi, root, final))
@@ -323,7 +327,7 @@ def _earlier_runs(runs: list[Run], final: Run | None) -> list[DiagnoseFinding]:
 
 
 def _client_log_problems(matches: list[LineMatch], used: set[int], final: Run | None,
-                         root: DiagnoseFinding | None) -> list[DiagnoseFinding]:
+                         root: DiagnoseFinding | None, went_on: set[int]) -> list[DiagnoseFinding]:
     recovered = _token_recoveries(matches)
     groups: OrderedDict[tuple[str, str], list[LineMatch]] = OrderedDict()
     fallbacks: list[LineMatch] = []
@@ -332,6 +336,8 @@ def _client_log_problems(matches: list[LineMatch], used: set[int], final: Run | 
             continue
         if id(match) in recovered:
             fallbacks.append(match)
+            continue
+        if id(match.entry) in went_on:
             continue
         code = match.groups.get("code") or ""
         groups.setdefault((match.pattern.id, code), []).append(match)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from wizard.core.cmg import is_cmg_address, split_cmg_address
+from wizard.core.cmg import is_cmg_address, scheme_of, split_cmg_address
 from wizard.core.parse import CommandParseError, parse_command
 from wizard.core.plan import InstallPlan
 from wizard.core.redact import redact
@@ -82,6 +82,7 @@ _MSI_ACTIONS = (
 )
 NAME_NOT_RESOLVED = ("0x80072ee7", "12007", "ERROR_WINHTTP_NAME_NOT_RESOLVED")
 BAD_HTTP_STATUS = ("0x87d0027e", "0", "CCM_E_BAD_HTTP_STATUS_CODE")
+CANNOT_CONNECT = ("0x80072efd", "12029", "ERROR_WINHTTP_CANNOT_CONNECT")
 HTTP_TEXT = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 
@@ -195,10 +196,16 @@ class CcmsetupRun:
         self.download_timeout = _int(timeout, DEFAULT_DOWNLOAD_TIMEOUT) if present else DEFAULT_DOWNLOAD_TIMEOUT
         cmg_text = None
         self.cmg_from_mp = False
+        # A CMG URL in /mp must start with https:// (facts §1.2 /mp): written without it, ccmsetup takes it for
+        # an HTTP management point, which a CMG (HTTPS only) never answers.
+        self.plain_cmg_mps: list[str] = []
         for mp in plan.mp:
             if is_cmg_address(mp):
-                cmg_text, self.cmg_from_mp = mp, True
-                break
+                self.cmg_from_mp = True
+                if scheme_of(mp) == "https":
+                    cmg_text = cmg_text or mp
+                else:
+                    self.plain_cmg_mps.append(mp.strip())
         if plan.ccmhostname and is_cmg_address(plan.ccmhostname):
             cmg_text = plan.ccmhostname
         parts = split_cmg_address(cmg_text) if cmg_text else None
@@ -688,12 +695,18 @@ class CcmsetupRun:
     def _onprem_steps(self) -> str:
         """Site information and content location from an on-premises (or internet-based) MP; returns the
         download base URL."""
-        sources = list(self.onprem_mps)
+        sources = list(self.onprem_mps) + self.plain_cmg_mps
         if self.internet_mp:
             sources.append(self.internet_mp if "://" in self.internet_mp else f"https://{self.internet_mp}")
         if not sources:
             self._emit("no-valid-source", pause=0.2)
-            self._fail("0x80004005", "no-mp-source")
+            join = self.device.join
+            ad_reason = (f"the simulated site is not published in the Active Directory of {join.domain_name}"
+                         if join.domain_joined and join.domain_name else
+                         "the simulated site is not published in this device's Active Directory"
+                         if join.domain_joined else
+                         "this device is not in a domain whose Active Directory publishes the site")
+            self._fail("0x80004005", "no-mp-source", ad_reason=ad_reason)
         last = None
         for source in sources:
             text = source if "://" in source else f"http://{source}"
@@ -705,6 +718,12 @@ class CcmsetupRun:
             reason = self._name_fails(host, url, port)
             if reason:
                 last = ("dns", source, reason)
+                continue
+            if source in self.plain_cmg_mps and self._fails(True):  # a CMG does not listen on HTTP
+                code, winhttp, text_ = CANNOT_CONNECT
+                self._emit("ccmhttp-error", url=url, port=port, code=winhttp, text=text_, pause=0.05)
+                self._emit("ccmhttp-error-info", status="<unknown>", text="", pause=0.3)
+                last = ("cmg-not-https", source, "")
                 continue
             mp = self.site.management_point(host)
             if scheme.lower() == "https":
@@ -720,6 +739,9 @@ class CcmsetupRun:
             self._fail(NAME_NOT_RESOLVED[0], "offline")
         if kind == "https-only":
             self._fail(BAD_HTTP_STATUS[0], "mp-https-only", typed_mp=source)
+        if kind == "cmg-not-https":
+            self._fail(CANNOT_CONNECT[0], "cmg-mp-not-https", typed_mp=source,
+                       address="https://" + source.split("://", 1)[-1])
         self._fail(NAME_NOT_RESOLVED[0], "mp-unreachable", typed_mp=source, mp_reason=reason)
         raise AssertionError("unreachable")  # pragma: no cover
 
