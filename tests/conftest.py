@@ -1,5 +1,5 @@
-"""Shared test set-up: Qt offscreen, a private config folder per test, dialogs that answer Yes, and an in-memory
-keyring backend fixture."""
+"""Shared test set-up: Qt offscreen, a private config folder per test, dialogs that answer Yes (or record the
+questions: `asked`), and an in-memory keyring backend fixture."""
 
 import os
 
@@ -57,3 +57,21 @@ def dialogs_answer_yes(monkeypatch):
     from wizard.ui import dialogs
 
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a, **k: True)
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Replace the yes/no dialog: records the questions, answers from `asked.answer` (default yes)."""
+    from wizard.ui import dialogs
+
+    class Recorder(list):
+        answer = True
+
+    recorder = Recorder()
+
+    def ask_yes_no(parent, title, text, **kwargs):
+        recorder.append((title, text))
+        return recorder.answer
+
+    monkeypatch.setattr(dialogs, "ask_yes_no", ask_yes_no)
+    return recorder

@@ -105,10 +105,7 @@ def make_wizard(qtbot, tmp_path):
 
     yield make
     for wizard in made:
-        for page_id in range(9):
-            page = wizard.page(page_id)
-            if page is not None and hasattr(page, "shutdown"):
-                page.shutdown()
+        wizard.shutdown()
         wizard.host.stop_children()
 
 

@@ -195,24 +195,6 @@ def test_session_worker_shutdown_joins_thread(qtbot):
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    """Replace the yes/no dialog: records the questions, answers from `asked.answer` (default yes)."""
-    from wizard.ui import dialogs
-
-    class Recorder(list):
-        answer = True
-
-    recorder = Recorder()
-
-    def ask_yes_no(parent, title, text, **kwargs):
-        recorder.append((title, text))
-        return recorder.answer
-
-    monkeypatch.setattr(dialogs, "ask_yes_no", ask_yes_no)
-    return recorder
-
-
-@pytest.fixture
 def make_wizard(qtbot, tmp_path, asked):
     """Build a SetupWizard on a fresh demo host, open at `start` with `plan` (teardown stops everything)."""
     from wizard.host.demo import DemoHost
@@ -234,10 +216,7 @@ def make_wizard(qtbot, tmp_path, asked):
 
     yield make
     for wizard in made:
-        for page_id in range(9):
-            page = wizard.page(page_id)
-            if page is not None and hasattr(page, "shutdown"):
-                page.shutdown()
+        wizard.shutdown()
         wizard.host.stop_children()
 
 

@@ -105,10 +105,7 @@ def token_wizard(qtbot, tmp_path, monkeypatch):
     wizard.setStartId(int(PageId.REVIEW))
     wizard.show()
     yield wizard, token
-    for page_id in range(9):
-        page = wizard.page(page_id)
-        if page is not None and hasattr(page, "shutdown"):
-            page.shutdown()
+    wizard.shutdown()
     host.stop_children()
 
 

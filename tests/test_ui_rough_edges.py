@@ -29,23 +29,6 @@ def make_token() -> str:
 
 
 @pytest.fixture
-def asked(monkeypatch):
-    """Yes/no questions are recorded and answered with `asked.answer` (default yes)."""
-
-    class Recorder(list):
-        answer = True
-
-    recorder = Recorder()
-
-    def ask_yes_no(parent, title, text, **kwargs):
-        recorder.append((title, text))
-        return recorder.answer
-
-    monkeypatch.setattr(dialogs, "ask_yes_no", ask_yes_no)
-    return recorder
-
-
-@pytest.fixture
 def demo_wizard(qtbot, tmp_path, asked):
     from wizard.host.credentials import MemoryStore
     from wizard.host.demo import DemoHost
