@@ -115,3 +115,30 @@ def test_87d0027e_with_token_and_mp_on_a_workgroup_device_still_follows_a_status
         assert "without /mp" not in exp.action, line
     forbidden = ExplainContext("cmg-token", switches, "workgroup", ("[CCMHTTP] ERROR INFO: StatusCode=403",))
     assert "without /mp" in explain_code("0x87d0027e", context=forbidden).action
+
+
+# ccmsetup /uninstall does its work in the process that was launched: no ccmsetup service is created, and that
+# process's exit line is the result (manage-clients.md: verify in CCMSetup.log, Wait-Process CCMSetup).
+UNINSTALL = [rec("==========[ ccmsetup started in process 6740 ]=========="),
+             rec('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /uninstall'),
+             rec("SslState value: 224"),
+             rec("Uninstalling client"),
+             rec("Client uninstall succeeded.")]
+
+
+def test_an_uninstall_run_ends_with_its_own_exit_line():
+    [run] = track_runs([*UNINSTALL, rec("CcmSetup is exiting with return code 0")])
+    assert (run.outcome.state, run.outcome.return_code, run.outcome.final) == ("succeeded", 0, True)
+
+
+def test_a_failed_uninstall_is_failed_with_its_own_code():
+    [run] = track_runs([*UNINSTALL[:4], rec("Client uninstall failed with error 1603", type_=3),
+                        rec("CcmSetup is exiting with return code 6")])
+    assert (run.outcome.state, run.outcome.return_code, run.outcome.final) == ("failed", 6, True)
+
+
+def test_an_install_launcher_exiting_0_still_waits_for_its_service():
+    [run] = track_runs([rec("==========[ ccmsetup started in process 1 ]=========="),
+                        rec('Ccmsetup command line: "C:\\Temp\\ccmsetup.exe" /mp:mp01 SMSSITECODE=ABC'),
+                        rec("CcmSetup is exiting with return code 0")])
+    assert run.outcome.state == "running" and not run.outcome.final

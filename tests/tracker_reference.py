@@ -628,8 +628,8 @@ class InstallTracker:
         if proc.kind == "unknown":
             if "/runservice" in switches:
                 proc.kind = "service"
-            elif "/noservice" in switches:
-                proc.kind = "noservice"
+            elif "/noservice" in switches or "/uninstall" in switches:
+                proc.kind = "noservice"  # works in the launched process: its exit line is the result
             else:
                 proc.kind = "bootstrap"
             if proc.kind == "noservice" and proc.order == 0:
@@ -854,7 +854,7 @@ class RunSplitter:
                 switches = command_line_switches(message) if _COMMAND_LINE_HINT in low else None
                 if switches is not None:
                     kind = ("service" if "/runservice" in switches else
-                            "noservice" if "/noservice" in switches else "bootstrap")
+                            "noservice" if "/noservice" in switches or "/uninstall" in switches else "bootstrap")
                 elif "in servicemain" in low:
                     kind = "service"
                 elif "the ccmsetup service" in low:

@@ -4,7 +4,7 @@ The outcome has to survive the two-process pattern (ccmsetup-facts 4.1/4.2): in 
 (bootstrap) process starts the `ccmsetup` service and logs its own "CcmSetup is exiting with return code 0" within
 seconds; that line is never the result. The service run goes on and ends with "CcmSetup failed with error code
 0x..." and/or its own exit line. Failure lines may be written with type="1", so the text decides, not the type.
-With /noservice the single process's exit line is the result.
+With /noservice, and for /uninstall (no service is created), the single process's exit line is the result.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ class _Process:
     pid: int | None
     thread: str  # the thread that wrote its "ccmsetup started" banner ("" without thread ids)
     order: int  # 0 for the run's first process
-    kind: str = "unknown"  # bootstrap | service | noservice | unknown
+    kind: str = "unknown"  # bootstrap | service | noservice (also /uninstall: in-process) | unknown
     exited: bool = False
     exit_code: int | None = None
     error_code: str | None = None
@@ -735,8 +735,8 @@ class InstallTracker:
         if proc.kind == "unknown":
             if "/runservice" in switches:
                 proc.kind = "service"
-            elif "/noservice" in switches:
-                proc.kind = "noservice"
+            elif "/noservice" in switches or "/uninstall" in switches:
+                proc.kind = "noservice"  # works in the launched process: its exit line is the result
             else:
                 proc.kind = "bootstrap"
             if proc.kind == "noservice" and proc.order == 0:
@@ -1015,7 +1015,7 @@ class RunSplitter:
                 switches = facts.switches
                 if switches is not None:
                     kind = ("service" if "/runservice" in switches else
-                            "noservice" if "/noservice" in switches else "bootstrap")
+                            "noservice" if "/noservice" in switches or "/uninstall" in switches else "bootstrap")
                 elif facts.servicemain:
                     kind = "service"
                 elif "the ccmsetup service" in facts.low:
