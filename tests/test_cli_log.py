@@ -289,3 +289,30 @@ def test_follow_on_a_finished_log_says_what_the_last_run_ended_with(tmp_path):
     assert "error 0x80070005" in err and "Waiting for a new ccmsetup run" in err and "--from-start" in err
     assert follow.returncode == 7 and "== Result: reboot-required" in out
     assert "0x80070005" not in out  # the old run's lines are not replayed
+
+
+def test_follow_started_while_a_record_is_half_written_reads_that_record_whole(tmp_path):
+    # ccmsetup is writing its exit line at the moment follow starts: the first half is in the file, the rest comes
+    # a moment later. Following from the file's size would see only the tail of that record and never the result.
+    log = tmp_path / "ccmsetup.log"
+    exit_line = ccm_line("CcmSetup is exiting with return code 0", 30, "11:00:05.000")
+    cut = len("<![LOG[CcmSetup is exiting with")
+    log.write_text(ccm_line("==========[ ccmsetup started in process 30 ]==========", 30, "11:00:00.000")
+                   + ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 30, "11:00:00.000")
+                   + exit_line[:cut], encoding="utf-8", newline="")
+    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        said = []
+        while not any("in progress" in line for line in said):
+            line = follow.stderr.readline()
+            assert line, f"log follow ended early: {''.join(said)}"
+            said.append(line)
+        with open(log, "a", encoding="utf-8", newline="") as fh:
+            fh.write(exit_line[cut:])
+        out, _ = follow.communicate(timeout=60)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.communicate()
+    assert follow.returncode == 0 and "== Result: succeeded" in out, out

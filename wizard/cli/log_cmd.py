@@ -184,7 +184,7 @@ def _follow(args: argparse.Namespace) -> int:
         print(f"Waiting for {args.file} to appear...", file=sys.stderr)
     elif not args.from_start:
         start = file_size(args.file)
-        settled = _judge_existing(args.file, start, splitter)
+        start, settled = _judge_existing(args.file, start, splitter)
     tailer = LogTailer(args.file, from_start=args.from_start, start_offset=start, poll_interval=args.poll)
     stop = threading.Event()
     last_phase = None
@@ -221,31 +221,61 @@ def _follow(args: argparse.Namespace) -> int:
     return 0
 
 
-def _judge_existing(path, end: int, splitter: RunSplitter) -> InstallTracker | None:
+def _judge_existing(path, end: int, splitter: RunSplitter) -> tuple[int, InstallTracker | None]:
     """Read what the log already holds (not printed) so the run in progress is judged from its start, and say
-    on stderr what the last run ended with. Returns that run's tracker when it had already ended: following
-    then waits for a new run instead of waiting silently."""
+    on stderr what the last run ended with. Returns where to follow from — `end`, or the start of a last record
+    still being written (the file does not end with a line break), which is then read whole as it completes —
+    and that run's tracker when it had already ended: following then waits for a new run instead of waiting
+    silently."""
     try:
-        splitter.feed(record for record in iter_log_records(path) if record.offset < end)
+        records = (record for record in iter_log_records(path) if record.offset < end)
+        if _ends_mid_line(path, end):
+            held: list[LogRecord] = []
+            splitter.feed(_all_but_last(records, held))
+            end = held[0].offset if held else end
+        else:
+            splitter.feed(records)
     except OSError as exc:
         print(f"log follow: cannot read {path!r} yet ({exc.strerror or exc}); retrying.", file=sys.stderr)
-        return None
+        return end, None
     tracker = splitter.current
     hint = "use --from-start to show the file from its beginning"
     if not tracker.run_seen:
         print(f"{path}: no ccmsetup run in the file yet; waiting for one ({hint}).", file=sys.stderr)
-        return None
+        return end, None
     outcome = tracker.outcome
     if not outcome.final:
         since = _log_time(tracker.first_record_time)
         print(f"{path}: a ccmsetup run is in progress ({tracker.phase_title}{', started ' + since if since else ''});"
               f" following it ({hint}).", file=sys.stderr)
-        return None
+        return end, None
     when = _log_time(outcome.when or tracker.last_record_time)
     print(f"{path}: the last ccmsetup run in the file ended{' at ' + when if when else ''}: {outcome.state}"
           + _code_text(outcome) + (f", error {outcome.error_code}" if outcome.error_code else "")
           + f". Waiting for a new ccmsetup run ({hint}).", file=sys.stderr)
-    return tracker
+    return end, tracker
+
+
+def _all_but_last(records: Iterator[LogRecord], held: list[LogRecord]) -> Iterator[LogRecord]:
+    """`records` streamed without the last one, which is put in `held`."""
+    previous = None
+    for record in records:
+        if previous is not None:
+            yield previous
+        previous = record
+    if previous is not None:
+        held.append(previous)
+
+
+def _ends_mid_line(path, end: int) -> bool:
+    """The first `end` bytes of the file do not end with a line break (UTF-8/ANSI or UTF-16LE): ccmsetup is
+    writing a record at this moment (every record it writes ends with CRLF)."""
+    if end <= 0:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(max(0, end - 2))
+        tail = fh.read(min(2, end))
+    return not (tail.endswith(b"\n") or tail == b"\n\x00")
 
 
 def _log_time(when) -> str:
