@@ -100,7 +100,8 @@ run "wheel carries the icons and data tables" 0 "$PY" - "$work/wheel" <<'PYEOF'
 import sys, zipfile, pathlib
 wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
 names = set(zipfile.ZipFile(wheel).namelist())
-need = ["wizard/resources/icons/app.svg", "wizard/core/data/catalog.json", "wizard/host/data/demo_presets.json"]
+need = ["wizard/resources/icons/app.svg", "wizard/core/data/catalog.json", "wizard/host/data/checks.json",
+        "wizard/resources/worlds/entra-joined.json", "wizard/resources/labs/wrong-tenant.json"]
 missing = [n for n in need if n not in names]
 sys.exit(f"{wheel.name} lacks {missing}" if missing else 0)
 PYEOF
