@@ -330,3 +330,22 @@ def test_no_source_cause_follows_the_device_domain(name, says):
     assert says in verdict.finding.cause
     if name == "hybrid-joined":
         assert "not in a domain" not in verdict.finding.cause
+
+
+MSI_STARTED = re.compile(r"^=== Verbose logging started: [1-9]\d?/[1-9]\d?/\d{4}  [1-9]?\d:\d\d:\d\d  Build type: SHIP "
+                         r"UNICODE \d\.\d\d\.\d{4}\.\d\d  Calling process: .+ ===$")
+MSI_STOPPED = re.compile(r"^=== Verbose logging stopped: [1-9]\d?/[1-9]\d?/\d{4}  [1-9]?\d:\d\d:\d\d ===$")
+
+
+@pytest.mark.parametrize("outcome", ["success", "msi-1603"])
+def test_client_msi_log_has_windows_installers_own_shapes(tmp_path, outcome):
+    # Windows Installer writes its header and footer with the short date and time unpadded (8/17/2017  13:09:36),
+    # and a failing DLL custom action as "CustomAction X returned actual error code 1603 ..." (real MSI logs).
+    simulate(tmp_path, CMG_ARGS, outcome=outcome, speed=1e6, detach=False)
+    lines = (tmp_path / "client.msi.log").read_bytes().decode("utf-16").splitlines()
+    assert MSI_STARTED.match(lines[0]), lines[0]
+    assert MSI_STOPPED.match(lines[-1]), lines[-1]
+    if outcome == "msi-1603":
+        assert ("CustomAction CcmRegisterComponents returned actual error code 1603 (note this may not be 100% "
+                "accurate if translation happened inside sandbox)") in lines
+        assert not any(re.search(r"Error 17\d\d\.", line) for line in lines)

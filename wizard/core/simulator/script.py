@@ -851,7 +851,7 @@ class CcmsetupRun:
         self._emit("running-package", package=package, log=WINDOWS_CCMSETUP + "\\Logs\\client.msi.log",
                    properties=self._msi_properties(), pause=0.3)
         start = self.now
-        self._sink.msi([f"=== Verbose logging started: {start:%m/%d/%Y  %H:%M:%S}  Build type: SHIP UNICODE "
+        self._sink.msi([f"=== Verbose logging started: {_msi_clock(start)}  Build type: SHIP UNICODE "
                         f"5.00.9135.00  Calling process: {SERVICE_EXE} ===",
                         f"MSI (s) (7C:10) [{start:%H:%M:%S}:010]: Original package ==> {package}"])
         low_disk = self.device.free_disk_mb < MIN_FREE_DISK_MB
@@ -867,15 +867,20 @@ class CcmsetupRun:
                                f"available space: {self.device.free_disk_mb * 1024} KB. Free some disk space and retry.")
                 else:
                     message = "Setup failed due to unexpected circumstances\nThe error code is 80070643"
-                self._sink.msi([f"MSI (s) (7C:10) [{stamp}:417]: Product: Configuration Manager Client -- "
-                                f"Error {1601 if disk_fails else 1722}. {message.splitlines()[0]}",
+                failure = (f"MSI (s) (7C:10) [{stamp}:417]: Product: Configuration Manager Client -- Error 1601. "
+                           f"{message}" if disk_fails else
+                           # A DLL custom action that fails is logged by Windows Installer in this shape; its own
+                           # error text reaches ccmsetup.log (ErrorMessages), not this log.
+                           f"CustomAction {action} returned actual error code 1603 (note this may not be 100% "
+                           "accurate if translation happened inside sandbox)")
+                self._sink.msi([failure,
                                 f"Action ended {stamp}: {action}. Return value 3.",
                                 f"Action ended {stamp}: INSTALL. Return value 3.",
                                 f"MSI (s) (7C:10) [{stamp}:531]: Windows Installer installed the product. Product "
                                 f"Name: Configuration Manager Client. Product Version: {self.site.version}. Product "
                                 "Language: 1033. Manufacturer: Microsoft Corporation. Installation success or error "
                                 "status: 1603.",
-                                "=== Verbose logging stopped ==="])
+                                f"=== Verbose logging stopped: {_msi_clock(self.now)} ==="])
                 self._emit("msi-rollback", time=stamp, pause=0.8)
                 self._emit("msi-file-failed", package=package, code=1603, action=action, messages=message,
                            pause=0.3)
@@ -885,7 +890,7 @@ class CcmsetupRun:
         self._sink.msi([f"MSI (s) (7C:10) [{start:%H:%M:%S}:612]: Windows Installer installed the product. Product "
                         f"Name: Configuration Manager Client. Product Version: {self.site.version}. Product Language: "
                         "1033. Manufacturer: Microsoft Corporation. Installation success or error status: "
-                        f"{3010 if reboot else 0}.", "=== Verbose logging stopped ==="])
+                        f"{3010 if reboot else 0}.", f"=== Verbose logging stopped: {_msi_clock(self.now)} ==="])
         thread = self.bootstrap_thread if self.noservice else self.main_thread
         if reboot:
             self._emit("install-succeeded-reboot", pause=0.4)
@@ -962,3 +967,7 @@ def evaluate(argv: list[str], world: World, *, outcome: str | None = None,
     return verdict, sink
 
 
+def _msi_clock(when: datetime) -> str:
+    """Date and time as Windows Installer writes them in its log header and footer (en-US short date and time,
+    unpadded: `8/17/2017  9:05:36`)."""
+    return f"{when.month}/{when.day}/{when.year}  {when.hour}:{when.minute:02d}:{when.second:02d}"
