@@ -142,3 +142,23 @@ def test_an_install_launcher_exiting_0_still_waits_for_its_service():
                         rec('Ccmsetup command line: "C:\\Temp\\ccmsetup.exe" /mp:mp01 SMSSITECODE=ABC'),
                         rec("CcmSetup is exiting with return code 0")])
     assert run.outcome.state == "running" and not run.outcome.final
+
+
+def test_an_uninstall_launcher_that_hands_over_to_the_service_is_not_the_result():
+    # Should an /uninstall ever start the ccmsetup service, its launcher's early "return code 0" is not the result.
+    [run] = track_runs([*UNINSTALL[:2], rec("Successfully created the ccmsetup service"),
+                        rec("Successfully started the ccmsetup service"), rec("CcmSetup is exiting with return code 0")])
+    assert run.outcome.state == "running" and not run.outcome.final
+
+
+def test_an_uninstall_that_hands_over_is_one_run_judged_by_its_service():
+    service = [rec("==========[ ccmsetup started in process 7000 ]==========", thread="300"),
+               rec('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /uninstall', thread="300"),
+               rec("In ServiceMain", thread="300"),
+               rec("Client uninstall failed with error 1603", thread="300", type_=3),
+               rec("CcmSetup failed with error code 0x80070643", thread="300", type_=3)]
+    runs = track_runs([*UNINSTALL[:2], rec("Successfully created the ccmsetup service"),
+                       rec("Successfully started the ccmsetup service"), rec("CcmSetup is exiting with return code 0"),
+                       *service])
+    assert [r.outcome.state for r in runs] == ["failed"], [r.outcome for r in runs]
+    assert runs[-1].outcome.error_code == "0x80070643"

@@ -319,6 +319,7 @@ class InstallTracker:
                  scenario: str | None = None, retry_minutes: int | None = None,
                  download_timeout_minutes: int | None = None, join_state: str | None = None):
         self.noservice = noservice
+        self._in_process_by_log = False  # noservice was learnt from the log's command line (/noservice, /uninstall)
         self.stall_after = stall_after
         self.scenario = scenario
         self.join_state = join_state
@@ -648,8 +649,9 @@ class InstallTracker:
             self._set_phase("service")
             return
         if facts.service_line:
-            if proc.kind == "unknown":
-                proc.kind = "bootstrap"
+            if proc.kind == "unknown" or (proc.kind == "noservice" and self._in_process_by_log):
+                proc.kind = "bootstrap"  # it hands over to the service: its own exit is not the result
+                self.noservice = self.noservice and not self._in_process_by_log
             if facts.started:
                 self._service_started = True
             self._set_phase("service")
@@ -741,6 +743,7 @@ class InstallTracker:
                 proc.kind = "bootstrap"
             if proc.kind == "noservice" and proc.order == 0:
                 # The run's own echo of its command line tells whether the exit line of this process is final.
+                self._in_process_by_log = not self.noservice
                 self.noservice = True
         retry = _minutes(switches.get("/retry"))
         timeout = _minutes(switches.get("/downloadtimeout"))
