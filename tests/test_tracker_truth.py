@@ -162,3 +162,32 @@ def test_an_uninstall_that_hands_over_is_one_run_judged_by_its_service():
                        *service])
     assert [r.outcome.state for r in runs] == ["failed"], [r.outcome for r in runs]
     assert runs[-1].outcome.error_code == "0x80070643"
+
+
+# After a download failure the ccmsetup service tries again every /retry minutes (facts section 0), in its own
+# process: when that process then goes on past the download, the failure was not the end of the run.
+DOWNLOAD_FAILED = [rec("==========[ ccmsetup started in process 11 ]=========="),
+                   rec('Ccmsetup command line: "C:\\WINDOWS\\ccmsetup\\ccmsetup.exe" /runservice /mp:mp01 '
+                       "SMSSITECODE=ABC"),
+                   rec("In ServiceMain"), rec("Retry time:       10 minute(s)"),
+                   rec("Failed to download files through BITS. Error: 0x80190194, Description HTTP status 404: The "
+                       "requested URL does not exist on the server.", type_=3),
+                   rec("CcmSetup failed with error code 0x80190194", type_=3)]
+RETRY_INSTALLS = [rec("Starting BITS download for client deployment files."),
+                  rec("Running installation package"),
+                  rec("Installing version 5.00.9135.1000 of the client with product code {X}")]
+
+
+def test_a_download_retry_that_goes_on_to_install_is_judged_by_how_it_ends():
+    [run] = track_runs([*DOWNLOAD_FAILED, *RETRY_INSTALLS, rec("CcmSetup is exiting with return code 0")])
+    assert (run.outcome.state, run.outcome.return_code, run.outcome.error_code) == ("succeeded", 0, None)
+    [run] = track_runs([*DOWNLOAD_FAILED, *RETRY_INSTALLS])
+    assert run.outcome.state == "running" and not run.outcome.final
+    [run] = track_runs([*DOWNLOAD_FAILED, *RETRY_INSTALLS, rec("CcmSetup failed with error code 0x80070643", type_=3)])
+    assert (run.outcome.state, run.outcome.error_code) == ("failed", "0x80070643")
+
+
+def test_a_download_failure_stays_the_result_without_work_past_the_download():
+    [run] = track_runs([*DOWNLOAD_FAILED, rec("Sending state message"), rec("CcmSetup is exiting with return code 0")])
+    assert (run.outcome.state, run.outcome.error_code) == ("failed", "0x80190194")
+    assert run.outcome.return_code != 0

@@ -419,6 +419,18 @@ class InstallTracker:
             if phase != "done":
                 self._work_phase = phase
 
+    def _retry_went_on(self, phase: str) -> bool:
+        return (self._error_code is not None and _PHASE_INDEX["download"] < _PHASE_INDEX[phase] < _PHASE_INDEX["done"]
+                and (self._failed_phase == "download" or self._error_code.startswith(_DOWNLOAD_CODE_PREFIXES)))
+
+    def _reopen_after_retry(self) -> None:
+        self._final = self._terminal_seen = False
+        self._decider = self._return_code = self._result_time = self._failed_phase = None
+        self._error_code = self._error_message = None
+        self._specific = self._specific_phase = None
+        self._download_trouble = False
+        self._phase = self._work_phase
+
     def _retry_info(self) -> RetryInfo | None:
         download = (self._download_trouble or self._failed_phase == "download"
                     or (self._error_code or "").startswith(_DOWNLOAD_CODE_PREFIXES))
@@ -501,6 +513,12 @@ class InstallTracker:
             self._registration_line(message, low)
             return
         self._recent.append(message)
+        if (self._final and self._terminal_seen and not _PROCESS_START.search(message)
+                and "failed with error code" not in low and "exiting with return code" not in low):
+            named = next((phase for phase, markers in _PHASE_MARKERS if any(marker in low for marker in markers)),
+                         None)
+            if named is not None and self._retry_went_on(named):
+                self._reopen_after_retry()
         thread = record.thread or ""
         m = _PROCESS_START.search(message)
         if m:

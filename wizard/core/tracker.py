@@ -40,6 +40,7 @@ PHASES: tuple[tuple[str, str], ...] = (
 )
 PHASE_TITLES = dict(PHASES)
 _PHASE_INDEX = {pid: i for i, (pid, _) in enumerate(PHASES)}
+_DOWNLOAD_INDEX = _PHASE_INDEX["download"]
 STATES = ("running", "succeeded", "reboot-required", "failed", "unknown")
 
 _EXIT = re.compile(r"CcmSetup is exiting with return code (-?\d+)", re.I)
@@ -270,7 +271,9 @@ class _MessageFacts:
         # `rank`, before the result, for a type 0/1 line once the phase has reached that index; `after`, after
         # the result, for any line at index 0. _BLOCKED: never.
         self.rank = (_BLOCKED if not self.quiet else 0 if self.phase is None else _PHASE_INDEX[self.phase])
-        self.after = _BLOCKED if (self.registration or self.start or self.failed or self.exited) else 0
+        # A line of a step after the download may reopen a run whose download failed (a retry that went on).
+        self.after = _BLOCKED if (self.registration or self.start or self.failed or self.exited or (
+            self.phase is not None and _PHASE_INDEX[self.phase] > _DOWNLOAD_INDEX)) else 0
         # A "File download N% complete" line and nothing else the tracker reads before it: _download_line alone.
         self.progress = self.percent is not None and not (
             self.registration or self.start or self.failed or self.exited or self.switches is not None
@@ -508,6 +511,21 @@ class InstallTracker:
             if phase != "done":
                 self._work_phase = phase
 
+    def _retry_went_on(self, phase: str) -> bool:
+        """After a download failure, a line of a later step: ccmsetup retried the download (every /retry minutes,
+        in the same process, facts section 0) and this attempt got the files."""
+        return (self._error_code is not None and _DOWNLOAD_INDEX < _PHASE_INDEX[phase] < _PHASE_INDEX["done"]
+                and (self._failed_phase == "download" or self._error_code.startswith(_DOWNLOAD_CODE_PREFIXES)))
+
+    def _reopen_after_retry(self) -> None:
+        """The download failure is no longer the result: the run goes on, judged by how it ends."""
+        self._final = self._terminal_seen = False
+        self._decider = self._return_code = self._result_time = self._failed_phase = None
+        self._error_code = self._error_message = None
+        self._specific = self._specific_phase = None
+        self._download_trouble = False
+        self._phase = self._work_phase
+
     def _retry_info(self) -> RetryInfo | None:
         download = (self._download_trouble or self._failed_phase == "download"
                     or (self._error_code or "").startswith(_DOWNLOAD_CODE_PREFIXES))
@@ -595,6 +613,9 @@ class InstallTracker:
             self._registration_line(message, facts.low)
             return
         self._recent.append(message)
+        if (self._final and self._terminal_seen and facts.phase is not None
+                and not (facts.start or facts.failed or facts.exited) and self._retry_went_on(facts.phase)):
+            self._reopen_after_retry()
         if _FAST and self._procs and not (facts.start or facts.failed or facts.exited) and (
                 (self._final and self._terminal_seen) or (
                     facts.quiet and (typ < 2 or (typ == 2 and self._explain_line(message, facts) is None))
