@@ -261,33 +261,40 @@ def test_summary_never_reports_return_code_0_for_a_failed_run(tmp_path, capsys):
     assert "return code 6 (ccmsetup's documented code for a failed run" in text and "return code 0" not in text
 
 
-def test_follow_on_a_finished_log_says_what_the_last_run_ended_with(tmp_path):
-    log = tmp_path / "ccmsetup.log"
-    log.write_text(FAST_FAILURE, encoding="utf-8")
+def follow_then_append(log, said_marker: str, append: str) -> tuple[int, str, str]:
+    """Run `log follow LOG`; once its stderr says `said_marker`, append `append` to the log; return (exit code,
+    stdout, stderr). Appending only then matters: on a loaded machine the start-up alone can take seconds, and text
+    appended earlier would be part of what it read first."""
     follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        # Append only once it has read the finished run and says it waits (on a loaded machine the start-up
-        # alone can take seconds; appending earlier would make the new run part of what it read first).
         said = []
-        while not any("Waiting for a new ccmsetup run" in line for line in said):
+        while not any(said_marker in line for line in said):
             line = follow.stderr.readline()
             assert line, f"log follow ended early: {''.join(said)}"
             said.append(line)
-        assert follow.poll() is None  # a finished run is not what it waits for
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(ccm_line("==========[ ccmsetup started in process 30 ]==========", 300, "11:00:00.000"))
-            fh.write(ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 300, "11:00:00.000"))
-            fh.write(ccm_line("CcmSetup is exiting with return code 7", 300, "11:00:05.000"))
+        assert follow.poll() is None
+        with open(log, "a", encoding="utf-8", newline="") as fh:
+            fh.write(append)
         out, rest = follow.communicate(timeout=60)
-        err = "".join(said) + rest
     finally:
         if follow.poll() is None:
             follow.kill()
             follow.communicate()
+    return follow.returncode, out, "".join(said) + rest
+
+
+def test_follow_on_a_finished_log_says_what_the_last_run_ended_with(tmp_path):
+    log = tmp_path / "ccmsetup.log"
+    log.write_text(FAST_FAILURE, encoding="utf-8")
+    # A finished run is not what it waits for: it keeps following until a new run ends.
+    returncode, out, err = follow_then_append(log, "Waiting for a new ccmsetup run", "".join([
+        ccm_line("==========[ ccmsetup started in process 30 ]==========", 300, "11:00:00.000"),
+        ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 300, "11:00:00.000"),
+        ccm_line("CcmSetup is exiting with return code 7", 300, "11:00:05.000")]))
     assert "the last ccmsetup run in the file ended at 2026-11-26 10:00:01 (log time): failed" in err
     assert "error 0x80070005" in err and "Waiting for a new ccmsetup run" in err and "--from-start" in err
-    assert follow.returncode == 7 and "== Result: reboot-required" in out
+    assert returncode == 7 and "== Result: reboot-required" in out
     assert "0x80070005" not in out  # the old run's lines are not replayed
 
 
@@ -300,19 +307,5 @@ def test_follow_started_while_a_record_is_half_written_reads_that_record_whole(t
     log.write_text(ccm_line("==========[ ccmsetup started in process 30 ]==========", 30, "11:00:00.000")
                    + ccm_line("Ccmsetup command line: ccmsetup.exe /noservice /mp:mp1", 30, "11:00:00.000")
                    + exit_line[:cut], encoding="utf-8", newline="")
-    follow = subprocess.Popen(CLI + ["log", "follow", str(log), "--poll", "0.05"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        said = []
-        while not any("in progress" in line for line in said):
-            line = follow.stderr.readline()
-            assert line, f"log follow ended early: {''.join(said)}"
-            said.append(line)
-        with open(log, "a", encoding="utf-8", newline="") as fh:
-            fh.write(exit_line[cut:])
-        out, _ = follow.communicate(timeout=60)
-    finally:
-        if follow.poll() is None:
-            follow.kill()
-            follow.communicate()
-    assert follow.returncode == 0 and "== Result: succeeded" in out, out
+    returncode, out, _ = follow_then_append(log, "in progress", exit_line[cut:])
+    assert returncode == 0 and "== Result: succeeded" in out, out
